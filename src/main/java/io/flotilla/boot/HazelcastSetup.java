@@ -1,0 +1,56 @@
+package io.flotilla.boot;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.flotilla.config.ClusterConfig;
+import io.flotilla.config.ConfigException;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the Hazelcast configuration of a node: the operator's XML (or the Vert.x default) with
+ * the network section taken from {@link ClusterConfig}: TCP-IP join over the configured members,
+ * multicast and auto-detection off, fixed member port, no phone-home, no Hazelcast shutdown hook
+ * (Flotilla leaves the cluster itself after its graceful shutdown).
+ */
+final class HazelcastSetup {
+  private HazelcastSetup() {}
+
+  static Config build(ClusterConfig cluster) {
+    Config hz;
+    if (cluster.hazelcastConfig() != null) {
+      try {
+        hz = new FileSystemXmlConfig(cluster.hazelcastConfig().toFile());
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigException("cluster.hazelcastConfig", "cannot load " + cluster.hazelcastConfig() + ": " + e.getMessage());
+      }
+    } else {
+      hz = ConfigUtil.loadConfig();
+    }
+    hz.setClusterName(cluster.name());
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
+    hz.setProperty("hazelcast.logging.type", "jdk");
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(cluster.port()).setPortAutoIncrement(false);
+    net.setPublicAddress(cluster.host() + ":" + cluster.port());
+    if (!cluster.host().equals("0.0.0.0")) {
+      net.getInterfaces().setEnabled(true).setInterfaces(List.of(cluster.host()));
+      hz.setProperty("hazelcast.socket.bind.any", "false");
+    }
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getKubernetesConfig().setEnabled(false);
+    List<String> members = new ArrayList<>(cluster.members());
+    if (members.isEmpty()) {
+      members.add(cluster.host() + ":" + cluster.port());
+    }
+    join.getTcpIpConfig().setEnabled(true).setMembers(members);
+    return hz;
+  }
+}

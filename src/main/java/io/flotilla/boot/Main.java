@@ -1,0 +1,61 @@
+package io.flotilla.boot;
+
+import io.flotilla.config.ConfigException;
+import io.flotilla.config.ConfigLoader;
+import io.flotilla.config.FlotillaConfig;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code java -jar flotilla.jar [--config FILE]}: loads the configuration (file, then
+ * {@code FLOTILLA_*} environment), starts a node and stops it gracefully on SIGTERM/SIGINT.
+ * Exits 2 on an invalid configuration, 1 when the node cannot start.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    Logger.getLogger("com.hazelcast").setLevel(Level.WARNING);
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = Path.of(args[++i]);
+      } else if (args[i].startsWith("--config=")) {
+        file = Path.of(args[i].substring("--config=".length()));
+      } else {
+        System.err.println("usage: java -jar flotilla.jar [--config FILE]");
+        System.exit(2);
+      }
+    }
+    FlotillaConfig config;
+    try {
+      config = ConfigLoader.load(file, System.getenv());
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Node node;
+    try {
+      node = Node.start(config).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("flotilla: node failed to start: " + e);
+      e.printStackTrace();
+      System.exit(1);
+      return;
+    }
+    System.err.println("flotilla: node " + config.nodeName() + " serving http://" + config.http().host() + ":"
+        + node.httpPort() + " with data in " + config.storage().dataDir().toAbsolutePath());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.err.println("flotilla: shutting down gracefully");
+      try {
+        node.stop().toCompletionStage().toCompletableFuture()
+            .get(config.http().shutdownTimeout().toSeconds() + 30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("flotilla: shutdown did not complete cleanly: " + e);
+      }
+    }, "flotilla-shutdown"));
+  }
+}

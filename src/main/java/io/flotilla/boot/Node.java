@@ -1,0 +1,175 @@
+package io.flotilla.boot;
+
+import io.flotilla.bus.BusRegistryClient;
+import io.flotilla.bus.RecordCodec;
+import io.flotilla.bus.StorageVerticle;
+import io.flotilla.config.FlotillaConfig;
+import io.flotilla.http.AccessLog;
+import io.flotilla.http.HttpVerticle;
+import io.flotilla.http.OpsRoutes;
+import io.flotilla.http.RegistryMetrics;
+import io.flotilla.http.V2Api;
+import io.flotilla.storage.BlobStore;
+import io.flotilla.storage.BlobUploads;
+import io.flotilla.storage.LocalRegistry;
+import io.flotilla.storage.MetadataStore;
+import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.UploadStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One running Flotilla node: a clustered Vert.x (Hazelcast), this node's storage served on the
+ * bus, and the HTTP front end. {@link #start} brings it up in order; {@link #stop} takes it down
+ * gracefully (not ready, finish in-flight requests, leave the cluster). Usable in-process by tests.
+ */
+public final class Node {
+  private static final System.Logger LOG = System.getLogger(Node.class.getName());
+
+  private final FlotillaConfig config;
+  private final Vertx vertx;
+  private final ExecutorService io;
+  private final AccessLog accessLog;
+  private final List<String> deployments = new ArrayList<>();
+  private final List<HttpVerticle> httpVerticles = new ArrayList<>();
+  private volatile boolean ready;
+  private long gcTimer = -1;
+
+  private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog) {
+    this.config = config;
+    this.vertx = vertx;
+    this.io = io;
+    this.accessLog = accessLog;
+  }
+
+  /** Starts a node; the future completes once it serves HTTP. */
+  public static Future<Node> start(FlotillaConfig config) {
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions options = new VertxOptions()
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    options.getEventBusOptions().setHost(config.cluster().host()).setClusterPublicHost(config.cluster().host());
+    HazelcastClusterManager cluster = new HazelcastClusterManager(HazelcastSetup.build(config.cluster()));
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(prometheus))
+        .withClusterManager(cluster).buildClustered()
+        .compose(vertx -> {
+          AtomicInteger n = new AtomicInteger();
+          ExecutorService io = Executors.newFixedThreadPool(Math.max(4, 4 * Runtime.getRuntime().availableProcessors()),
+              r -> {
+                Thread t = new Thread(r, "flotilla-io-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
+          Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null);
+          return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
+        });
+  }
+
+  private Future<Void> deploy(PrometheusMeterRegistry prometheus) {
+    RecordCodec.registerAll(vertx.eventBus());
+    var storageConfig = config.storage();
+    MetadataStore metadata = new MetadataStore(storageConfig.dataDir());
+    BlobStore blobs = new BlobStore(storageConfig.dataDir());
+    UploadStore uploads = new UploadStore(storageConfig.dataDir(), io);
+    String nodeId = config.nodeName();
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(storageConfig.dataDir());
+      metadata.load();
+      blobs.load();
+      uploads.load();
+      return null;
+    }).compose(v -> {
+      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
+      int instances = config.http().effectiveInstances();
+      return vertx.deployVerticle(() -> new StorageVerticle(local, nodeId), new DeploymentOptions().setInstances(instances))
+          .compose(id -> {
+            deployments.add(id);
+            BusRegistryClient client = new BusRegistryClient(vertx, nodeId, true);
+            BlobUploads byteUploads = new BlobUploads(vertx, uploads, blobs, metadata);
+            RegistryMetrics metrics = new RegistryMetrics(prometheus);
+            metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
+            metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
+            metrics.gauge("flotilla_upload_sessions", "open upload sessions", () -> uploads.all().size());
+            if (accessLog != null) {
+              metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
+            }
+            V2Api api = new V2Api(nodeId, client, byteUploads, blobs, storageConfig.maxManifestBytes(),
+                storageConfig.maxPageSize(), metrics, accessLog);
+            return vertx.deployVerticle(() -> {
+              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client));
+              synchronized (httpVerticles) {
+                httpVerticles.add(h);
+              }
+              return h;
+            }, new DeploymentOptions().setInstances(instances).setThreadingModel(ThreadingModel.EVENT_LOOP))
+                .map(httpId -> {
+                  deployments.add(httpId);
+                  scheduleGc(client);
+                  ready = true;
+                  return null;
+                });
+          });
+    });
+  }
+
+  private void scheduleGc(BusRegistryClient client) {
+    long every = config.storage().gcInterval().toMillis();
+    if (every > 0) {
+      gcTimer = vertx.setPeriodic(every, t -> client.collectGarbage(RequestContext.internal("gc"), false)
+          .onSuccess(r -> LOG.log(System.Logger.Level.INFO, "gc: deleted " + r.blobsDeleted() + " blobs ("
+              + r.bytesFreed() + " bytes), " + r.linksRemoved() + " links, " + r.uploadsRemoved() + " uploads"))
+          .onFailure(e -> LOG.log(System.Logger.Level.WARNING, "gc failed", e)));
+    }
+  }
+
+  /** The HTTP port actually bound. */
+  public int httpPort() {
+    synchronized (httpVerticles) {
+      return httpVerticles.get(0).actualPort();
+    }
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public FlotillaConfig config() {
+    return config;
+  }
+
+  /** Graceful stop: not ready, finish in-flight requests, undeploy, leave the cluster. */
+  public Future<Void> stop() {
+    ready = false;
+    if (gcTimer >= 0) {
+      vertx.cancelTimer(gcTimer);
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = chain.compose(v -> vertx.undeploy(id));
+    }
+    return chain.eventually(() -> vertx.close()).andThen(ar -> {
+      io.shutdown();
+      if (accessLog != null) {
+        accessLog.close();
+      }
+    });
+  }
+}

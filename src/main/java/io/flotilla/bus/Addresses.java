@@ -1,0 +1,71 @@
+package io.flotilla.bus;
+
+import io.flotilla.bus.Messages.CancelUpload;
+import io.flotilla.bus.Messages.CollectGarbage;
+import io.flotilla.bus.Messages.DeleteBlob;
+import io.flotilla.bus.Messages.DeleteManifest;
+import io.flotilla.bus.Messages.Done;
+import io.flotilla.bus.Messages.GetManifest;
+import io.flotilla.bus.Messages.GetUpload;
+import io.flotilla.bus.Messages.GetUsage;
+import io.flotilla.bus.Messages.ListCatalog;
+import io.flotilla.bus.Messages.ListReferrers;
+import io.flotilla.bus.Messages.ListTags;
+import io.flotilla.bus.Messages.MountBlob;
+import io.flotilla.bus.Messages.Mounted;
+import io.flotilla.bus.Messages.PutManifestRequest;
+import io.flotilla.bus.Messages.StartUpload;
+import io.flotilla.bus.Messages.StatBlob;
+import io.flotilla.storage.StorageTypes.BlobInfo;
+import io.flotilla.storage.StorageTypes.CatalogPage;
+import io.flotilla.storage.StorageTypes.GcReport;
+import io.flotilla.storage.StorageTypes.ManifestContent;
+import io.flotilla.storage.StorageTypes.ManifestPut;
+import io.flotilla.storage.StorageTypes.Referrers;
+import io.flotilla.storage.StorageTypes.TagPage;
+import io.flotilla.storage.StorageTypes.UploadStatus;
+import io.flotilla.storage.StorageTypes.Usage;
+import java.time.Duration;
+import java.util.List;
+
+/** Every event bus address of Flotilla, in one place. Naming: {@code flotilla.<area>.<noun>.<verb>}. */
+public final class Addresses {
+  private static final Duration READ = Duration.ofSeconds(10);
+  private static final Duration WRITE = Duration.ofSeconds(60);
+
+  public static final Address<GetManifest, ManifestContent> MANIFEST_GET =
+      new Address<>("flotilla.storage.manifest.get", GetManifest.class, ManifestContent.class, READ);
+  public static final Address<PutManifestRequest, ManifestPut> MANIFEST_PUT =
+      new Address<>("flotilla.storage.manifest.put", PutManifestRequest.class, ManifestPut.class, WRITE);
+  public static final Address<DeleteManifest, Done> MANIFEST_DELETE =
+      new Address<>("flotilla.storage.manifest.delete", DeleteManifest.class, Done.class, WRITE);
+  public static final Address<ListTags, TagPage> TAGS_LIST =
+      new Address<>("flotilla.storage.tags.list", ListTags.class, TagPage.class, READ);
+  public static final Address<ListReferrers, Referrers> REFERRERS_LIST =
+      new Address<>("flotilla.storage.referrers.list", ListReferrers.class, Referrers.class, READ);
+  public static final Address<ListCatalog, CatalogPage> CATALOG_LIST =
+      new Address<>("flotilla.storage.catalog.list", ListCatalog.class, CatalogPage.class, READ);
+  public static final Address<StatBlob, BlobInfo> BLOB_STAT =
+      new Address<>("flotilla.storage.blob.stat", StatBlob.class, BlobInfo.class, READ);
+  public static final Address<DeleteBlob, Done> BLOB_DELETE =
+      new Address<>("flotilla.storage.blob.delete", DeleteBlob.class, Done.class, WRITE);
+  public static final Address<MountBlob, Mounted> BLOB_MOUNT =
+      new Address<>("flotilla.storage.blob.mount", MountBlob.class, Mounted.class, WRITE);
+  public static final Address<StartUpload, UploadStatus> UPLOAD_START =
+      new Address<>("flotilla.storage.upload.start", StartUpload.class, UploadStatus.class, WRITE);
+  public static final Address<GetUpload, UploadStatus> UPLOAD_GET =
+      new Address<>("flotilla.storage.upload.get", GetUpload.class, UploadStatus.class, READ);
+  public static final Address<CancelUpload, Done> UPLOAD_CANCEL =
+      new Address<>("flotilla.storage.upload.cancel", CancelUpload.class, Done.class, WRITE);
+  public static final Address<GetUsage, Usage> USAGE_GET =
+      new Address<>("flotilla.storage.usage.get", GetUsage.class, Usage.class, READ);
+  public static final Address<CollectGarbage, GcReport> GC_RUN =
+      new Address<>("flotilla.storage.gc.run", CollectGarbage.class, GcReport.class, Duration.ofMinutes(30));
+
+  /** All addresses, for codec registration. */
+  public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
+      REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
+      USAGE_GET, GC_RUN);
+
+  private Addresses() {}
+}

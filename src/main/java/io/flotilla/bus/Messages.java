@@ -1,0 +1,46 @@
+package io.flotilla.bus;
+
+import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes.PutManifest;
+
+/**
+ * Request records of the storage addresses. Each carries the caller's {@link RequestContext}
+ * (identity and request id) so whichever node does the work can apply policy and emit events.
+ */
+public final class Messages {
+  private Messages() {}
+
+  public record GetManifest(RequestContext ctx, String repository, String reference) {}
+
+  public record PutManifestRequest(RequestContext ctx, PutManifest manifest) {}
+
+  public record DeleteManifest(RequestContext ctx, String repository, String reference) {}
+
+  public record ListTags(RequestContext ctx, String repository, int n, String last) {}
+
+  public record ListReferrers(RequestContext ctx, String repository, String subject, String artifactType) {}
+
+  public record ListCatalog(RequestContext ctx, int n, String last) {}
+
+  public record StatBlob(RequestContext ctx, String repository, String digest) {}
+
+  public record DeleteBlob(RequestContext ctx, String repository, String digest) {}
+
+  public record MountBlob(RequestContext ctx, String repository, String digest, String from) {}
+
+  public record StartUpload(RequestContext ctx, String repository) {}
+
+  public record GetUpload(RequestContext ctx, String repository, String uploadId) {}
+
+  public record CancelUpload(RequestContext ctx, String repository, String uploadId) {}
+
+  public record GetUsage(RequestContext ctx) {}
+
+  public record CollectGarbage(RequestContext ctx, boolean dryRun) {}
+
+  /** Reply of operations that return nothing but success. */
+  public record Done() {}
+
+  /** Reply of a mount: whether the blob was linked. */
+  public record Mounted(boolean mounted) {}
+}

@@ -1,0 +1,47 @@
+package io.flotilla.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Hazelcast membership of this node.
+ *
+ * @param name cluster name; nodes only join a cluster of the same name
+ * @param host address Hazelcast binds and advertises
+ * @param port Hazelcast member port
+ * @param members TCP-IP join list, {@code host:port} each; empty means a single-member cluster
+ * @param hazelcastConfig optional Hazelcast XML file; when set it is used as the base and the keys
+ *     above override its network section
+ */
+public record ClusterConfig(String name, String host, int port, List<String> members, Path hazelcastConfig) {
+  public static final ClusterConfig DEFAULT = new ClusterConfig("flotilla", "127.0.0.1", 5701, List.of(), null);
+
+  public ClusterConfig {
+    if (name == null || name.isBlank()) {
+      throw new ConfigException("cluster.name", "must not be empty");
+    }
+    if (host == null || host.isBlank()) {
+      throw new ConfigException("cluster.host", "must not be empty");
+    }
+    if (port < 0 || port > 65535) {
+      throw new ConfigException("cluster.port", "must be between 0 and 65535, was " + port);
+    }
+    members = List.copyOf(members == null ? List.of() : members);
+    for (String m : members) {
+      int colon = m.lastIndexOf(':');
+      if (m.isBlank() || colon == 0 || colon == m.length() - 1) {
+        throw new ConfigException("cluster.members", "'" + m + "' is not host or host:port");
+      }
+      if (colon > 0) {
+        try {
+          int p = Integer.parseInt(m.substring(colon + 1));
+          if (p < 1 || p > 65535) {
+            throw new NumberFormatException();
+          }
+        } catch (NumberFormatException e) {
+          throw new ConfigException("cluster.members", "'" + m + "' has an invalid port");
+        }
+      }
+    }
+  }
+}

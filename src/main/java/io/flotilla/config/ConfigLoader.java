@@ -1,0 +1,210 @@
+package io.flotilla.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Loads the configuration: built-in defaults, then an optional YAML (or JSON) file, then
+ * {@code FLOTILLA_*} environment variables. Unknown keys and malformed values fail with a
+ * {@link ConfigException} naming the key. {@code docs/configuration.md} lists every key.
+ */
+public final class ConfigLoader {
+  /** Environment variable to config key. The first five are the stable operator interface. */
+  public static final Map<String, String> ENV = envTable();
+
+  private static final Set<String> KNOWN_KEYS = Set.of(
+      "node.name", "http.host", "http.port", "http.instances", "http.shutdownTimeout", "http.accessLog",
+      "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
+      "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
+      "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+
+  private ConfigLoader() {}
+
+  private static Map<String, String> envTable() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("FLOTILLA_HTTP_PORT", "http.port");
+    m.put("FLOTILLA_DATA_DIR", "storage.dataDir");
+    m.put("FLOTILLA_NODE_NAME", "node.name");
+    m.put("FLOTILLA_CLUSTER_PORT", "cluster.port");
+    m.put("FLOTILLA_CLUSTER_MEMBERS", "cluster.members");
+    m.put("FLOTILLA_HTTP_HOST", "http.host");
+    m.put("FLOTILLA_HTTP_INSTANCES", "http.instances");
+    m.put("FLOTILLA_HTTP_SHUTDOWN_TIMEOUT", "http.shutdownTimeout");
+    m.put("FLOTILLA_HTTP_ACCESS_LOG", "http.accessLog");
+    m.put("FLOTILLA_STORAGE_DELETE_ENABLED", "storage.deleteEnabled");
+    m.put("FLOTILLA_STORAGE_MAX_MANIFEST_BYTES", "storage.maxManifestBytes");
+    m.put("FLOTILLA_STORAGE_MAX_PAGE_SIZE", "storage.maxPageSize");
+    m.put("FLOTILLA_STORAGE_UPLOAD_EXPIRY", "storage.uploadExpiry");
+    m.put("FLOTILLA_STORAGE_GC_INTERVAL", "storage.gcInterval");
+    m.put("FLOTILLA_STORAGE_GC_GRACE", "storage.gcGrace");
+    m.put("FLOTILLA_CLUSTER_NAME", "cluster.name");
+    m.put("FLOTILLA_CLUSTER_HOST", "cluster.host");
+    m.put("FLOTILLA_CLUSTER_HAZELCAST_CONFIG", "cluster.hazelcastConfig");
+    return Map.copyOf(m);
+  }
+
+  /** Loads from an optional file and the given environment. */
+  public static FlotillaConfig load(Path file, Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (file != null) {
+      flattenFile(file, values);
+    }
+    for (var e : ENV.entrySet()) {
+      String v = env.get(e.getKey());
+      if (v != null) {
+        values.put(e.getValue(), v);
+      }
+    }
+    return build(values);
+  }
+
+  /** Builds a config from flat {@code section.key} values over the defaults (used by tests too). */
+  public static FlotillaConfig build(Map<String, String> values) {
+    for (String key : values.keySet()) {
+      if (!KNOWN_KEYS.contains(key)) {
+        throw new ConfigException(key, "unknown key");
+      }
+    }
+    HttpConfig h = HttpConfig.DEFAULT;
+    StorageConfig s = StorageConfig.DEFAULT;
+    ClusterConfig c = ClusterConfig.DEFAULT;
+    Reader r = new Reader(values);
+    HttpConfig http = new HttpConfig(r.str("http.host", h.host()), r.integer("http.port", h.port()),
+        r.integer("http.instances", h.instances()), r.duration("http.shutdownTimeout", h.shutdownTimeout()),
+        r.bool("http.accessLog", h.accessLog()));
+    StorageConfig storage = new StorageConfig(Path.of(r.str("storage.dataDir", s.dataDir().toString())),
+        r.bool("storage.deleteEnabled", s.deleteEnabled()), r.integer("storage.maxManifestBytes", s.maxManifestBytes()),
+        r.integer("storage.maxPageSize", s.maxPageSize()), r.duration("storage.uploadExpiry", s.uploadExpiry()),
+        r.duration("storage.gcInterval", s.gcInterval()), r.duration("storage.gcGrace", s.gcGrace()));
+    String hz = r.str("cluster.hazelcastConfig", null);
+    ClusterConfig cluster = new ClusterConfig(r.str("cluster.name", c.name()), r.str("cluster.host", c.host()),
+        r.integer("cluster.port", c.port()), r.list("cluster.members", c.members()),
+        hz == null || hz.isBlank() ? null : Path.of(hz));
+    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster);
+  }
+
+  private static String defaultNodeName() {
+    try {
+      String host = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+      return host.isEmpty() || !Character.isLetterOrDigit(host.charAt(0)) ? "node-1" : host;
+    } catch (IOException e) {
+      return "node-1";
+    }
+  }
+
+  private static void flattenFile(Path file, Map<String, String> out) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new ConfigException("(file " + file + ")", "cannot be read: " + e.getMessage());
+    }
+    if (root == null || root.isNull() || root.isMissingNode()) {
+      return;
+    }
+    if (!root.isObject()) {
+      throw new ConfigException("(file " + file + ")", "must be a mapping of sections");
+    }
+    flatten("", root, out);
+  }
+
+  private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
+    Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+    while (it.hasNext()) {
+      var e = it.next();
+      String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+      JsonNode v = e.getValue();
+      if (v.isObject()) {
+        flatten(key, v, out);
+      } else if (v.isArray()) {
+        List<String> items = new ArrayList<>();
+        v.forEach(x -> items.add(x.asText()));
+        out.put(key, String.join(",", items));
+      } else if (!v.isNull()) {
+        out.put(key, v.asText());
+      }
+    }
+  }
+
+  /** Typed access to flat values; every parse failure names its key. */
+  private record Reader(Map<String, String> values) {
+    String str(String key, String def) {
+      String v = values.get(key);
+      return v == null ? def : v.trim();
+    }
+
+    int integer(String key, int def) {
+      String v = values.get(key);
+      if (v == null) {
+        return def;
+      }
+      try {
+        return Integer.parseInt(v.trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, "'" + v + "' is not an integer");
+      }
+    }
+
+    boolean bool(String key, boolean def) {
+      String v = values.get(key);
+      if (v == null) {
+        return def;
+      }
+      return switch (v.trim().toLowerCase()) {
+        case "true", "yes", "on", "1" -> true;
+        case "false", "no", "off", "0" -> false;
+        default -> throw new ConfigException(key, "'" + v + "' is not a boolean");
+      };
+    }
+
+    Duration duration(String key, Duration def) {
+      String v = values.get(key);
+      if (v == null) {
+        return def;
+      }
+      Matcher m = DURATION.matcher(v.trim());
+      if (!m.matches()) {
+        throw new ConfigException(key, "'" + v + "' is not a duration (e.g. 30s, 5m, 1h, 250ms)");
+      }
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2) == null ? "s" : m.group(2);
+      return switch (unit) {
+        case "ms" -> Duration.ofMillis(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        case "d" -> Duration.ofDays(n);
+        default -> Duration.ofSeconds(n);
+      };
+    }
+
+    List<String> list(String key, List<String> def) {
+      String v = values.get(key);
+      if (v == null) {
+        return def;
+      }
+      List<String> out = new ArrayList<>();
+      for (String part : v.split(",")) {
+        if (!part.isBlank()) {
+          out.add(part.trim());
+        }
+      }
+      return out;
+    }
+  }
+
+}

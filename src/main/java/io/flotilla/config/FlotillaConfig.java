@@ -1,0 +1,34 @@
+package io.flotilla.config;
+
+import java.util.regex.Pattern;
+
+/**
+ * The whole configuration of one node. Built only through {@link ConfigLoader} or the compact
+ * constructors of its parts, each of which validates, so an invalid configuration cannot exist.
+ *
+ * @param nodeName this node's name, unique in the cluster; used as its instance id in events
+ */
+public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster) {
+  private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+  public FlotillaConfig {
+    if (nodeName == null || !NODE_NAME.matcher(nodeName).matches()) {
+      throw new ConfigException("node.name", "must match " + NODE_NAME.pattern() + ", was '" + nodeName + "'");
+    }
+    if (http == null || storage == null || cluster == null) {
+      throw new ConfigException("(root)", "http, storage and cluster sections are required");
+    }
+  }
+
+  public FlotillaConfig withHttp(HttpConfig h) {
+    return new FlotillaConfig(nodeName, h, storage, cluster);
+  }
+
+  public FlotillaConfig withStorage(StorageConfig s) {
+    return new FlotillaConfig(nodeName, http, s, cluster);
+  }
+
+  public FlotillaConfig withCluster(ClusterConfig c) {
+    return new FlotillaConfig(nodeName, http, storage, c);
+  }
+}

@@ -1,0 +1,42 @@
+package io.flotilla.http;
+
+import io.flotilla.storage.RequestContext;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * One {@code /v2} request in flight: the raw request, its parsed route and the caller context that
+ * travels to storage. Owned by the event loop that received the request.
+ */
+record Exchange(HttpServerRequest request, V2Route route, RequestContext ctx) {
+  HttpServerResponse response() {
+    return request.response();
+  }
+
+  String param(String name) {
+    return request.getParam(name);
+  }
+
+  /** Declared body length, or -1 when absent or chunked. */
+  long contentLength() {
+    String v = request.getHeader("Content-Length");
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** True when the request may carry a body (declared non-zero length or chunked). */
+  boolean hasBody() {
+    long len = contentLength();
+    if (len > 0) {
+      return true;
+    }
+    String te = request.getHeader("Transfer-Encoding");
+    return len < 0 && te != null && te.toLowerCase().contains("chunked");
+  }
+}

@@ -1,0 +1,79 @@
+package io.flotilla.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageAdmin;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Operator endpoints: {@code /metrics} (Prometheus text), {@code /health/live},
+ * {@code /health/ready}, and the storage admin API under {@code /api/v1} (usage per repository,
+ * garbage collection with dry run).
+ */
+public final class OpsRoutes {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private OpsRoutes() {}
+
+  public static Router router(Vertx vertx, PrometheusMeterRegistry prometheus, BooleanSupplier ready,
+      StorageAdmin admin) {
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(rc -> rc.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(prometheus.scrape()));
+    router.get("/health/live").handler(rc -> json(rc.response(), 200, "{\"status\":\"UP\"}"));
+    router.get("/health/ready").handler(rc -> {
+      boolean ok = ready.getAsBoolean();
+      json(rc.response(), ok ? 200 : 503, ok ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}");
+    });
+    router.get("/api/v1/storage/usage").handler(rc -> {
+      String only = rc.request().getParam("repository");
+      admin.usage(ctx(rc)).onComplete(ar -> {
+        if (ar.failed()) {
+          ErrorRenderer.render(rc.response(), ar.cause());
+          return;
+        }
+        var usage = ar.result();
+        if (only != null) {
+          usage = new io.flotilla.storage.StorageTypes.Usage(usage.storedBytes(), usage.storedBlobs(),
+              usage.repositories().stream().filter(r -> r.name().equals(only)).toList());
+        }
+        write(rc, usage);
+      });
+    });
+    router.post("/api/v1/storage/gc").handler(rc -> {
+      boolean dryRun = "true".equalsIgnoreCase(rc.request().getParam("dryRun"));
+      admin.collectGarbage(ctx(rc), dryRun).onComplete(ar -> {
+        if (ar.failed()) {
+          ErrorRenderer.render(rc.response(), ar.cause());
+        } else {
+          write(rc, ar.result());
+        }
+      });
+    });
+    return router;
+  }
+
+  private static RequestContext ctx(RoutingContext rc) {
+    return new RequestContext(rc.request().getHeader("X-Request-Id"), "anonymous",
+        rc.request().remoteAddress() == null ? "" : rc.request().remoteAddress().hostAddress(),
+        rc.request().getHeader("Host"), rc.request().method().name(), rc.request().getHeader("User-Agent"));
+  }
+
+  private static void write(RoutingContext rc, Object value) {
+    try {
+      json(rc.response(), 200, JSON.writeValueAsString(value));
+    } catch (Exception e) {
+      ErrorRenderer.render(rc.response(), e);
+    }
+  }
+
+  private static void json(HttpServerResponse r, int status, String body) {
+    r.setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+  }
+}

@@ -1,0 +1,125 @@
+package io.flotilla.http;
+
+import io.flotilla.storage.BlobStore;
+import io.flotilla.storage.BlobUploads;
+import io.flotilla.storage.RegistryStorage;
+import io.flotilla.storage.RequestContext;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The OCI distribution API ({@code /v2/...}): parses the route, builds the caller context, hands
+ * the request to the resource's handler and renders any failure once. Also writes the access log
+ * line and the request metrics. Runs on the HTTP verticle's event loop.
+ */
+public final class V2Api implements Handler<HttpServerRequest> {
+  private static final AtomicLong SEQUENCE = new AtomicLong();
+
+  private final String nodeId;
+  private final ManifestHandler manifests;
+  private final BlobHandler blobs;
+  private final UploadHandler uploads;
+  private final ListingHandler listings;
+  private final RegistryMetrics metrics;
+  private final AccessLog accessLog;
+
+  public V2Api(String nodeId, RegistryStorage storage, BlobUploads byteUploads, BlobStore files,
+      int maxManifestBytes, int maxPageSize, RegistryMetrics metrics, AccessLog accessLog) {
+    this.nodeId = nodeId;
+    this.manifests = new ManifestHandler(storage, maxManifestBytes);
+    this.blobs = new BlobHandler(storage, files);
+    this.uploads = new UploadHandler(storage, byteUploads);
+    this.listings = new ListingHandler(storage, maxPageSize);
+    this.metrics = metrics;
+    this.accessLog = accessLog;
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    request.pause();
+    long started = System.nanoTime();
+    V2Route route = V2Route.parse(request.path());
+    String requestId = request.getHeader("X-Request-Id");
+    if (requestId == null || requestId.isEmpty() || requestId.length() > 128) {
+      requestId = nodeId + "-" + Long.toHexString(SEQUENCE.incrementAndGet());
+    }
+    RequestContext ctx = new RequestContext(requestId, "anonymous", remote(request), request.getHeader("Host"),
+        request.method().name(), request.getHeader("User-Agent"));
+    HttpServerResponse response = request.response();
+    response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
+    response.putHeader("X-Request-Id", requestId);
+    response.endHandler(v -> finished(request, route, ctx, started));
+    Exchange x = new Exchange(request, route, ctx);
+    Future<Void> result;
+    try {
+      result = dispatch(x);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onFailure(err -> fail(x, err));
+  }
+
+  private Future<Void> dispatch(Exchange x) {
+    return switch (x.route().kind()) {
+      case BASE -> base(x);
+      case CATALOG -> listings.catalog(x);
+      case TAGS -> listings.tags(x);
+      case MANIFEST -> manifests.handle(x);
+      case BLOB -> blobs.handle(x);
+      case UPLOADS -> uploads.start(x);
+      case UPLOAD -> uploads.handle(x);
+      case REFERRERS -> listings.referrers(x);
+      case UNKNOWN -> Future.failedFuture(io.flotilla.oci.OciError.NOT_FOUND.with("no such endpoint: " + x.request().path()));
+    };
+  }
+
+  private static Future<Void> base(Exchange x) {
+    HttpMethod m = x.request().method();
+    if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
+      return Future.failedFuture(io.flotilla.oci.OciError.UNSUPPORTED.with(m + " is not supported on /v2/"));
+    }
+    return x.response().putHeader("Content-Type", "application/json").putHeader("Content-Length", "2")
+        .end(m == HttpMethod.HEAD ? "" : "{}");
+  }
+
+  private void fail(Exchange x, Throwable err) {
+    HttpServerResponse r = x.response();
+    if (!r.headWritten()) {
+      if (err instanceof BlobHandler.RangeNotSatisfiable rn) {
+        r.putHeader("Content-Range", "bytes */" + rn.size);
+      } else if (err instanceof BlobUploads.RangeMismatch rm) {
+        r.putHeader("Location", "/v2/" + x.route().name() + "/blobs/uploads/" + x.route().ref())
+            .putHeader("Range", "0-" + Math.max(0, rm.offset() - 1))
+            .putHeader("Docker-Upload-UUID", x.route().ref());
+      }
+      if (!x.request().isEnded()) {
+        // The body was not (fully) read: do not leave it in the connection.
+        r.putHeader("Connection", "close");
+      }
+    }
+    ErrorRenderer.render(r, err);
+    if (!x.request().isEnded()) {
+      x.request().resume();
+    }
+  }
+
+  private void finished(HttpServerRequest req, V2Route route, RequestContext ctx, long started) {
+    long nanos = System.nanoTime() - started;
+    int status = req.response().getStatusCode();
+    long sent = req.response().bytesWritten();
+    metrics.record(route.kind().name().toLowerCase(), req.method().name(), status, req.bytesRead(), sent, nanos);
+    if (accessLog != null) {
+      accessLog.log(ctx.remoteAddress(), ctx.identity(), req.method().name(), req.uri(), status, sent, nanos / 1000,
+          ctx.userAgent(), ctx.requestId());
+    }
+  }
+
+  private static String remote(HttpServerRequest r) {
+    var a = r.remoteAddress();
+    return a == null ? "" : a.hostAddress();
+  }
+}

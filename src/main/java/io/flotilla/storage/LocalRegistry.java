@@ -1,0 +1,368 @@
+package io.flotilla.storage;
+
+import io.flotilla.config.StorageConfig;
+import io.flotilla.oci.Descriptor;
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.DigestAlgorithm;
+import io.flotilla.oci.Manifest;
+import io.flotilla.oci.ManifestParser;
+import io.flotilla.oci.MediaTypes;
+import io.flotilla.oci.OciError;
+import io.flotilla.oci.OciException;
+import io.flotilla.oci.Reference;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.StorageTypes.BlobInfo;
+import io.flotilla.storage.StorageTypes.CatalogPage;
+import io.flotilla.storage.StorageTypes.GcReport;
+import io.flotilla.storage.StorageTypes.ManifestContent;
+import io.flotilla.storage.StorageTypes.ManifestPut;
+import io.flotilla.storage.StorageTypes.PutManifest;
+import io.flotilla.storage.StorageTypes.Referrer;
+import io.flotilla.storage.StorageTypes.Referrers;
+import io.flotilla.storage.StorageTypes.RepositoryUsage;
+import io.flotilla.storage.StorageTypes.TagPage;
+import io.flotilla.storage.StorageTypes.UploadStatus;
+import io.flotilla.storage.StorageTypes.Usage;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * The storage API over this node's disk. Reads are answered from the in-memory metadata (and the
+ * manifest cache) on the caller's thread; anything that touches the disk runs on Vert.x worker
+ * threads. Thread-safe.
+ */
+public final class LocalRegistry implements RegistryStorage {
+  private final Vertx vertx;
+  private final StorageConfig config;
+  private final MetadataStore metadata;
+  private final BlobStore blobs;
+  private final UploadStore uploads;
+  private final GarbageCollector gc;
+  private final ManifestCache cache = new ManifestCache(64L * 1024 * 1024);
+
+  public LocalRegistry(Vertx vertx, StorageConfig config, MetadataStore metadata, BlobStore blobs,
+      UploadStore uploads) {
+    this.vertx = vertx;
+    this.config = config;
+    this.metadata = metadata;
+    this.blobs = blobs;
+    this.uploads = uploads;
+    this.gc = new GarbageCollector(metadata, blobs, uploads, config);
+  }
+
+  public BlobStore blobStore() {
+    return blobs;
+  }
+
+  public MetadataStore metadata() {
+    return metadata;
+  }
+
+  // ------------------------------------------------------------------ manifests
+
+  @Override
+  public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      Reference ref = Reference.parse(reference);
+      if (!metadata.exists(name)) {
+        throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
+      }
+      Digest digest = ref.isDigest() ? ref.digest() : metadata.tag(name, ref.tag());
+      ManifestMeta meta = digest == null ? null : metadata.manifest(name, digest);
+      if (meta == null) {
+        throw OciError.MANIFEST_UNKNOWN.with("manifest " + ref + " is not known in " + name);
+      }
+      byte[] cached = cache.get(digest);
+      if (cached != null) {
+        return Future.succeededFuture(new ManifestContent(digest.toString(), meta.mediaType(), cached));
+      }
+      return blocking(() -> {
+        byte[] body = blobs.read(digest);
+        cache.put(digest, body);
+        return new ManifestContent(digest.toString(), meta.mediaType(), body);
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request) {
+    try {
+      RepositoryName name = RepositoryName.of(request.repository());
+      Reference ref = Reference.parse(request.reference());
+      byte[] body = request.body();
+      if (body.length > config.maxManifestBytes()) {
+        throw new OciException(OciError.SIZE_INVALID,
+            "manifest is larger than " + config.maxManifestBytes() + " bytes", 413);
+      }
+      Manifest manifest = ManifestParser.parse(body, request.contentType());
+      DigestAlgorithm algorithm = ref.isDigest() ? ref.digest().algorithm() : DigestAlgorithm.SHA256;
+      Digest digest = Digest.of(algorithm, body);
+      if (ref.isDigest() && !ref.digest().equals(digest)) {
+        throw OciError.DIGEST_INVALID.with("manifest digest is " + digest + ", not " + ref.digest());
+      }
+      ManifestMeta meta = new ManifestMeta(digest, manifest.mediaType(), body.length, manifest.artifactType(),
+          manifest.subject() == null ? null : manifest.subject().digest(), manifest.annotations(),
+          references(manifest), System.currentTimeMillis());
+      return blocking(() -> {
+        blobs.put(digest, body);
+        metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));
+        cache.put(digest, body);
+        return new ManifestPut(digest.toString(), meta.subject() == null ? null : meta.subject().toString());
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static List<Digest> references(Manifest m) {
+    List<Digest> out = new ArrayList<>();
+    if (m.config() != null) {
+      out.add(m.config().digest());
+    }
+    m.layers().forEach(d -> out.add(d.digest()));
+    m.manifests().forEach(d -> out.add(d.digest()));
+    return out;
+  }
+
+  private void checkReferences(RepositoryName name, Manifest m) {
+    if (m.config() != null && metadata.blobSize(name, m.config().digest()) < 0) {
+      throw OciError.MANIFEST_BLOB_UNKNOWN.with("config blob " + m.config().digest() + " is not known in " + name);
+    }
+    for (Descriptor layer : m.layers()) {
+      if (!MediaTypes.isForeignLayer(layer.mediaType()) && metadata.blobSize(name, layer.digest()) < 0) {
+        throw OciError.MANIFEST_BLOB_UNKNOWN.with("blob " + layer.digest() + " is not known in " + name);
+      }
+    }
+    for (Descriptor child : m.manifests()) {
+      if (metadata.manifest(name, child.digest()) == null) {
+        throw OciError.MANIFEST_BLOB_UNKNOWN.with("manifest " + child.digest() + " is not known in " + name);
+      }
+    }
+  }
+
+  @Override
+  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
+    try {
+      requireDeletes();
+      RepositoryName name = RepositoryName.of(repository);
+      Reference ref = Reference.parse(reference);
+      return blocking(() -> {
+        boolean removed = ref.isDigest() ? metadata.deleteManifest(name, ref.digest()) : metadata.deleteTag(name, ref.tag());
+        if (!removed) {
+          throw OciError.MANIFEST_UNKNOWN.with("manifest " + ref + " is not known in " + name);
+        }
+        return null;
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last) {
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      checkPageSize(n);
+      if (!metadata.exists(name)) {
+        throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
+      }
+      MetadataStore.Page page = metadata.tags(name, n, last);
+      return Future.succeededFuture(new TagPage(name.value(), page.items(), page.more()));
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<Referrers> referrers(RequestContext ctx, String repository, String subject, String artifactType) {
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      Digest digest = Digest.parse(subject);
+      boolean filter = artifactType != null && !artifactType.isEmpty();
+      List<Referrer> out = new ArrayList<>();
+      for (ManifestMeta m : metadata.referrers(name, digest)) {
+        if (filter && !artifactType.equals(m.artifactType())) {
+          continue;
+        }
+        out.add(new Referrer(m.mediaType(), m.digest().toString(), m.size(), m.artifactType(), m.annotations()));
+      }
+      return Future.succeededFuture(new Referrers(out, filter));
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<CatalogPage> catalog(RequestContext ctx, int n, String last) {
+    try {
+      checkPageSize(n);
+      MetadataStore.Page page = metadata.catalog(n, last);
+      return Future.succeededFuture(new CatalogPage(page.items(), page.more()));
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ blobs
+
+  @Override
+  public Future<BlobInfo> statBlob(RequestContext ctx, String repository, String digest) {
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      Digest d = Digest.parse(digest);
+      long size = metadata.blobSize(name, d);
+      if (size < 0) {
+        ManifestMeta m = metadata.manifest(name, d);
+        if (m == null) {
+          throw OciError.BLOB_UNKNOWN.with("blob " + d + " is not known in " + name);
+        }
+        size = m.size();
+      }
+      return Future.succeededFuture(new BlobInfo(d.toString(), size));
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<Void> deleteBlob(RequestContext ctx, String repository, String digest) {
+    try {
+      requireDeletes();
+      RepositoryName name = RepositoryName.of(repository);
+      Digest d = Digest.parse(digest);
+      return blocking(() -> {
+        if (!metadata.unlinkBlob(name, d)) {
+          throw OciError.BLOB_UNKNOWN.with("blob " + d + " is not known in " + name);
+        }
+        return null;
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      Digest d = Digest.parse(digest);
+      RepositoryName source = RepositoryName.of(from);
+      long size = metadata.blobSize(source, d);
+      if (size < 0) {
+        return Future.succeededFuture(false);
+      }
+      return blocking(() -> {
+        if (!blobs.touch(d)) {
+          return false;
+        }
+        metadata.linkBlob(name, d, size);
+        return true;
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<UploadStatus> startUpload(RequestContext ctx, String repository) {
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      return blocking(() -> {
+        UploadSession s = uploads.create(name, true);
+        return new UploadStatus(name.value(), s.id(), 0);
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<UploadStatus> uploadStatus(RequestContext ctx, String repository, String uploadId) {
+    try {
+      UploadSession s = uploads.get(RepositoryName.of(repository), uploadId);
+      return Future.succeededFuture(new UploadStatus(repository, s.id(), s.offset()));
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<Void> cancelUpload(RequestContext ctx, String repository, String uploadId) {
+    try {
+      UploadSession s = uploads.get(RepositoryName.of(repository), uploadId);
+      if (!s.tryAcquire()) {
+        throw OciError.BLOB_UPLOAD_INVALID.with("upload " + uploadId + " is in use by another request");
+      }
+      return blocking(() -> {
+        uploads.remove(s);
+        return null;
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ admin
+
+  @Override
+  public Future<Usage> usage(RequestContext ctx) {
+    List<RepositoryUsage> repos = new ArrayList<>();
+    for (RepositoryName name : metadata.repositories()) {
+      var manifests = metadata.manifests(name);
+      var linked = metadata.blobs(name);
+      long bytes = 0;
+      Set<Digest> counted = new HashSet<>();
+      for (var e : linked.entrySet()) {
+        if (counted.add(e.getKey())) {
+          bytes += e.getValue()[0];
+        }
+      }
+      for (ManifestMeta m : manifests.values()) {
+        if (counted.add(m.digest())) {
+          bytes += m.size();
+        }
+      }
+      int tags = metadata.tags(name, Integer.MAX_VALUE, null).items().size();
+      repos.add(new RepositoryUsage(name.value(), bytes, manifests.size(), tags, linked.size()));
+    }
+    return Future.succeededFuture(new Usage(blobs.storedBytes(), blobs.storedBlobs(), repos));
+  }
+
+  @Override
+  public Future<GcReport> collectGarbage(RequestContext ctx, boolean dryRun) {
+    return blocking(() -> gc.run(dryRun));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private void requireDeletes() {
+    if (!config.deleteEnabled()) {
+      throw OciError.UNSUPPORTED.with("deletes are disabled on this registry");
+    }
+  }
+
+  private void checkPageSize(int n) {
+    if (n < 0 || n > config.maxPageSize()) {
+      throw OciError.PAGINATION_NUMBER_INVALID.with("n must be between 0 and " + config.maxPageSize());
+    }
+  }
+
+  private <T> Future<T> blocking(Callable<T> work) {
+    return vertx.executeBlocking(() -> {
+      try {
+        return work.call();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, false);
+  }
+}

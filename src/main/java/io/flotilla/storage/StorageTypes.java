@@ -1,0 +1,50 @@
+package io.flotilla.storage;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Values returned by the storage API. They are plain records of strings and numbers so that the
+ * bus can carry them between nodes unchanged; nullable fields say so.
+ */
+public final class StorageTypes {
+  private StorageTypes() {}
+
+  /** A manifest's bytes as stored, with the media type it was pushed with. */
+  public record ManifestContent(String digest, String mediaType, byte[] body) {}
+
+  /** A manifest push. {@code contentType} may be null. */
+  public record PutManifest(String repository, String reference, String contentType, byte[] body) {}
+
+  /** The result of a manifest push; {@code subject} is null when the manifest has none. */
+  public record ManifestPut(String digest, String subject) {}
+
+  /** A page of tags, and whether more follow. */
+  public record TagPage(String name, List<String> tags, boolean more) {}
+
+  /** A page of repository names, and whether more follow. */
+  public record CatalogPage(List<String> repositories, boolean more) {}
+
+  /** One entry of a referrers index; {@code artifactType} may be null. */
+  public record Referrer(String mediaType, String digest, long size, String artifactType,
+      Map<String, String> annotations) {}
+
+  /** The referrers of a subject, already filtered when {@code filtered} is true. */
+  public record Referrers(List<Referrer> manifests, boolean filtered) {}
+
+  /** A blob visible in a repository. */
+  public record BlobInfo(String digest, long size) {}
+
+  /** An upload session's identity and acknowledged offset. */
+  public record UploadStatus(String repository, String id, long offset) {}
+
+  /** Storage used by one repository: what it references, counted once per repository. */
+  public record RepositoryUsage(String name, long bytes, int manifests, int tags, int blobs) {}
+
+  /** Storage used on this node: de-duplicated blob bytes, and each repository's view. */
+  public record Usage(long storedBytes, long storedBlobs, List<RepositoryUsage> repositories) {}
+
+  /** What one garbage collection removed, or would remove when {@code dryRun}. */
+  public record GcReport(boolean dryRun, int blobsDeleted, long bytesFreed, int linksRemoved,
+      int uploadsRemoved, List<String> deletedDigests, long durationMillis) {}
+}

@@ -1,0 +1,191 @@
+package io.flotilla.storage;
+
+import io.flotilla.oci.DigestAlgorithm;
+import io.flotilla.oci.RepositoryName;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One resumable blob upload: a data file that grows by appends, the acknowledged offset, and the
+ * running SHA-256 of the acknowledged bytes. All file and hash work runs on the session's
+ * {@link SerialLane}; only {@link #offset()} and the busy flag are read from other threads.
+ * After a restart the hash is rebuilt lazily from the data file (the JDK cannot persist it).
+ */
+public final class UploadSession {
+  static final String DATA = "data";
+  static final String STATE = "state.json";
+
+  private final String id;
+  private final RepositoryName repository;
+  private final Path dir;
+  private final SerialLane lane;
+  private final boolean persistent;
+  private final long createdMillis;
+  private final AtomicBoolean busy = new AtomicBoolean();
+  private volatile long offset;
+  private volatile long lastActivityMillis;
+  private FileChannel channel;
+  private MessageDigest sha256;
+
+  UploadSession(String id, RepositoryName repository, Path dir, SerialLane lane, boolean persistent,
+      long offset, long createdMillis) {
+    this.id = id;
+    this.repository = repository;
+    this.dir = dir;
+    this.lane = lane;
+    this.persistent = persistent;
+    this.offset = offset;
+    this.createdMillis = createdMillis;
+    this.lastActivityMillis = System.currentTimeMillis();
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public RepositoryName repository() {
+    return repository;
+  }
+
+  /** Bytes acknowledged so far. */
+  public long offset() {
+    return offset;
+  }
+
+  public long createdMillis() {
+    return createdMillis;
+  }
+
+  public long lastActivityMillis() {
+    return lastActivityMillis;
+  }
+
+  SerialLane lane() {
+    return lane;
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  Path dataFile() {
+    return dir.resolve(DATA);
+  }
+
+  boolean persistent() {
+    return persistent;
+  }
+
+  /** Claims the session for one request; false if another request is writing to it. */
+  boolean tryAcquire() {
+    return busy.compareAndSet(false, true);
+  }
+
+  void release() {
+    lastActivityMillis = System.currentTimeMillis();
+    busy.set(false);
+  }
+
+  // ---- lane-confined from here on ----
+
+  /** Opens the data file for appending and makes sure the hash covers exactly the acknowledged bytes. */
+  void prepare() throws IOException {
+    if (channel == null) {
+      channel = FileChannel.open(dataFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (channel.size() != offset) {
+        channel.truncate(offset);
+      }
+      channel.position(offset);
+    }
+    if (sha256 == null) {
+      sha256 = rehash(DigestAlgorithm.SHA256);
+    }
+  }
+
+  /** Appends bytes and feeds them to the hash. */
+  void write(ByteBuffer bytes) throws IOException {
+    sha256.update(bytes.duplicate());
+    while (bytes.hasRemaining()) {
+      channel.write(bytes);
+    }
+  }
+
+  /** Makes everything written so far durable and acknowledges it. */
+  void acknowledge() throws IOException {
+    channel.force(false);
+    offset = channel.position();
+    lastActivityMillis = System.currentTimeMillis();
+    if (persistent) {
+      writeState();
+    }
+  }
+
+  /** Drops everything written since the last acknowledgement (a failed or aborted request). */
+  void rollback() throws IOException {
+    if (channel != null && channel.position() != offset) {
+      channel.truncate(offset);
+      channel.position(offset);
+      sha256 = null;
+    }
+  }
+
+  /** Current hash state, cloned; the session's own hash keeps running. */
+  MessageDigest sha256Snapshot() throws IOException {
+    prepare();
+    try {
+      return (MessageDigest) sha256.clone();
+    } catch (CloneNotSupportedException e) {
+      return rehash(DigestAlgorithm.SHA256);
+    }
+  }
+
+  /** Hashes the acknowledged bytes from disk with any algorithm. */
+  MessageDigest rehash(DigestAlgorithm algorithm) throws IOException {
+    MessageDigest md = algorithm.newHasher();
+    Path data = dataFile();
+    if (offset == 0 || !Files.exists(data)) {
+      return md;
+    }
+    try (FileChannel in = FileChannel.open(data, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+      long remaining = offset;
+      while (remaining > 0) {
+        buf.clear();
+        if (remaining < buf.capacity()) {
+          buf.limit((int) remaining);
+        }
+        int n = in.read(buf);
+        if (n < 0) {
+          throw new IOException("upload data shorter than its acknowledged offset");
+        }
+        buf.flip();
+        md.update(buf);
+        remaining -= n;
+      }
+    }
+    return md;
+  }
+
+  void writeState() {
+    String json = "{\"repository\":\"" + repository.value() + "\",\"offset\":" + offset
+        + ",\"created\":" + createdMillis + "}";
+    Fs.writeAtomic(dir.resolve(STATE), json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  void close() {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // closing a file we are about to move or delete
+      }
+      channel = null;
+    }
+  }
+}
