@@ -1,0 +1,115 @@
+package io.flotilla.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Flotilla node in its own JVM, started from the packaged jar ({@code FLOTILLA_JAR}, set by the
+ * build for integration tests). Used where a real process boundary matters: {@code kill -9}.
+ */
+public final class NodeProcess implements AutoCloseable {
+  private final Process process;
+  private final int httpPort;
+  private final Path log;
+
+  private NodeProcess(Process process, int httpPort, Path log) {
+    this.process = process;
+    this.httpPort = httpPort;
+    this.log = log;
+  }
+
+  public static Path jar() {
+    String env = System.getenv("FLOTILLA_JAR");
+    Path jar = env != null ? Path.of(env) : Path.of("target", "flotilla.jar");
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException("packaged jar not found at " + jar + " (run mvn verify)");
+    }
+    return jar;
+  }
+
+  /** Starts a node process on the given ports and waits until it is ready. */
+  public static NodeProcess start(Path dataDir, int httpPort, int clusterPort, Map<String, String> env)
+      throws IOException, InterruptedException {
+    Path log = Files.createTempFile("flotilla-node", ".log");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-jar", jar().toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("FLOTILLA_HTTP_HOST", "127.0.0.1");
+    pb.environment().put("FLOTILLA_HTTP_PORT", Integer.toString(httpPort));
+    pb.environment().put("FLOTILLA_DATA_DIR", dataDir.toString());
+    pb.environment().put("FLOTILLA_CLUSTER_PORT", Integer.toString(clusterPort));
+    pb.environment().put("FLOTILLA_CLUSTER_HOST", "127.0.0.1");
+    pb.environment().put("FLOTILLA_NODE_NAME", "proc-" + httpPort);
+    pb.environment().put("FLOTILLA_CLUSTER_NAME", "proc-" + httpPort);
+    pb.environment().put("FLOTILLA_STORAGE_GC_INTERVAL", "0");
+    pb.environment().putAll(env);
+    NodeProcess node = new NodeProcess(pb.start(), httpPort, log);
+    node.awaitReady(Duration.ofSeconds(60));
+    return node;
+  }
+
+  private void awaitReady(Duration timeout) throws IOException, InterruptedException {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("node process exited: " + Files.readString(log));
+      }
+      try {
+        var r = http.send(HttpRequest.newBuilder(URI.create(url() + "/health/ready")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("node not ready in time: " + Files.readString(log));
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL: no shutdown hook, no flush. */
+  public void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM, then wait for the graceful shutdown; returns the exit code. */
+  public int terminate() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+    return process.exitValue();
+  }
+
+  public String output() throws IOException {
+    return Files.readString(log);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill9();
+    }
+  }
+}
