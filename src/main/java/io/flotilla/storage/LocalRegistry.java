@@ -112,6 +112,7 @@ public final class LocalRegistry implements RegistryStorage {
       ManifestMeta meta = new ManifestMeta(digest, manifest.mediaType(), body.length, manifest.artifactType(),
           manifest.subject() == null ? null : manifest.subject().digest(), manifest.annotations(),
           references(manifest), System.currentTimeMillis());
+      checkReferences(name, manifest);
       return blocking(() -> {
         blobs.put(digest, body);
         metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));

@@ -162,6 +162,9 @@ public final class MetadataStore {
 
   /** Non-empty repository names after {@code last}, at most {@code n}; plus whether more follow. */
   public Page catalog(int n, String last) {
+    if (n == 0) {
+      return new Page(List.of(), false);
+    }
     NavigableMap<String, RepoState> tail = last == null ? repos : repos.tailMap(last, false);
     List<String> out = new ArrayList<>(Math.min(n, 1024));
     for (var e : tail.entrySet()) {
@@ -213,6 +216,9 @@ public final class MetadataStore {
   }
 
   private static Page page(java.util.NavigableSet<String> keys, int n, String last) {
+    if (n == 0) {
+      return new Page(List.of(), false);
+    }
     var tail = last == null ? keys : keys.tailSet(last, false);
     List<String> out = new ArrayList<>(Math.min(n, 1024));
     for (String k : tail) {
