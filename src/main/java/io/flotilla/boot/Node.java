@@ -8,6 +8,7 @@ import io.flotilla.http.AccessLog;
 import io.flotilla.http.HttpVerticle;
 import io.flotilla.http.OpsRoutes;
 import io.flotilla.http.RegistryMetrics;
+import io.flotilla.http.RequestObserver;
 import io.flotilla.http.V2Api;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
@@ -123,10 +124,12 @@ public final class Node {
             if (accessLog != null) {
               metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
             }
+            RequestObserver observer = new RequestObserver(metrics, accessLog);
             V2Api api = new V2Api(nodeId, client, byteUploads, blobs, storageConfig.maxManifestBytes(),
-                storageConfig.maxPageSize(), metrics, accessLog);
+                storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
-              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client));
+              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client),
+                  observer);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
               }

@@ -20,10 +20,13 @@ public final class HttpVerticle extends VerticleBase {
   private final HttpConfig config;
   private final Handler<HttpServerRequest> v2;
   private final Function<io.vertx.core.Vertx, Router> ops;
+  private final RequestObserver observer;
   private HttpServer server;
 
-  public HttpVerticle(HttpConfig config, Handler<HttpServerRequest> v2, Function<io.vertx.core.Vertx, Router> ops) {
+  public HttpVerticle(HttpConfig config, Handler<HttpServerRequest> v2, Function<io.vertx.core.Vertx, Router> ops,
+      RequestObserver observer) {
     this.config = config;
+    this.observer = observer;
     this.v2 = v2;
     this.ops = ops;
   }
@@ -43,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
       if (path.startsWith("/v2/") || path.equals("/v2")) {
         v2.handle(req);
       } else {
+        observer.observe(req, RequestObserver.opsRoute(path), "anonymous", req.getHeader("X-Request-Id"));
         router.handle(req);
       }
     });

@@ -24,24 +24,21 @@ public final class V2Api implements Handler<HttpServerRequest> {
   private final BlobHandler blobs;
   private final UploadHandler uploads;
   private final ListingHandler listings;
-  private final RegistryMetrics metrics;
-  private final AccessLog accessLog;
+  private final RequestObserver observer;
 
   public V2Api(String nodeId, RegistryStorage storage, BlobUploads byteUploads, BlobStore files,
-      int maxManifestBytes, int maxPageSize, RegistryMetrics metrics, AccessLog accessLog) {
+      int maxManifestBytes, int maxPageSize, RequestObserver observer) {
     this.nodeId = nodeId;
     this.manifests = new ManifestHandler(storage, maxManifestBytes);
     this.blobs = new BlobHandler(storage, files);
     this.uploads = new UploadHandler(storage, byteUploads);
     this.listings = new ListingHandler(storage, maxPageSize);
-    this.metrics = metrics;
-    this.accessLog = accessLog;
+    this.observer = observer;
   }
 
   @Override
   public void handle(HttpServerRequest request) {
     request.pause();
-    long started = System.nanoTime();
     V2Route route = V2Route.parse(request.path());
     String requestId = request.getHeader("X-Request-Id");
     if (requestId == null || requestId.isEmpty() || requestId.length() > 128) {
@@ -52,7 +49,7 @@ public final class V2Api implements Handler<HttpServerRequest> {
     HttpServerResponse response = request.response();
     response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
     response.putHeader("X-Request-Id", requestId);
-    response.endHandler(v -> finished(request, route, ctx, started));
+    observer.observe(request, route.kind().name().toLowerCase(), ctx.identity(), requestId);
     Exchange x = new Exchange(request, route, ctx);
     Future<Void> result;
     try {
@@ -104,17 +101,6 @@ public final class V2Api implements Handler<HttpServerRequest> {
     ErrorRenderer.render(r, err);
     if (!x.request().isEnded()) {
       x.request().resume();
-    }
-  }
-
-  private void finished(HttpServerRequest req, V2Route route, RequestContext ctx, long started) {
-    long nanos = System.nanoTime() - started;
-    int status = req.response().getStatusCode();
-    long sent = req.response().bytesWritten();
-    metrics.record(route.kind().name().toLowerCase(), req.method().name(), status, req.bytesRead(), sent, nanos);
-    if (accessLog != null) {
-      accessLog.log(ctx.remoteAddress(), ctx.identity(), req.method().name(), req.uri(), status, sent, nanos / 1000,
-          ctx.userAgent(), ctx.requestId());
     }
   }
 

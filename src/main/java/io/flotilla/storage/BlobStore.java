@@ -32,8 +32,15 @@ public final class BlobStore {
     }
   }
 
-  /** Counts what is stored; blocking, once at start-up. */
-  public void load() {
+  /** Counts what is stored and removes temp files a crash left; blocking, once at start-up. */
+  public void load() throws IOException {
+    if (Files.isDirectory(root)) {
+      try (var walk = Files.walk(root)) {
+        for (Path p : walk.filter(f -> f.getFileName().toString().startsWith("._tmp-")).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
     forEach(b -> {
       storedBytes.addAndGet(b.size());
       storedBlobs.incrementAndGet();

@@ -60,7 +60,7 @@ public final class BlobUploads {
       s.release();
       return Future.failedFuture(new RangeMismatch(s.offset()));
     }
-    return stream(s, body, expectedLength).andThen(ar -> s.release()).map(v -> s.offset());
+    return stream(s, body, expectedLength, true).andThen(ar -> s.release()).map(v -> s.offset());
   }
 
   /** Finishes a session: appends an optional last body, verifies the digest, commits and links the blob. */
@@ -79,7 +79,7 @@ public final class BlobUploads {
       s.release();
       return Future.failedFuture(new RangeMismatch(s.offset()));
     }
-    Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength);
+    Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength, false);
     return appended.compose(v -> commit(s, expected)).andThen(ar -> s.release());
   }
 
@@ -90,7 +90,7 @@ public final class BlobUploads {
     return vertx.executeBlocking(() -> uploads.create(repository, false), false)
         .compose(s -> {
           s.tryAcquire();
-          return stream(s, body, expectedLength)
+          return stream(s, body, expectedLength, false)
               .compose(v -> commit(s, expected))
               .andThen(ar -> {
                 s.release();
@@ -128,7 +128,7 @@ public final class BlobUploads {
   }
 
   /** Streams a body into the session; on any failure the session is rolled back to its offset. */
-  private Future<Void> stream(UploadSession s, ReadStream<Buffer> body, long expectedLength) {
+  private Future<Void> stream(UploadSession s, ReadStream<Buffer> body, long expectedLength, boolean recordOffset) {
     Context ctx = vertx.getOrCreateContext();
     Promise<Void> promise = Promise.promise();
     var state = new Object() {
@@ -214,7 +214,7 @@ public final class BlobUploads {
             failOnLane.run();
             throw OciError.SIZE_INVALID.with("received " + received + " bytes, Content-Length said " + expectedLength);
           }
-          s.acknowledge();
+          s.acknowledge(recordOffset);
           ctx.runOnContext(x -> promise.tryComplete());
         } catch (IOException | RuntimeException e) {
           failOnLane.run();

@@ -40,6 +40,20 @@ public final class Fs {
     }
   }
 
+  /**
+   * Atomic but not durable: a reader sees the old or the new file, and a process crash keeps it,
+   * but a power loss may take it back. For state whose loss only makes a client start over.
+   */
+  public static void writeAtomicNoSync(Path target, byte[] data) {
+    try {
+      Path tmp = target.resolveSibling("._tmp-" + UUID.randomUUID());
+      Files.write(tmp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("write " + target, e);
+    }
+  }
+
   /** Renames {@code source} over {@code target} atomically and fsyncs the target's folder. */
   public static void moveAtomic(Path source, Path target) throws IOException {
     Files.createDirectories(target.getParent());

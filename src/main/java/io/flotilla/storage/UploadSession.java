@@ -116,13 +116,16 @@ public final class UploadSession {
     }
   }
 
-  /** Makes everything written so far durable and acknowledges it. */
-  void acknowledge() throws IOException {
+  /**
+   * Makes everything written so far durable and acknowledges it. {@code recordOffset} is false when
+   * the session is about to be committed, so the state file it would update is about to go anyway.
+   */
+  void acknowledge(boolean recordOffset) throws IOException {
     channel.force(false);
     offset = channel.position();
     lastActivityMillis = System.currentTimeMillis();
-    if (persistent) {
-      writeState();
+    if (persistent && recordOffset) {
+      writeState(true);
     }
   }
 
@@ -172,10 +175,20 @@ public final class UploadSession {
     return md;
   }
 
-  void writeState() {
+  /**
+   * Records the session and its acknowledged offset, atomically. {@code durable} adds the fsyncs;
+   * a new, empty session skips them: it survives a process crash (the page cache does) and after a
+   * power loss the client gets BLOB_UPLOAD_UNKNOWN and starts over, having sent nothing yet.
+   */
+  void writeState(boolean durable) {
     String json = "{\"repository\":\"" + repository.value() + "\",\"offset\":" + offset
         + ",\"created\":" + createdMillis + "}";
-    Fs.writeAtomic(dir.resolve(STATE), json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (durable) {
+      Fs.writeAtomic(dir.resolve(STATE), bytes);
+    } else {
+      Fs.writeAtomicNoSync(dir.resolve(STATE), bytes);
+    }
   }
 
   void close() {

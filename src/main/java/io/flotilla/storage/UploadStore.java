@@ -76,7 +76,7 @@ public final class UploadStore {
     UploadSession s = new UploadSession(id, repository, dir, new SerialLane(pool), persistent, 0,
         System.currentTimeMillis());
     if (persistent) {
-      s.writeState();
+      s.writeState(false);
     }
     sessions.put(id, s);
     return s;

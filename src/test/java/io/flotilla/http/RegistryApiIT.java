@@ -335,6 +335,7 @@ class RegistryApiIT {
     String metrics = text(client.get("/metrics"));
     assertTrue(metrics.contains("flotilla_http_requests_total{method=\"PUT\",route=\"manifest\",status=\"201\"}"), metrics);
     assertTrue(metrics.contains("flotilla_storage_used_bytes"));
+    assertTrue(metrics.contains("flotilla_http_requests_total{method=\"GET\",route=\"health\",status=\"200\"}"), metrics);
     assertTrue(metrics.contains("flotilla_http_received_bytes_total"));
     assertTrue(metrics.contains("jvm_memory_used_bytes"));
     JsonNode usage = json(client.get("/api/v1/storage/usage?repository=api/ops"));
