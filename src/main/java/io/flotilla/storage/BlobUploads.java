@@ -106,6 +106,7 @@ public final class BlobUploads {
     Context ctx = vertx.getOrCreateContext();
     s.lane().execute(() -> {
       try {
+        s.prepare();
         MessageDigest md = expected.algorithm() == DigestAlgorithm.SHA256
             ? s.sha256Snapshot() : s.rehash(expected.algorithm());
         Digest actual = Digest.fromBytes(expected.algorithm(), md.digest());

@@ -24,9 +24,9 @@ public final class Fs {
   /** Writes {@code data} to {@code target} atomically and durably, creating parent folders. */
   public static void writeAtomic(Path target, byte[] data) {
     Path dir = target.getParent();
+    Path tmp = dir.resolve("._tmp-" + UUID.randomUUID());
     try {
-      Files.createDirectories(dir);
-      Path tmp = dir.resolve("._tmp-" + UUID.randomUUID());
+      createDirectoriesDurably(dir);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer buf = ByteBuffer.wrap(data);
         while (buf.hasRemaining()) {
@@ -36,6 +36,7 @@ public final class Fs {
       }
       moveAtomic(tmp, target);
     } catch (IOException e) {
+      deleteQuietly(tmp);
       throw new UncheckedIOException("write " + target, e);
     }
   }
@@ -45,18 +46,27 @@ public final class Fs {
    * but a power loss may take it back. For state whose loss only makes a client start over.
    */
   public static void writeAtomicNoSync(Path target, byte[] data) {
+    Path tmp = target.resolveSibling("._tmp-" + UUID.randomUUID());
     try {
-      Path tmp = target.resolveSibling("._tmp-" + UUID.randomUUID());
       Files.write(tmp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
+      deleteQuietly(tmp);
       throw new UncheckedIOException("write " + target, e);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // best effort: start-up removes any temp file that survives
     }
   }
 
   /** Renames {@code source} over {@code target} atomically and fsyncs the target's folder. */
   public static void moveAtomic(Path source, Path target) throws IOException {
-    Files.createDirectories(target.getParent());
+    createDirectoriesDurably(target.getParent());
     try {
       Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
