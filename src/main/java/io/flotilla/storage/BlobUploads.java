@@ -18,13 +18,14 @@ import java.security.MessageDigest;
 
 /**
  * The byte path of blob uploads on this node: streams a request body into an upload session's data
- * file while hashing it, with backpressure (the request is paused while more than
+ * file while hashing it (writing and hashing in parallel, on the session's two lanes), with backpressure (the request is paused while more than
  * {@link #HIGH_WATER} bytes wait for the disk), and commits verified blobs. Bytes are never held
  * whole in memory. Must be called on a Vert.x context; file work runs on the session's lane.
  */
 public final class BlobUploads {
   static final int HIGH_WATER = 8 * 1024 * 1024;
   static final int LOW_WATER = 2 * 1024 * 1024;
+  static final int BLOCK = 256 * 1024;
 
   private final Vertx vertx;
   private final UploadStore uploads;
@@ -102,124 +103,172 @@ public final class BlobUploads {
   }
 
   private Future<BlobInfo> commit(UploadSession s, Digest expected) {
-    Promise<BlobInfo> promise = Promise.promise();
     Context ctx = vertx.getOrCreateContext();
-    s.lane().execute(() -> {
+    Promise<Digest> hashed = Promise.promise();
+    s.hashLane().execute(() -> {
       try {
-        s.prepare();
         MessageDigest md = expected.algorithm() == DigestAlgorithm.SHA256
-            ? s.sha256Snapshot() : s.rehash(expected.algorithm());
+            ? s.sha256Snapshot() : s.rehash(expected.algorithm(), s.offset());
         Digest actual = Digest.fromBytes(expected.algorithm(), md.digest());
-        long size = s.offset();
-        if (!actual.equals(expected)) {
-          uploads.remove(s);
-          throw OciError.DIGEST_INVALID.with("uploaded content has digest " + actual + ", not " + expected);
-        }
-        s.close();
-        blobs.commit(s.dataFile(), actual);
-        metadata.linkBlob(s.repository(), actual, size);
-        uploads.remove(s);
-        BlobInfo info = new BlobInfo(actual.toString(), size);
-        ctx.runOnContext(v -> promise.complete(info));
+        ctx.runOnContext(v -> hashed.complete(actual));
       } catch (IOException | RuntimeException e) {
-        ctx.runOnContext(v -> promise.fail(e));
+        ctx.runOnContext(v -> hashed.fail(e));
       }
     });
-    return promise.future();
+    return hashed.future().compose(actual -> {
+      Promise<BlobInfo> committed = Promise.promise();
+      s.lane().execute(() -> {
+        try {
+          if (!actual.equals(expected)) {
+            uploads.remove(s);
+            throw OciError.DIGEST_INVALID.with("uploaded content has digest " + actual + ", not " + expected);
+          }
+          s.prepareFile();
+          long size = s.offset();
+          s.close();
+          blobs.commit(s.dataFile(), actual);
+          metadata.linkBlob(s.repository(), actual, size);
+          uploads.remove(s);
+          BlobInfo info = new BlobInfo(actual.toString(), size);
+          ctx.runOnContext(v -> committed.complete(info));
+        } catch (IOException | RuntimeException e) {
+          ctx.runOnContext(v -> committed.fail(e));
+        }
+      });
+      return committed.future();
+    });
   }
 
-  /** Streams a body into the session; on any failure the session is rolled back to its offset. */
+  /** Work on a session's lanes that may fail. */
+  @FunctionalInterface
+  private interface LaneTask {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs {@code onFile} on the write lane and {@code onHash} on the hash lane, in parallel, and
+   * reports on the context once both are done, with the first failure or null.
+   */
+  private static void onBoth(UploadSession s, Context ctx, LaneTask onFile, LaneTask onHash,
+      io.vertx.core.Handler<Throwable> done) {
+    var latch = new java.util.concurrent.atomic.AtomicInteger(2);
+    var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+    Runnable finish = () -> {
+      if (latch.decrementAndGet() == 0) {
+        Throwable f = failure.get();
+        ctx.runOnContext(v -> done.handle(f));
+      }
+    };
+    s.lane().execute(() -> {
+      try {
+        onFile.run();
+      } catch (IOException | RuntimeException e) {
+        failure.compareAndSet(null, e);
+      }
+      finish.run();
+    });
+    s.hashLane().execute(() -> {
+      try {
+        onHash.run();
+      } catch (IOException | RuntimeException e) {
+        failure.compareAndSet(null, e);
+      }
+      finish.run();
+    });
+  }
+
+  /** Event-loop-confined state of one body being streamed into a session. */
+  private static final class Transfer {
+    long pending;
+    long received;
+    boolean paused;
+    boolean failed;
+    byte[] block;
+    int fill;
+  }
+
+  /**
+   * Streams a body into the session. Chunks are gathered into {@link #BLOCK}-byte blocks; each
+   * block is written on the write lane and hashed on the hash lane at the same time. On any
+   * failure both lanes roll back to the acknowledged offset before the future fails.
+   */
   private Future<Void> stream(UploadSession s, ReadStream<Buffer> body, long expectedLength, boolean recordOffset) {
     Context ctx = vertx.getOrCreateContext();
     Promise<Void> promise = Promise.promise();
-    var state = new Object() {
-      long pending;
-      long received;
-      boolean paused;
-      boolean failed;
-    };
-    Runnable failOnLane = () -> {
-      try {
-        s.rollback();
-      } catch (IOException ignored) {
-        // the session is already broken; its offset is what counts
+    Transfer t = new Transfer();
+    io.vertx.core.Handler<Throwable> fail = err -> {
+      if (t.failed) {
+        return;
       }
+      t.failed = true;
+      onBoth(s, ctx, s::rollbackFile, s::resetHash, ignored -> promise.tryFail(err));
+    };
+    Runnable dispatch = () -> {
+      int len = t.fill;
+      byte[] block = t.block;
+      t.block = null;
+      t.fill = 0;
+      t.pending += len;
+      if (t.pending > HIGH_WATER && !t.paused) {
+        t.paused = true;
+        body.pause();
+      }
+      ByteBuffer forFile = ByteBuffer.wrap(block, 0, len);
+      ByteBuffer forHash = ByteBuffer.wrap(block, 0, len);
+      onBoth(s, ctx, () -> s.write(forFile), () -> s.hash(forHash), err -> {
+        t.pending -= len;
+        if (err != null) {
+          fail.handle(err);
+        } else if (t.paused && t.pending < LOW_WATER && !t.failed) {
+          t.paused = false;
+          body.resume();
+        }
+      });
     };
     body.pause();
-    s.lane().execute(() -> {
-      try {
-        s.prepare();
-      } catch (IOException e) {
-        ctx.runOnContext(v -> {
-          state.failed = true;
-          promise.tryFail(e);
-        });
+    long acknowledged = s.offset();
+    onBoth(s, ctx, s::prepareFile, () -> s.prepareHash(acknowledged), err -> {
+      if (err != null) {
+        fail.handle(err);
       }
     });
     body.handler(buf -> {
-      if (state.failed) {
+      if (t.failed) {
         return;
       }
-      int len = buf.length();
-      state.received += len;
-      state.pending += len;
-      if (state.pending > HIGH_WATER && !state.paused) {
-        state.paused = true;
-        body.pause();
-      }
-      ByteBuffer bytes = ByteBuffer.wrap(buf.getBytes());
-      s.lane().execute(() -> {
-        Throwable err = null;
-        try {
-          if (!state.failed) {
-            s.write(bytes);
-          }
-        } catch (IOException | RuntimeException e) {
-          err = e;
+      int length = buf.length();
+      t.received += length;
+      int pos = 0;
+      while (pos < length) {
+        if (t.block == null) {
+          t.block = new byte[BLOCK];
         }
-        Throwable failure = err;
-        ctx.runOnContext(v -> {
-          state.pending -= len;
-          if (failure != null && !state.failed) {
-            state.failed = true;
-            s.lane().execute(failOnLane);
-            promise.tryFail(failure);
-          }
-          if (state.paused && state.pending < LOW_WATER && !state.failed) {
-            state.paused = false;
-            body.resume();
-          }
-        });
-      });
-    });
-    body.exceptionHandler(err -> {
-      if (!state.failed) {
-        state.failed = true;
-        s.lane().execute(() -> {
-          failOnLane.run();
-          ctx.runOnContext(v -> promise.tryFail(err));
-        });
+        int n = Math.min(BLOCK - t.fill, length - pos);
+        buf.getBytes(pos, pos + n, t.block, t.fill);
+        t.fill += n;
+        pos += n;
+        if (t.fill == BLOCK) {
+          dispatch.run();
+        }
       }
     });
+    body.exceptionHandler(fail);
     body.endHandler(v -> {
-      if (state.failed) {
+      if (t.failed) {
         return;
       }
-      long received = state.received;
-      s.lane().execute(() -> {
-        try {
-          if (state.failed) {
-            return;
-          }
-          if (expectedLength >= 0 && received != expectedLength) {
-            failOnLane.run();
-            throw OciError.SIZE_INVALID.with("received " + received + " bytes, Content-Length said " + expectedLength);
-          }
-          s.acknowledge(recordOffset);
-          ctx.runOnContext(x -> promise.tryComplete());
-        } catch (IOException | RuntimeException e) {
-          failOnLane.run();
-          ctx.runOnContext(x -> promise.tryFail(e));
+      if (t.fill > 0) {
+        dispatch.run();
+      }
+      if (expectedLength >= 0 && t.received != expectedLength) {
+        fail.handle(OciError.SIZE_INVALID.with("received " + t.received + " bytes, Content-Length said " + expectedLength));
+        return;
+      }
+      onBoth(s, ctx, () -> s.acknowledge(recordOffset), () -> { }, err -> {
+        if (err != null) {
+          fail.handle(err);
+        } else if (!t.failed) {
+          promise.tryComplete();
         }
       });
     });

@@ -13,9 +13,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One resumable blob upload: a data file that grows by appends, the acknowledged offset, and the
- * running SHA-256 of the acknowledged bytes. All file and hash work runs on the session's
- * {@link SerialLane}; only {@link #offset()} and the busy flag are read from other threads.
- * After a restart the hash is rebuilt lazily from the data file (the JDK cannot persist it).
+ * running SHA-256 of the bytes. File work runs on the session's write lane and hash work on its
+ * hash lane, so writing and hashing a block proceed in parallel; each lane sees the blocks in
+ * order. Only {@link #offset()} and the busy flag are read from other threads. After a restart
+ * the hash is rebuilt lazily from the data file (the JDK cannot persist a hash state).
  */
 public final class UploadSession {
   static final String DATA = "data";
@@ -25,20 +26,23 @@ public final class UploadSession {
   private final RepositoryName repository;
   private final Path dir;
   private final SerialLane lane;
+  private final SerialLane hashLane;
   private final boolean persistent;
   private final long createdMillis;
   private final AtomicBoolean busy = new AtomicBoolean();
   private volatile long offset;
   private volatile long lastActivityMillis;
   private FileChannel channel;
+  private boolean broken;
   private MessageDigest sha256;
 
-  UploadSession(String id, RepositoryName repository, Path dir, SerialLane lane, boolean persistent,
+  UploadSession(String id, RepositoryName repository, Path dir, java.util.concurrent.Executor pool, boolean persistent,
       long offset, long createdMillis) {
     this.id = id;
     this.repository = repository;
     this.dir = dir;
-    this.lane = lane;
+    this.lane = new SerialLane(pool);
+    this.hashLane = new SerialLane(pool);
     this.persistent = persistent;
     this.offset = offset;
     this.createdMillis = createdMillis;
@@ -66,8 +70,14 @@ public final class UploadSession {
     return lastActivityMillis;
   }
 
+  /** The lane of file work. */
   SerialLane lane() {
     return lane;
+  }
+
+  /** The lane of hash work. */
+  SerialLane hashLane() {
+    return hashLane;
   }
 
   Path dir() {
@@ -92,10 +102,10 @@ public final class UploadSession {
     busy.set(false);
   }
 
-  // ---- lane-confined from here on ----
+  // ---- write lane ----
 
-  /** Opens the data file for appending and makes sure the hash covers exactly the acknowledged bytes. */
-  void prepare() throws IOException {
+  /** Opens the data file for appending, cut back to the acknowledged offset. */
+  void prepareFile() throws IOException {
     if (channel == null) {
       channel = FileChannel.open(dataFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       if (channel.size() != offset) {
@@ -103,16 +113,20 @@ public final class UploadSession {
       }
       channel.position(offset);
     }
-    if (sha256 == null) {
-      sha256 = rehash(DigestAlgorithm.SHA256);
-    }
   }
 
-  /** Appends bytes and feeds them to the hash. */
+  /** Appends bytes; after a failure the session refuses to acknowledge until rolled back. */
   void write(ByteBuffer bytes) throws IOException {
-    sha256.update(bytes.duplicate());
-    while (bytes.hasRemaining()) {
-      channel.write(bytes);
+    if (broken) {
+      return;
+    }
+    try {
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+    } catch (IOException | RuntimeException e) {
+      broken = true;
+      throw e;
     }
   }
 
@@ -121,6 +135,9 @@ public final class UploadSession {
    * the session is about to be committed, so the state file it would update is about to go anyway.
    */
   void acknowledge(boolean recordOffset) throws IOException {
+    if (broken) {
+      throw new IOException("a write to the upload failed");
+    }
     channel.force(false);
     offset = channel.position();
     lastActivityMillis = System.currentTimeMillis();
@@ -130,34 +147,56 @@ public final class UploadSession {
   }
 
   /** Drops everything written since the last acknowledgement (a failed or aborted request). */
-  void rollback() throws IOException {
+  void rollbackFile() throws IOException {
+    broken = false;
     if (channel != null && channel.position() != offset) {
       channel.truncate(offset);
       channel.position(offset);
-      sha256 = null;
     }
+  }
+
+  // ---- hash lane ----
+
+  /**
+   * Makes sure the running hash exists, rebuilding it from the first {@code acknowledged} bytes of
+   * the file if needed. The caller passes the offset it saw before streaming began: the write lane
+   * may already have moved {@link #offset()} on by the time this runs.
+   */
+  void prepareHash(long acknowledged) throws IOException {
+    if (sha256 == null) {
+      sha256 = rehash(DigestAlgorithm.SHA256, acknowledged);
+    }
+  }
+
+  void hash(ByteBuffer bytes) {
+    sha256.update(bytes);
+  }
+
+  /** Forgets the running hash after a rollback; the next use rebuilds it from the file. */
+  void resetHash() {
+    sha256 = null;
   }
 
   /** Current hash state, cloned; the session's own hash keeps running. */
   MessageDigest sha256Snapshot() throws IOException {
-    prepare();
+    prepareHash(offset);
     try {
       return (MessageDigest) sha256.clone();
     } catch (CloneNotSupportedException e) {
-      return rehash(DigestAlgorithm.SHA256);
+      return rehash(DigestAlgorithm.SHA256, offset);
     }
   }
 
-  /** Hashes the acknowledged bytes from disk with any algorithm. */
-  MessageDigest rehash(DigestAlgorithm algorithm) throws IOException {
+  /** Hashes the first {@code length} bytes of the data file with any algorithm. */
+  MessageDigest rehash(DigestAlgorithm algorithm, long length) throws IOException {
     MessageDigest md = algorithm.newHasher();
     Path data = dataFile();
-    if (offset == 0 || !Files.exists(data)) {
+    if (length == 0 || !Files.exists(data)) {
       return md;
     }
     try (FileChannel in = FileChannel.open(data, StandardOpenOption.READ)) {
       ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-      long remaining = offset;
+      long remaining = length;
       while (remaining > 0) {
         buf.clear();
         if (remaining < buf.capacity()) {

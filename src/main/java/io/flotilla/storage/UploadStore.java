@@ -57,7 +57,7 @@ public final class UploadStore {
           continue;
         }
         String id = dir.getFileName().toString();
-        sessions.put(id, new UploadSession(id, repo, dir, new SerialLane(pool), true, offset, created));
+        sessions.put(id, new UploadSession(id, repo, dir, pool, true, offset, created));
       } catch (IOException | RuntimeException corrupt) {
         Fs.deleteTree(dir);
       }
@@ -73,7 +73,7 @@ public final class UploadStore {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    UploadSession s = new UploadSession(id, repository, dir, new SerialLane(pool), persistent, 0,
+    UploadSession s = new UploadSession(id, repository, dir, pool, persistent, 0,
         System.currentTimeMillis());
     if (persistent) {
       s.writeState(false);

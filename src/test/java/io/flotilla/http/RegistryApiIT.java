@@ -79,6 +79,35 @@ class RegistryApiIT {
   }
 
   @Test
+  void concurrentUploadsAllVerify() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      for (int w = 0; w < 8; w++) {
+        int worker = w;
+        results.add(pool.submit(() -> {
+          java.util.Random random = new java.util.Random(worker);
+          for (int i = 0; i < 25; i++) {
+            byte[] blob = new byte[1 + random.nextInt(600_000)];
+            random.nextBytes(blob);
+            Digest d = Digest.sha256(blob);
+            var r = client.send("POST", "/v2/api/concurrent/blobs/uploads/?digest=" + d, blob, Map.of());
+            if (r.statusCode() != 201) {
+              return r.statusCode() + " " + text(r);
+            }
+          }
+          return "ok";
+        }));
+      }
+      for (var f : results) {
+        assertEquals("ok", f.get());
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
   void sha512Upload() {
     byte[] blob = Images.random(5000, 2);
     Digest d = Digest.of(DigestAlgorithm.SHA512, blob);
