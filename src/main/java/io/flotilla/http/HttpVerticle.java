@@ -40,6 +40,7 @@ public final class HttpVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setMaxHeaderSize(16 * 1024)
+        .setHandle100ContinueAutomatically(true)
         .setIdleTimeout(300);
     server = vertx.createHttpServer(options).requestHandler(req -> {
       String path = req.path();
