@@ -34,6 +34,7 @@ public final class UploadSession {
   private volatile long lastActivityMillis;
   private FileChannel channel;
   private boolean broken;
+  private boolean folderDurable;
   private MessageDigest sha256;
 
   UploadSession(String id, RepositoryName repository, Path dir, java.util.concurrent.Executor pool, boolean persistent,
@@ -143,6 +144,12 @@ public final class UploadSession {
     lastActivityMillis = System.currentTimeMillis();
     if (persistent && recordOffset) {
       writeState(true);
+      if (!folderDurable) {
+        // The session folder was created without a sync (most sessions end in a commit to blobs/
+        // and never need it); the first durable acknowledgement makes its entry durable.
+        Fs.fsyncDir(dir.getParent());
+        folderDurable = true;
+      }
     }
   }
 

@@ -69,7 +69,7 @@ public final class UploadStore {
     String id = UUID.randomUUID().toString();
     Path dir = root.resolve(id);
     try {
-      Fs.createDirectoriesDurably(dir);
+      Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
