@@ -44,7 +44,8 @@ public final class LocalRegistry implements RegistryStorage {
   private final BlobStore blobs;
   private final UploadStore uploads;
   private final GarbageCollector gc;
-  private final ManifestCache cache = new ManifestCache(64L * 1024 * 1024);
+  /** Hot manifests in memory: an eighth of the heap, at most 64 MiB. */
+  private final ManifestCache cache = new ManifestCache(Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8));
 
   public LocalRegistry(Vertx vertx, StorageConfig config, MetadataStore metadata, BlobStore blobs,
       UploadStore uploads) {
