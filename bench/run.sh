@@ -18,7 +18,7 @@
 #   CONNECTIONS        connections of the manifest GET load [16]
 #   CATALOG_RUNS       measured full catalog listings [5]
 #   SKIP_BUILD=1       do not rebuild target/flotilla.jar (the bench jar is still built if stale)
-#   FLOTILLA_JAVA_OPTS JVM options for the Flotilla server [-Xmx192m, as README.md runs it]
+#   FLOTILLA_JAVA_OPTS JVM options for the Flotilla server [-Xmx192m -XX:+UseParallelGC, as README.md runs it]
 #   BENCH_JAVA_OPTS    JVM options for the load generator [none]
 #   FLOTILLA_PORT / DIST_PORT  first port to try for each server [15000 / 15100]
 #   FLOTILLA_CLUSTER_PORT      first Hazelcast member port to try [15700]
@@ -44,7 +44,7 @@ DURATION_S="${DURATION_S:-10}"
 WARMUP_S="${WARMUP_S:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
 CATALOG_RUNS="${CATALOG_RUNS:-5}"
-FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m}"
+FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
 BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
 
