@@ -20,8 +20,9 @@ class ArchitectureTest {
       "config", Set.of(),
       "storage", Set.of("oci", "config"),
       "bus", Set.of("oci", "config", "storage"),
+      "cluster", Set.of("oci", "config", "storage", "bus"),
       "http", Set.of("oci", "config", "storage"),
-      "boot", Set.of("oci", "config", "storage", "bus", "http"));
+      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http"));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
 
   @Test
