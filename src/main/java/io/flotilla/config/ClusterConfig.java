@@ -12,9 +12,11 @@ import java.util.List;
  * @param members TCP-IP join list, {@code host:port} each; empty means a single-member cluster
  * @param hazelcastConfig optional Hazelcast XML file; when set it is used as the base and the keys
  *     above override its network section
+ * @param replicationFactor how many nodes hold each repository (capped by the member count)
  */
-public record ClusterConfig(String name, String host, int port, List<String> members, Path hazelcastConfig) {
-  public static final ClusterConfig DEFAULT = new ClusterConfig("flotilla", "127.0.0.1", 5701, List.of(), null);
+public record ClusterConfig(String name, String host, int port, List<String> members, Path hazelcastConfig,
+    int replicationFactor) {
+  public static final ClusterConfig DEFAULT = new ClusterConfig("flotilla", "127.0.0.1", 5701, List.of(), null, 2);
 
   public ClusterConfig {
     if (name == null || name.isBlank()) {
@@ -25,6 +27,9 @@ public record ClusterConfig(String name, String host, int port, List<String> mem
     }
     if (port < 0 || port > 65535) {
       throw new ConfigException("cluster.port", "must be between 0 and 65535, was " + port);
+    }
+    if (replicationFactor < 1 || replicationFactor > 16) {
+      throw new ConfigException("cluster.replicationFactor", "must be between 1 and 16, was " + replicationFactor);
     }
     members = List.copyOf(members == null ? List.of() : members);
     for (String m : members) {

@@ -30,7 +30,8 @@ public final class ConfigLoader {
       "node.name", "http.host", "http.port", "http.instances", "http.shutdownTimeout", "http.accessLog",
       "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
-      "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig");
+      "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
+      "cluster.replicationFactor");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
   private ConfigLoader() {}
@@ -55,6 +56,7 @@ public final class ConfigLoader {
     m.put("FLOTILLA_CLUSTER_NAME", "cluster.name");
     m.put("FLOTILLA_CLUSTER_HOST", "cluster.host");
     m.put("FLOTILLA_CLUSTER_HAZELCAST_CONFIG", "cluster.hazelcastConfig");
+    m.put("FLOTILLA_CLUSTER_REPLICATION_FACTOR", "cluster.replicationFactor");
     return Map.copyOf(m);
   }
 
@@ -94,7 +96,7 @@ public final class ConfigLoader {
     String hz = r.str("cluster.hazelcastConfig", null);
     ClusterConfig cluster = new ClusterConfig(r.str("cluster.name", c.name()), r.str("cluster.host", c.host()),
         r.integer("cluster.port", c.port()), r.list("cluster.members", c.members()),
-        hz == null || hz.isBlank() ? null : Path.of(hz));
+        hz == null || hz.isBlank() ? null : Path.of(hz), r.integer("cluster.replicationFactor", c.replicationFactor()));
     return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster);
   }
 

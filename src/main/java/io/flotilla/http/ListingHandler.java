@@ -44,6 +44,10 @@ final class ListingHandler {
       ObjectNode body = JSON.createObjectNode();
       ArrayNode repos = body.putArray("repositories");
       page.repositories().forEach(repos::add);
+      if (!page.unavailable().isEmpty()) {
+        // Never drop names silently: say which nodes' repositories may be missing from the page.
+        x.response().putHeader("Flotilla-Catalog-Incomplete", String.join(", ", page.unavailable()));
+      }
       return json(x, body, page.more() ? link("/v2/_catalog", n, page.repositories()) : null);
     });
   }

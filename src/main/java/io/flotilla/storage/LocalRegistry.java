@@ -208,7 +208,7 @@ public final class LocalRegistry implements RegistryStorage {
     try {
       checkPageSize(n);
       MetadataStore.Page page = metadata.catalog(n, last);
-      return Future.succeededFuture(new CatalogPage(page.items(), page.more()));
+      return Future.succeededFuture(new CatalogPage(page.items(), page.more(), List.of()));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }

@@ -22,8 +22,15 @@ public final class StorageTypes {
   /** A page of tags, and whether more follow. */
   public record TagPage(String name, List<String> tags, boolean more) {}
 
-  /** A page of repository names, and whether more follow. */
-  public record CatalogPage(List<String> repositories, boolean more) {}
+  /**
+   * A page of repository names, whether more follow, and the nodes that did not answer a
+   * cluster-wide listing (empty when the page is complete).
+   */
+  public record CatalogPage(List<String> repositories, boolean more, List<String> unavailable) {
+    public CatalogPage {
+      unavailable = unavailable == null ? List.of() : List.copyOf(unavailable);
+    }
+  }
 
   /** One entry of a referrers index; {@code artifactType} may be null. */
   public record Referrer(String mediaType, String digest, long size, String artifactType,
