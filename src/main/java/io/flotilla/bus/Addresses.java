@@ -16,6 +16,9 @@ import io.flotilla.bus.Messages.Mounted;
 import io.flotilla.bus.Messages.PutManifestRequest;
 import io.flotilla.bus.Messages.StartUpload;
 import io.flotilla.bus.Messages.StatBlob;
+import io.flotilla.bus.StreamMessages.ReadStreamRequest;
+import io.flotilla.bus.StreamMessages.StreamOpened;
+import io.flotilla.bus.StreamMessages.WriteStreamRequest;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.CatalogPage;
 import io.flotilla.storage.StorageTypes.GcReport;
@@ -62,10 +65,17 @@ public final class Addresses {
   public static final Address<CollectGarbage, GcReport> GC_RUN =
       new Address<>("flotilla.storage.gc.run", CollectGarbage.class, GcReport.class, Duration.ofMinutes(30));
 
+  /** Opens a chunked read of a blob file (see {@link BlobStreamServer}); the bytes follow on per-stream addresses. */
+  public static final Address<ReadStreamRequest, StreamOpened> BLOB_READ =
+      new Address<>("flotilla.storage.blob.read", ReadStreamRequest.class, StreamOpened.class, READ);
+  /** Opens a chunked write into a server-side handler (see {@link BlobStreamServer}). */
+  public static final Address<WriteStreamRequest, StreamOpened> BLOB_WRITE =
+      new Address<>("flotilla.storage.blob.write", WriteStreamRequest.class, StreamOpened.class, READ);
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN);
+      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE);
 
   private Addresses() {}
 }

@@ -59,12 +59,15 @@ public final class RecordCodec<T> implements MessageCodec<T, T> {
     return -1;
   }
 
-  /** Registers a default codec for every request and reply record of every address. */
+  /** Registers a default codec for every request and reply record of every address, and for the stream records. */
   public static void registerAll(EventBus bus) {
     Set<Class<?>> seen = new HashSet<>();
     for (Address<?, ?> a : Addresses.ALL) {
       register(bus, a.request(), seen);
       register(bus, a.reply(), seen);
+    }
+    for (Class<?> streamRecord : StreamMessages.STREAM_RECORDS) {
+      register(bus, streamRecord, seen);
     }
   }
 
