@@ -5,6 +5,7 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.flotilla.config.ClusterConfig;
+import io.flotilla.cluster.Membership;
 import io.flotilla.config.ConfigException;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import java.util.List;
 final class HazelcastSetup {
   private HazelcastSetup() {}
 
-  static Config build(ClusterConfig cluster) {
+  static Config build(ClusterConfig cluster, String nodeName, String httpAddress) {
     Config hz;
     if (cluster.hazelcastConfig() != null) {
       try {
@@ -51,6 +52,6 @@ final class HazelcastSetup {
       members.add(cluster.host() + ":" + cluster.port());
     }
     join.getTcpIpConfig().setEnabled(true).setMembers(members);
-    return hz;
+    return Membership.tagConfig(hz, nodeName, httpAddress);
   }
 }

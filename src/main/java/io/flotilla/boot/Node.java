@@ -3,6 +3,10 @@ package io.flotilla.boot;
 import io.flotilla.bus.BusRegistryClient;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
+import io.flotilla.cluster.ClusterCatalog;
+import io.flotilla.cluster.ClusterStatus;
+import io.flotilla.cluster.ClusterStorage;
+import io.flotilla.cluster.Membership;
 import io.flotilla.config.FlotillaConfig;
 import io.flotilla.http.AccessLog;
 import io.flotilla.http.HttpVerticle;
@@ -46,13 +50,15 @@ public final class Node {
   private final Vertx vertx;
   private final ExecutorService io;
   private final AccessLog accessLog;
+  private final Membership membership;
   private final List<String> deployments = new ArrayList<>();
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
   private volatile boolean ready;
   private long gcTimer = -1;
 
-  private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog) {
+  private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership) {
     this.config = config;
+    this.membership = membership;
     this.vertx = vertx;
     this.io = io;
     this.accessLog = accessLog;
@@ -64,7 +70,9 @@ public final class Node {
     VertxOptions options = new VertxOptions()
         .setMetricsOptions(metricsOptions());
     options.getEventBusOptions().setHost(config.cluster().host()).setClusterPublicHost(config.cluster().host());
-    HazelcastClusterManager cluster = new HazelcastClusterManager(HazelcastSetup.build(config.cluster()));
+    String httpAddress = config.http().host() + ":" + config.http().port();
+    HazelcastClusterManager cluster = new HazelcastClusterManager(
+        HazelcastSetup.build(config.cluster(), config.nodeName(), httpAddress));
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(prometheus))
         .withClusterManager(cluster).buildClustered()
         .compose(vertx -> {
@@ -75,7 +83,8 @@ public final class Node {
                 t.setDaemon(true);
                 return t;
               });
-          Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null);
+          Membership membership = Membership.start(cluster.getHazelcastInstance());
+          Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership);
           return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
         });
   }
@@ -118,7 +127,10 @@ public final class Node {
       return vertx.deployVerticle(() -> new StorageVerticle(local, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
-            BusRegistryClient client = new BusRegistryClient(vertx, nodeId, true);
+            BusRegistryClient onThisNode = new BusRegistryClient(vertx, nodeId, true);
+            int replication = config.cluster().replicationFactor();
+            ClusterStorage client = new ClusterStorage(onThisNode,
+                new ClusterCatalog(vertx, membership, nodeId, replication));
             BlobUploads byteUploads = new BlobUploads(vertx, uploads, blobs, metadata);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
@@ -131,7 +143,8 @@ public final class Node {
             V2Api api = new V2Api(nodeId, client, byteUploads, blobs, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
-              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client),
+              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client,
+                  () -> ClusterStatus.of(membership, nodeId, replication)),
                   observer);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
@@ -148,7 +161,7 @@ public final class Node {
     });
   }
 
-  private void scheduleGc(BusRegistryClient client) {
+  private void scheduleGc(ClusterStorage client) {
     long every = config.storage().gcInterval().toMillis();
     if (every > 0) {
       gcTimer = vertx.setPeriodic(every, t -> client.collectGarbage(RequestContext.internal("gc"), false)
@@ -188,7 +201,10 @@ public final class Node {
       String id = deployments.get(i);
       chain = chain.compose(v -> vertx.undeploy(id));
     }
-    return chain.eventually(() -> vertx.close()).andThen(ar -> {
+    return chain.eventually(() -> {
+      membership.close();
+      return vertx.close();
+    }).andThen(ar -> {
       io.shutdown();
       if (accessLog != null) {
         accessLog.close();

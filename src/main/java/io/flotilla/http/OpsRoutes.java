@@ -12,8 +12,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Operator endpoints: {@code /metrics} (Prometheus text), {@code /health/live},
- * {@code /health/ready}, and the storage admin API under {@code /api/v1} (usage per repository,
- * garbage collection with dry run).
+ * {@code /health/ready}, and the admin API under {@code /api/v1}: cluster membership, storage
+ * usage per repository, garbage collection with dry run.
  */
 public final class OpsRoutes {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -21,7 +21,7 @@ public final class OpsRoutes {
   private OpsRoutes() {}
 
   public static Router router(Vertx vertx, PrometheusMeterRegistry prometheus, BooleanSupplier ready,
-      StorageAdmin admin) {
+      StorageAdmin admin, java.util.function.Supplier<Object> clusterStatus) {
     Router router = Router.router(vertx);
     router.get("/metrics").handler(rc -> rc.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -31,6 +31,7 @@ public final class OpsRoutes {
       boolean ok = ready.getAsBoolean();
       json(rc.response(), ok ? 200 : 503, ok ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}");
     });
+    router.get("/api/v1/cluster").handler(rc -> write(rc, clusterStatus.get()));
     router.get("/api/v1/storage/usage").handler(rc -> {
       String only = rc.request().getParam("repository");
       admin.usage(ctx(rc)).onComplete(ar -> {

@@ -1,0 +1,306 @@
+package io.flotilla.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import io.vertx.core.Context;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The live {@link ClusterView} of this node, kept from Hazelcast's member list.
+ *
+ * <p><b>What it owns.</b> One Hazelcast membership listener and the latest image. Flotilla node
+ * names travel as Hazelcast member attributes, set before the instance starts by
+ * {@link #tagConfig}; the Vert.x node id is the {@code __vertx.nodeId} attribute that
+ * {@code HazelcastClusterManager} sets (the Hazelcast member UUID when Hazelcast was not started by
+ * Vert.x). Members without a Flotilla node name (another application's member, a misconfigured
+ * node) are left out of the view. If two members carry the same node name, the one that has been in
+ * the cluster longest wins: Hazelcast's member list is ordered by age and identical on every member,
+ * so every node drops the same one; the other is logged and ignored until the first leaves.
+ *
+ * <p><b>How it updates.</b> A membership event is only a trigger: the new image is computed from
+ * Hazelcast's current member list, under a lock, as a {@link MembershipDelta} against the previous
+ * image ({@link #reconcile}). So late or reordered events cannot bring back a member that already
+ * left, and an event lost between start-up and the first read cannot leave the image stale.
+ *
+ * <p><b>Threads.</b> Thread-safe. {@link #current} is a volatile read, callable from any thread,
+ * event loops included. Recomputing runs on Hazelcast's event thread and takes microseconds;
+ * subscribers are never called there: each subscriber is called on its own {@link Executor} (or
+ * Vert.x {@link Context}), one call at a time, with strictly increasing epochs. A subscriber that
+ * falls behind skips intermediate images and receives the latest (use {@link ClusterView#deltaFrom}
+ * on the last image it saw to get the change). The executor must not run tasks inline on the
+ * caller's thread if the subscriber can block.
+ *
+ * <p><b>Failure.</b> Once the local Hazelcast instance is shut down the image stays at its last
+ * value and no further updates come. A subscriber that throws is logged and stays subscribed; an
+ * executor that rejects a task loses that notification (the next change retries).
+ */
+public final class Membership implements AutoCloseable {
+  /** Member attribute holding the Flotilla node name. */
+  public static final String NODE_NAME_ATTRIBUTE = "flotilla.nodeName";
+  /** Member attribute holding the node's HTTP address, for information. */
+  public static final String HTTP_ADDRESS_ATTRIBUTE = "flotilla.httpAddress";
+  /** Member attribute in which {@code HazelcastClusterManager} publishes the Vert.x node id. */
+  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  private static final System.Logger LOG = System.getLogger(Membership.class.getName());
+
+  private final HazelcastInstance hazelcast;
+  private final Object lock = new Object();
+  private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
+  private volatile ClusterView current = ClusterView.empty();
+  private UUID listenerId;
+  private boolean closed;
+
+  private Membership(HazelcastInstance hazelcast) {
+    this.hazelcast = hazelcast;
+  }
+
+  /** A handle to stop receiving views; closing twice is harmless. */
+  public interface Subscription extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Tags a Hazelcast config with this node's name and HTTP address, before the instance starts
+   * (member attributes cannot change afterwards).
+   *
+   * @return {@code config}, for chaining
+   * @throws IllegalArgumentException if the node name is blank
+   */
+  public static Config tagConfig(Config config, String nodeName, String httpAddress) {
+    if (nodeName == null || nodeName.isBlank()) {
+      throw new IllegalArgumentException("node name must not be blank");
+    }
+    config.getMemberAttributeConfig().setAttribute(NODE_NAME_ATTRIBUTE, nodeName);
+    config.getMemberAttributeConfig().setAttribute(HTTP_ADDRESS_ATTRIBUTE, httpAddress == null ? "" : httpAddress);
+    return config;
+  }
+
+  /**
+   * Starts following a running Hazelcast instance: registers the listener, then reads the member
+   * list (in that order, so no change is missed). Call from any thread; it does not block on I/O.
+   *
+   * @throws HazelcastInstanceNotActiveException if the instance is not running
+   */
+  public static Membership start(HazelcastInstance hazelcast) {
+    Membership m = new Membership(hazelcast);
+    synchronized (m.lock) {
+      m.listenerId = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent event) {
+          m.refresh();
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          m.refresh();
+        }
+      });
+      m.current = reconcile(ClusterView.empty(), m.liveMembers());
+    }
+    return m;
+  }
+
+  /** The latest image; never null (empty before {@link #start} returns). */
+  public ClusterView current() {
+    return current;
+  }
+
+  /** Placement over the latest image. */
+  public Placement placement() {
+    return new Placement(current);
+  }
+
+  /** This node as a member, or empty if its config was not tagged with a node name. */
+  public Optional<Member> local() {
+    return toMember(hazelcast.getCluster().getLocalMember());
+  }
+
+  /**
+   * Calls {@code listener} with the current image, then with every newer one, on {@code executor}.
+   * See the class comment for ordering and skipping.
+   */
+  public Subscription subscribe(Executor executor, Consumer<ClusterView> listener) {
+    Subscriber s = new Subscriber(executor, listener);
+    subscribers.add(s);
+    s.offer(current);
+    return s;
+  }
+
+  /** {@link #subscribe(Executor, Consumer)} on a Vert.x context (its event loop or worker). */
+  public Subscription subscribe(Context context, Consumer<ClusterView> listener) {
+    return subscribe(task -> context.runOnContext(v -> task.run()), listener);
+  }
+
+  /** Stops following Hazelcast and drops all subscribers; the last image stays readable. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    subscribers.forEach(Subscriber::close);
+    try {
+      hazelcast.getCluster().removeMembershipListener(listenerId);
+    } catch (HazelcastInstanceNotActiveException e) {
+      // the instance is gone, and its listeners with it
+    }
+  }
+
+  /**
+   * The image that follows {@code current} given the live members, oldest first: duplicates of a
+   * node name or node id after the first are ignored, then the delta between {@code current} and the
+   * live members is applied. Returns {@code current} itself when nothing changed. Pure.
+   */
+  public static ClusterView reconcile(ClusterView current, List<Member> liveOldestFirst) {
+    Map<String, Member> byName = new LinkedHashMap<>();
+    Set<String> ids = new HashSet<>();
+    for (Member m : liveOldestFirst) {
+      if (!byName.containsKey(m.nodeName()) && ids.add(m.vertxNodeId())) {
+        byName.put(m.nodeName(), m);
+      }
+    }
+    ClusterView live = new ClusterView(current.epoch(), new ArrayList<>(byName.values()));
+    return current.apply(live.deltaFrom(current));
+  }
+
+  private void refresh() {
+    ClusterView next;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      List<Member> live;
+      try {
+        live = liveMembers();
+      } catch (HazelcastInstanceNotActiveException e) {
+        return;
+      }
+      next = reconcile(current, live);
+      if (next == current) {
+        return;
+      }
+      current = next;
+    }
+    LOG.log(System.Logger.Level.INFO, "cluster view " + next.epoch() + ": " + next.nodeNames());
+    for (Subscriber s : subscribers) {
+      s.offer(next);
+    }
+  }
+
+  /** Named members, oldest first, duplicates included (reconcile() drops them). */
+  private List<Member> liveMembers() {
+    Collection<com.hazelcast.cluster.Member> members = hazelcast.getCluster().getMembers();
+    List<Member> out = new ArrayList<>(members.size());
+    Set<String> names = new HashSet<>();
+    for (com.hazelcast.cluster.Member hz : members) {
+      Optional<Member> m = toMember(hz);
+      if (m.isEmpty()) {
+        warnOnce(hz.getUuid() + "-unnamed", "ignoring cluster member " + hz.getAddress() + ": it has no "
+            + NODE_NAME_ATTRIBUTE + " attribute");
+        continue;
+      }
+      if (!names.add(m.get().nodeName())) {
+        warnOnce(hz.getUuid() + "-duplicate", "ignoring cluster member " + hz.getAddress() + ": node name "
+            + m.get().nodeName() + " is already used by an older member");
+      }
+      out.add(m.get());
+    }
+    return out;
+  }
+
+  static Optional<Member> toMember(com.hazelcast.cluster.Member hz) {
+    String name = hz.getAttribute(NODE_NAME_ATTRIBUTE);
+    if (name == null || name.isBlank()) {
+      return Optional.empty();
+    }
+    String id = hz.getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+    String http = hz.getAttribute(HTTP_ADDRESS_ATTRIBUTE);
+    return Optional.of(new Member(name, id == null || id.isBlank() ? hz.getUuid().toString() : id,
+        http == null ? "" : http));
+  }
+
+  private void warnOnce(String key, String message) {
+    if (warned.add(key)) {
+      LOG.log(System.Logger.Level.WARNING, message);
+    }
+  }
+
+  /** One subscriber: conflates images and delivers them in order on its executor. */
+  private final class Subscriber implements Subscription {
+    private final Executor executor;
+    private final Consumer<ClusterView> listener;
+    private final AtomicReference<ClusterView> pending = new AtomicReference<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean cancelled;
+    private long lastEpoch = -1; // touched only by drain(), which the `scheduled` flag serializes
+
+    Subscriber(Executor executor, Consumer<ClusterView> listener) {
+      this.executor = executor;
+      this.listener = listener;
+    }
+
+    void offer(ClusterView view) {
+      pending.accumulateAndGet(view, (old, nu) -> old == null || nu.epoch() > old.epoch() ? nu : old);
+      schedule();
+    }
+
+    private void schedule() {
+      if (!cancelled && pending.get() != null && scheduled.compareAndSet(false, true)) {
+        try {
+          executor.execute(this::drain);
+        } catch (RejectedExecutionException e) {
+          scheduled.set(false);
+          LOG.log(System.Logger.Level.WARNING, "cluster view subscriber's executor rejected a notification", e);
+        }
+      }
+    }
+
+    private void drain() {
+      try {
+        ClusterView v;
+        while (!cancelled && (v = pending.getAndSet(null)) != null) {
+          if (v.epoch() > lastEpoch) {
+            lastEpoch = v.epoch();
+            try {
+              listener.accept(v);
+            } catch (RuntimeException e) {
+              LOG.log(System.Logger.Level.WARNING, "cluster view subscriber failed on " + v, e);
+            }
+          }
+        }
+      } finally {
+        scheduled.set(false);
+      }
+      schedule(); // an offer may have raced with the end of the loop
+    }
+
+    @Override
+    public void close() {
+      cancelled = true;
+      subscribers.remove(this);
+    }
+  }
+}

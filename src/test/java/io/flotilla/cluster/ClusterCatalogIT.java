@@ -1,0 +1,133 @@
+package io.flotilla.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.testing.NodeProcess;
+import io.flotilla.testing.OciClient;
+import io.flotilla.testing.TestNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three node processes on loopback, joined through Hazelcast TCP-IP, each with its own data
+ * folder. Repositories are pushed to different nodes; {@code /v2/_catalog} through any node fans
+ * out over the event bus and pages through the union correctly.
+ */
+class ClusterCatalogIT {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final int REPOS = 2000;
+  @TempDir
+  static Path dir;
+  static final List<NodeProcess> nodes = new ArrayList<>();
+  static final TreeSet<String> expected = new TreeSet<>();
+
+  @BeforeAll
+  static void startClusterAndPush() throws Exception {
+    int[] http = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
+    int[] hz = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
+    String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2];
+    String cluster = "catalog-" + UUID.randomUUID();
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    List<Future<NodeProcess>> starting = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      starting.add(pool.submit(() -> NodeProcess.start(dir.resolve("node" + n), http[n], hz[n], Map.of(
+          "FLOTILLA_CLUSTER_NAME", cluster, "FLOTILLA_CLUSTER_MEMBERS", members,
+          "FLOTILLA_NODE_NAME", "node-" + n, "FLOTILLA_HTTP_ACCESS_LOG", "false"))));
+    }
+    for (Future<NodeProcess> f : starting) {
+      nodes.add(f.get());
+    }
+    pool.shutdown();
+    awaitMembers(3);
+    ExecutorService pushers = Executors.newFixedThreadPool(8);
+    List<Future<?>> pushes = new ArrayList<>();
+    for (int i = 0; i < REPOS; i++) {
+      String name = String.format("team%02d/app-%04d", i % 37, i);
+      expected.add(name);
+      OciClient client = new OciClient(nodes.get(i % 3).url());
+      int seed = i;
+      pushes.add(pushers.submit(() -> client.pushBlob(name, new byte[] {(byte) seed, (byte) (seed >> 8)})));
+    }
+    for (Future<?> f : pushes) {
+      f.get();
+    }
+    pushers.shutdown();
+  }
+
+  static void awaitMembers(int count) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      boolean all = true;
+      for (NodeProcess n : nodes) {
+        var r = new OciClient(n.url()).get("/api/v1/cluster");
+        all &= r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
+      }
+      if (all) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("cluster did not form");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (NodeProcess n : nodes) {
+      n.close();
+    }
+  }
+
+  static List<String> listAll(OciClient client, int n) throws Exception {
+    List<String> seen = new ArrayList<>();
+    String next = "/v2/_catalog?n=" + n;
+    while (next != null) {
+      var r = client.get(next);
+      OciClient.expect(r, 200);
+      assertTrue(r.headers().firstValue("Flotilla-Catalog-Incomplete").isEmpty(), "no node is missing");
+      JsonNode page = JSON.readTree(r.body()).get("repositories");
+      assertTrue(page.size() <= n);
+      page.forEach(x -> seen.add(x.asText()));
+      String link = r.headers().firstValue("Link").orElse(null);
+      next = link == null ? null : link.substring(1, link.indexOf('>'));
+    }
+    return seen;
+  }
+
+  @Test
+  void everyNodePagesThroughTheUnionExactlyOnceInOrder() throws Exception {
+    List<String> all = new ArrayList<>(expected);
+    for (NodeProcess node : nodes) {
+      OciClient client = new OciClient(node.url());
+      assertEquals(all, listAll(client, 100), "n=100 via " + node.url());
+      assertEquals(all, listAll(client, 7), "n=7 via " + node.url());
+    }
+    assertEquals(all, listAll(new OciClient(nodes.get(1).url()), 1), "n=1");
+  }
+
+  @Test
+  void clusterApiShowsMembersAndPlacement() throws Exception {
+    JsonNode c = JSON.readTree(new OciClient(nodes.get(0).url()).get("/api/v1/cluster").body());
+    assertEquals(3, c.get("members").size());
+    List<String> names = new ArrayList<>();
+    c.get("members").forEach(m -> names.add(m.get("name").asText()));
+    assertEquals(List.of("node-0", "node-1", "node-2"), names);
+    assertEquals(2, c.get("replicationFactor").asInt());
+  }
+}
