@@ -48,25 +48,25 @@ public final class BlobUploads {
    */
   public Future<Long> append(RepositoryName repository, String uploadId, ReadStream<Buffer> body,
       long rangeStart, long expectedLength) {
-    UploadSession s;
-    try {
-      s = uploads.get(repository, uploadId);
-    } catch (OciException e) {
-      return Future.failedFuture(e);
-    }
-    if (!s.tryAcquire()) {
-      return Future.failedFuture(OciError.BLOB_UPLOAD_INVALID.with("upload " + uploadId + " is in use by another request"));
-    }
-    if (rangeStart >= 0 && rangeStart != s.offset()) {
-      s.release();
-      return Future.failedFuture(new RangeMismatch(s.offset()));
-    }
-    return stream(s, body, expectedLength, true).andThen(ar -> s.release()).map(v -> s.offset());
+    return claim(repository, uploadId, rangeStart).compose(s ->
+        stream(s, body, expectedLength, true).andThen(ar -> s.release()).map(v -> s.offset()));
   }
 
   /** Finishes a session: appends an optional last body, verifies the digest, commits and links the blob. */
   public Future<BlobInfo> finish(RepositoryName repository, String uploadId, Digest expected,
       ReadStream<Buffer> body, long rangeStart, long expectedLength) {
+    return claim(repository, uploadId, rangeStart).compose(s -> {
+      Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength, false);
+      return appended.compose(v -> commit(s, expected)).andThen(ar -> s.release());
+    });
+  }
+
+  /**
+   * Finds the session and claims it for one request: BLOB_UPLOAD_UNKNOWN if there is none,
+   * BLOB_UPLOAD_INVALID if another request holds it, {@link RangeMismatch} (416) if a declared
+   * range does not start at its offset. The caller releases a claimed session when done.
+   */
+  private Future<UploadSession> claim(RepositoryName repository, String uploadId, long rangeStart) {
     UploadSession s;
     try {
       s = uploads.get(repository, uploadId);
@@ -80,8 +80,7 @@ public final class BlobUploads {
       s.release();
       return Future.failedFuture(new RangeMismatch(s.offset()));
     }
-    Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength, false);
-    return appended.compose(v -> commit(s, expected)).andThen(ar -> s.release());
+    return Future.succeededFuture(s);
   }
 
   /** A whole blob in one request (POST with ?digest=): a throw-away session, streamed and committed. */
