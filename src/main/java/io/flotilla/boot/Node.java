@@ -1,11 +1,12 @@
 package io.flotilla.boot;
 
-import io.flotilla.bus.BusRegistryClient;
+import io.flotilla.bus.BlobTransferVerticle;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.ClusterCatalog;
 import io.flotilla.cluster.ClusterStatus;
-import io.flotilla.cluster.ClusterStorage;
+import io.flotilla.cluster.RoutingBlobTransfer;
+import io.flotilla.cluster.RoutingStorage;
 import io.flotilla.cluster.Membership;
 import io.flotilla.config.FlotillaConfig;
 import io.flotilla.http.AccessLog;
@@ -16,6 +17,7 @@ import io.flotilla.http.RequestObserver;
 import io.flotilla.http.V2Api;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
+import io.flotilla.storage.LocalBlobTransfer;
 import io.flotilla.storage.LocalRegistry;
 import io.flotilla.storage.MetadataStore;
 import io.flotilla.storage.RequestContext;
@@ -113,7 +115,7 @@ public final class Node {
     var storageConfig = config.storage();
     MetadataStore metadata = new MetadataStore(storageConfig.dataDir());
     BlobStore blobs = new BlobStore(storageConfig.dataDir());
-    UploadStore uploads = new UploadStore(storageConfig.dataDir(), io);
+    UploadStore uploads = new UploadStore(storageConfig.dataDir(), io, config.nodeName());
     String nodeId = config.nodeName();
     return vertx.executeBlocking(() -> {
       Files.createDirectories(storageConfig.dataDir());
@@ -123,15 +125,21 @@ public final class Node {
       return null;
     }).compose(v -> {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
+      LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
       int instances = config.http().effectiveInstances();
       return vertx.deployVerticle(() -> new StorageVerticle(local, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
-            BusRegistryClient onThisNode = new BusRegistryClient(vertx, nodeId, true);
+            return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, localBytes),
+                new DeploymentOptions().setInstances(instances));
+          })
+          .compose(id -> {
+            deployments.add(id);
             int replication = config.cluster().replicationFactor();
-            ClusterStorage client = new ClusterStorage(onThisNode,
+            RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
                 new ClusterCatalog(vertx, membership, nodeId, replication));
-            BlobUploads byteUploads = new BlobUploads(vertx, uploads, blobs, metadata);
+            RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client::primaryOf,
+                client::holderOf, client);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
@@ -140,7 +148,7 @@ public final class Node {
               metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
             }
             RequestObserver observer = new RequestObserver(metrics, accessLog);
-            V2Api api = new V2Api(nodeId, client, byteUploads, blobs, storageConfig.maxManifestBytes(),
+            V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client,
@@ -161,7 +169,7 @@ public final class Node {
     });
   }
 
-  private void scheduleGc(ClusterStorage client) {
+  private void scheduleGc(RoutingStorage client) {
     long every = config.storage().gcInterval().toMillis();
     if (every > 0) {
       gcTimer = vertx.setPeriodic(every, t -> client.collectGarbage(RequestContext.internal("gc"), false)

@@ -4,7 +4,7 @@ import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.storage.BlobStorage;
-import io.flotilla.storage.BlobStore;
+import io.flotilla.storage.BlobTransfer;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -15,9 +15,9 @@ import io.vertx.core.http.HttpServerResponse;
  */
 final class BlobHandler {
   private final BlobStorage storage;
-  private final BlobStore files;
+  private final BlobTransfer files;
 
-  BlobHandler(BlobStorage storage, BlobStore files) {
+  BlobHandler(BlobStorage storage, BlobTransfer files) {
     this.storage = storage;
     this.files = files;
   }
@@ -57,7 +57,7 @@ final class BlobHandler {
       if (length == 0) {
         return r.end();
       }
-      return r.sendFile(files.path(Digest.parse(info.digest())).toString(), offset, length);
+      return files.send(x.ctx(), info, offset, length, r);
     });
   }
 

@@ -3,7 +3,6 @@ package io.flotilla.http;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
-import io.flotilla.storage.BlobUploads;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
@@ -20,9 +19,6 @@ public final class ErrorRenderer {
   public static OciException toOci(Throwable t) {
     if (t instanceof OciException e) {
       return e;
-    }
-    if (t instanceof BlobUploads.RangeMismatch r) {
-      return r.asOci();
     }
     LOG.log(System.Logger.Level.ERROR, "request failed", t);
     return OciError.UNKNOWN.with("internal error");

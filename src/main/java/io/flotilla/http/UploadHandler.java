@@ -4,7 +4,7 @@ import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.BlobStorage;
-import io.flotilla.storage.BlobUploads;
+import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.UploadStatus;
 import io.vertx.core.Future;
@@ -19,9 +19,9 @@ import io.vertx.core.http.HttpServerResponse;
  */
 final class UploadHandler {
   private final BlobStorage storage;
-  private final BlobUploads uploads;
+  private final BlobTransfer uploads;
 
-  UploadHandler(BlobStorage storage, BlobUploads uploads) {
+  UploadHandler(BlobStorage storage, BlobTransfer uploads) {
     this.storage = storage;
     this.uploads = uploads;
   }
@@ -43,7 +43,8 @@ final class UploadHandler {
     String digest = x.param("digest");
     if (digest != null) {
       Digest expected = Digest.parse(digest);
-      return uploads.monolithic(name, expected, x.request(), x.contentLength()).compose(info -> created(x, info));
+      return uploads.monolithic(x.ctx(), name, expected, x.request(), x.contentLength())
+          .compose(info -> created(x, info));
     }
     return newSession(x);
   }
@@ -66,7 +67,7 @@ final class UploadHandler {
     RepositoryName repo = RepositoryName.of(name);
     long[] range = contentRange(x);
     if (m == HttpMethod.PATCH) {
-      return uploads.append(repo, id, x.request(), range == null ? -1 : range[0], x.contentLength())
+      return uploads.append(x.ctx(), repo, id, x.request(), range == null ? -1 : range[0], x.contentLength())
           .compose(offset -> status(x, new UploadStatus(name, id, offset), 202));
     }
     if (m == HttpMethod.PUT) {
@@ -76,7 +77,7 @@ final class UploadHandler {
       }
       Digest expected = Digest.parse(digest);
       boolean body = x.hasBody();
-      return uploads.finish(repo, id, expected, body ? x.request() : null, range == null ? -1 : range[0],
+      return uploads.finish(x.ctx(), repo, id, expected, body ? x.request() : null, range == null ? -1 : range[0],
           body ? x.contentLength() : -1).compose(info -> created(x, info));
     }
     return Future.failedFuture(OciError.UNSUPPORTED.with(m + " is not supported on uploads"));

@@ -1,6 +1,6 @@
 package io.flotilla.http;
 
-import io.flotilla.storage.BlobStore;
+import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.BlobUploads;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
@@ -26,12 +26,12 @@ public final class V2Api implements Handler<HttpServerRequest> {
   private final ListingHandler listings;
   private final RequestObserver observer;
 
-  public V2Api(String nodeId, RegistryStorage storage, BlobUploads byteUploads, BlobStore files,
+  public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
       int maxManifestBytes, int maxPageSize, RequestObserver observer) {
     this.nodeId = nodeId;
     this.manifests = new ManifestHandler(storage, maxManifestBytes);
-    this.blobs = new BlobHandler(storage, files);
-    this.uploads = new UploadHandler(storage, byteUploads);
+    this.blobs = new BlobHandler(storage, bytes);
+    this.uploads = new UploadHandler(storage, bytes);
     this.listings = new ListingHandler(storage, maxPageSize);
     this.observer = observer;
   }

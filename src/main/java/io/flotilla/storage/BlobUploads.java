@@ -275,21 +275,20 @@ public final class BlobUploads {
     return promise.future();
   }
 
-  /** A chunk that does not start at the session's offset; carries the offset for the Range header. */
-  public static final class RangeMismatch extends RuntimeException {
+  /**
+   * A chunk that does not start at the session's offset: RANGE_INVALID (416), carrying the offset
+   * for the {@code Range} header of the answer.
+   */
+  public static final class RangeMismatch extends OciException {
     private final long offset;
 
-    RangeMismatch(long offset) {
-      super("chunk does not start at the upload's offset " + offset, null, false, false);
+    public RangeMismatch(long offset) {
+      super(OciError.RANGE_INVALID, "chunk does not start at the upload's offset " + offset);
       this.offset = offset;
     }
 
     public long offset() {
       return offset;
-    }
-
-    public OciException asOci() {
-      return new OciException(OciError.RANGE_INVALID, getMessage());
     }
   }
 }

@@ -39,8 +39,15 @@ public final class StorageTypes {
   /** The referrers of a subject, already filtered when {@code filtered} is true. */
   public record Referrers(List<Referrer> manifests, boolean filtered) {}
 
-  /** A blob visible in a repository. */
-  public record BlobInfo(String digest, long size) {}
+  /**
+   * A blob visible in a repository; {@code node} is the node that holds it, or null for "this node"
+   * (set by the cluster routing layer when the answer came from elsewhere).
+   */
+  public record BlobInfo(String digest, long size, String node) {
+    public BlobInfo(String digest, long size) {
+      this(digest, size, null);
+    }
+  }
 
   /** An upload session's identity and acknowledged offset. */
   public record UploadStatus(String repository, String id, long offset) {}

@@ -28,9 +28,29 @@ public final class UploadStore {
   private final Executor pool;
   private final ConcurrentHashMap<String, UploadSession> sessions = new ConcurrentHashMap<>();
 
+  private final String idSuffix;
+
   public UploadStore(Path dataDir, Executor pool) {
+    this(dataDir, pool, null);
+  }
+
+  /**
+   * @param nodeName when set, session ids end in {@code .<nodeName>} so that any node of a cluster
+   *     can tell which node holds a session from its id alone
+   */
+  public UploadStore(Path dataDir, Executor pool, String nodeName) {
     this.root = dataDir.resolve("uploads");
     this.pool = pool;
+    this.idSuffix = nodeName == null ? "" : "." + nodeName;
+  }
+
+  /** The node named in a session id, or null for ids without one. */
+  public static String nodeOf(String uploadId) {
+    if (uploadId == null) {
+      return null;
+    }
+    int dot = uploadId.indexOf('.');
+    return dot < 0 || dot == uploadId.length() - 1 ? null : uploadId.substring(dot + 1);
   }
 
   /** Loads persisted sessions; blocking, called once at start-up. */
@@ -66,7 +86,7 @@ public final class UploadStore {
 
   /** Starts a session; blocking (creates its folder and, when persistent, its state file). */
   public UploadSession create(RepositoryName repository, boolean persistent) {
-    String id = UUID.randomUUID().toString();
+    String id = UUID.randomUUID() + idSuffix;
     Path dir = root.resolve(id);
     try {
       Files.createDirectories(dir);

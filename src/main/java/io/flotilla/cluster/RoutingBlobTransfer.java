@@ -1,0 +1,125 @@
+package io.flotilla.cluster;
+
+import io.flotilla.bus.BlobStreamClient;
+import io.flotilla.bus.BlobTransferVerticle;
+import io.flotilla.bus.StreamMessages.OpenRead;
+import io.flotilla.bus.StreamMessages.OpenWrite;
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.OciError;
+import io.flotilla.oci.OciException;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.BlobStorage;
+import io.flotilla.storage.BlobTransfer;
+import io.flotilla.storage.BlobUploads.RangeMismatch;
+import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes.BlobInfo;
+import io.flotilla.storage.StorageTypes.UploadStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.streams.ReadStream;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Blob bytes on a cluster: upload bodies go to the node that holds the session (named in the
+ * upload id) or, for whole-blob uploads, to the repository's primary owner; downloads come from the
+ * node a stat found the blob on. Local targets take the local fast path; remote ones cross as bus
+ * streams with flow control ({@link BlobStreamClient}), so a layer of any size crosses in bounded
+ * memory. Runs on the request's event loop.
+ */
+public final class RoutingBlobTransfer implements BlobTransfer {
+  private final Vertx vertx;
+  private final String localNode;
+  private final BlobTransfer local;
+  private final Function<String, String> primaryOf;
+  private final Function<String, String> holderOf;
+  private final BlobStorage metadata;
+
+  /**
+   * @param primaryOf repository name to the node name of its primary owner
+   * @param holderOf upload id to the node name holding the session
+   * @param metadata the routed storage API, used to read an upload's offset after a remote 416
+   */
+  public RoutingBlobTransfer(Vertx vertx, String localNode, BlobTransfer local, Function<String, String> primaryOf,
+      Function<String, String> holderOf, BlobStorage metadata) {
+    this.vertx = vertx;
+    this.localNode = localNode;
+    this.local = local;
+    this.primaryOf = primaryOf;
+    this.holderOf = holderOf;
+    this.metadata = metadata;
+  }
+
+  private String holder(String uploadId) {
+    return holderOf.apply(uploadId);
+  }
+
+  @Override
+  public Future<Long> append(RequestContext ctx, RepositoryName repository, String uploadId, ReadStream<Buffer> body,
+      long rangeStart, long expectedLength) {
+    String node = holder(uploadId);
+    if (node.equals(localNode)) {
+      return local.append(ctx, repository, uploadId, body, rangeStart, expectedLength);
+    }
+    Map<String, String> params = BlobTransferVerticle.params(repository.value(), uploadId, null, rangeStart);
+    return forward(node, new OpenWrite(ctx, BlobTransferVerticle.APPEND, params, expectedLength), body, UploadStatus.class)
+        .map(UploadStatus::offset)
+        .recover(err -> rangeError(ctx, repository, uploadId, err));
+  }
+
+  @Override
+  public Future<BlobInfo> finish(RequestContext ctx, RepositoryName repository, String uploadId, Digest expected,
+      ReadStream<Buffer> body, long rangeStart, long expectedLength) {
+    String node = holder(uploadId);
+    if (node.equals(localNode)) {
+      return local.finish(ctx, repository, uploadId, expected, body, rangeStart, expectedLength);
+    }
+    Map<String, String> params = BlobTransferVerticle.params(repository.value(), uploadId, expected.toString(), rangeStart);
+    return forward(node, new OpenWrite(ctx, BlobTransferVerticle.FINISH, params, body == null ? 0 : expectedLength),
+        body, BlobInfo.class)
+        .recover(err -> rangeError(ctx, repository, uploadId, err));
+  }
+
+  @Override
+  public Future<BlobInfo> monolithic(RequestContext ctx, RepositoryName repository, Digest expected,
+      ReadStream<Buffer> body, long expectedLength) {
+    String node = primaryOf.apply(repository.value());
+    if (node.equals(localNode)) {
+      return local.monolithic(ctx, repository, expected, body, expectedLength);
+    }
+    Map<String, String> params = BlobTransferVerticle.params(repository.value(), null, expected.toString(), -1);
+    return forward(node, new OpenWrite(ctx, BlobTransferVerticle.MONOLITHIC, params, expectedLength), body,
+        BlobInfo.class);
+  }
+
+  @Override
+  public Future<Void> send(RequestContext ctx, BlobInfo blob, long offset, long length, HttpServerResponse response) {
+    if (blob.node() == null || blob.node().equals(localNode)) {
+      return local.send(ctx, blob, offset, length, response);
+    }
+    return BlobStreamClient.open(vertx, blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
+        .compose(stream -> stream.pipeTo(response));
+  }
+
+  /** Streams {@code body} (or nothing) into a write on {@code node} and returns the handler's result. */
+  private <R> Future<R> forward(String node, OpenWrite open, ReadStream<Buffer> body, Class<R> resultType) {
+    return BlobStreamClient.openWrite(vertx, node, open, resultType).compose(out -> {
+      if (body == null) {
+        return out.end().compose(v -> out.result());
+      }
+      return body.pipeTo(out).compose(v -> out.result());
+    });
+  }
+
+  /** A remote 416 comes back as RANGE_INVALID: fetch the offset for the Range header of the answer. */
+  private <T> Future<T> rangeError(RequestContext ctx, RepositoryName repository, String uploadId, Throwable err) {
+    if (err instanceof OciException e && e.error() == OciError.RANGE_INVALID && !(err instanceof RangeMismatch)
+        && e.detail().startsWith("chunk does not start")) {
+      return metadata.uploadStatus(ctx, repository.value(), uploadId)
+          .compose(s -> Future.failedFuture(new RangeMismatch(s.offset())));
+    }
+    return Future.failedFuture(err);
+  }
+}

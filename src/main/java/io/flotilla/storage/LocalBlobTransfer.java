@@ -1,0 +1,43 @@
+package io.flotilla.storage;
+
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.StorageTypes.BlobInfo;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.streams.ReadStream;
+
+/** Blob bytes on this node: uploads through {@link BlobUploads}, downloads by zero-copy {@code sendFile}. */
+public final class LocalBlobTransfer implements BlobTransfer {
+  private final BlobUploads uploads;
+  private final BlobStore files;
+
+  public LocalBlobTransfer(BlobUploads uploads, BlobStore files) {
+    this.uploads = uploads;
+    this.files = files;
+  }
+
+  @Override
+  public Future<Long> append(RequestContext ctx, RepositoryName repository, String uploadId, ReadStream<Buffer> body,
+      long rangeStart, long expectedLength) {
+    return uploads.append(repository, uploadId, body, rangeStart, expectedLength);
+  }
+
+  @Override
+  public Future<BlobInfo> finish(RequestContext ctx, RepositoryName repository, String uploadId, Digest expected,
+      ReadStream<Buffer> body, long rangeStart, long expectedLength) {
+    return uploads.finish(repository, uploadId, expected, body, rangeStart, expectedLength);
+  }
+
+  @Override
+  public Future<BlobInfo> monolithic(RequestContext ctx, RepositoryName repository, Digest expected,
+      ReadStream<Buffer> body, long expectedLength) {
+    return uploads.monolithic(repository, expected, body, expectedLength);
+  }
+
+  @Override
+  public Future<Void> send(RequestContext ctx, BlobInfo blob, long offset, long length, HttpServerResponse response) {
+    return response.sendFile(files.path(Digest.parse(blob.digest())).toString(), offset, length);
+  }
+}
