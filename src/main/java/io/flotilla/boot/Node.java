@@ -136,8 +136,10 @@ public final class Node {
           .compose(id -> {
             deployments.add(id);
             int replication = config.cluster().replicationFactor();
+            // Each repository has one copy (on its primary) until replication lands, so the catalog
+            // judges completeness with R=1: any member that does not answer flags the page.
             RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
-                new ClusterCatalog(vertx, membership, nodeId, replication));
+                new ClusterCatalog(vertx, membership, nodeId, 1));
             RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client::primaryOf,
                 client::holderOf, client);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
