@@ -19,8 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * with {@link CatalogMerge}, so pages are globally sorted, de-duplicated across replicas and
  * correctly continued by {@code last}. A member that fails or does not answer within the address
  * timeout is reported in the page's {@code unavailable} list whenever its absence could hide names
- * (see {@link CatalogMerge#complete}). Runs on the caller's event loop; never fails for a missing
- * member, only when no member answers at all.
+ * (see {@link CatalogMerge#complete}). So is a member that left the view (crashed or stopped) and
+ * has not come back: nothing hands its repositories over yet, so they are missing, not gone.
+ * Runs on the caller's event loop; never fails for a missing member, only when no member answers.
  */
 public final class ClusterCatalog {
   private final Vertx vertx;
@@ -28,11 +29,32 @@ public final class ClusterCatalog {
   private final String localNode;
   private final int replicationFactor;
 
+  private final java.util.Set<String> departed = ConcurrentHashMap.newKeySet();
+  private volatile ClusterView previous;
+
   public ClusterCatalog(Vertx vertx, Membership membership, String localNode, int replicationFactor) {
     this.vertx = vertx;
     this.membership = membership;
     this.localNode = localNode;
     this.replicationFactor = replicationFactor;
+    this.previous = membership.current();
+    membership.subscribe(Runnable::run, this::viewChanged);
+  }
+
+  /** Remembers members that left; forgets them when they are back. Called one view at a time. */
+  private void viewChanged(ClusterView view) {
+    for (String node : previous.nodeNames()) {
+      if (!view.contains(node)) {
+        departed.add(node);
+      }
+    }
+    departed.removeAll(view.nodeNames());
+    previous = view;
+  }
+
+  /** Members that left the view and have not come back. */
+  public java.util.Set<String> departed() {
+    return java.util.Set.copyOf(departed);
   }
 
   public Future<CatalogPage> page(RequestContext ctx, int n, String last) {
@@ -40,6 +62,11 @@ public final class ClusterCatalog {
     List<String> nodes = view.isEmpty() ? List.of(localNode) : view.nodeNames();
     Map<String, CatalogPage> pages = new ConcurrentHashMap<>();
     List<String> missing = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (String gone : departed) {
+      if (!view.contains(gone)) {
+        missing.add(gone);
+      }
+    }
     List<Future<?>> calls = new ArrayList<>();
     ListCatalog request = new ListCatalog(ctx, n, last);
     for (String node : nodes) {

@@ -19,7 +19,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * folder. Repositories are pushed to different nodes; {@code /v2/_catalog} through any node fans
  * out over the event bus and pages through the union correctly.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterCatalogIT {
   static final ObjectMapper JSON = new ObjectMapper();
   static final int REPOS = 2000;
@@ -111,6 +115,7 @@ class ClusterCatalogIT {
   }
 
   @Test
+  @Order(1)
   void everyNodePagesThroughTheUnionExactlyOnceInOrder() throws Exception {
     List<String> all = new ArrayList<>(expected);
     for (NodeProcess node : nodes) {
@@ -122,6 +127,7 @@ class ClusterCatalogIT {
   }
 
   @Test
+  @Order(2)
   void clusterApiShowsMembersAndPlacement() throws Exception {
     JsonNode c = JSON.readTree(new OciClient(nodes.get(0).url()).get("/api/v1/cluster").body());
     assertEquals(3, c.get("members").size());
@@ -129,5 +135,28 @@ class ClusterCatalogIT {
     c.get("members").forEach(m -> names.add(m.get("name").asText()));
     assertEquals(List.of("node-0", "node-1", "node-2"), names);
     assertEquals(2, c.get("replicationFactor").asInt());
+  }
+
+  /** Runs last: kills a member. Its repositories are missing, and the catalog must say so. */
+  @Test
+  @Order(3)
+  void aCrashedMemberIsReportedNeverSilentlyDropped() throws Exception {
+    nodes.get(2).kill9();
+    OciClient survivor = new OciClient(nodes.get(0).url());
+    var whileInView = survivor.get("/v2/_catalog?n=100");
+    OciClient.expect(whileInView, 200);
+    assertEquals("node-2", whileInView.headers().firstValue("Flotilla-Catalog-Incomplete").orElse(""),
+        "a member that does not answer is named");
+    long deadline = System.nanoTime() + 90_000_000_000L;
+    while (JSON.readTree(survivor.get("/api/v1/cluster").body()).get("members").size() != 2) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the survivors never dropped the killed member from their view");
+      }
+      Thread.sleep(250);
+    }
+    var afterLeaving = survivor.get("/v2/_catalog?n=100");
+    OciClient.expect(afterLeaving, 200);
+    assertEquals("node-2", afterLeaving.headers().firstValue("Flotilla-Catalog-Incomplete").orElse(""),
+        "a member that left without handing over its repositories is still named");
   }
 }
