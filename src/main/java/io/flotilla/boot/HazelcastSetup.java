@@ -39,8 +39,10 @@ final class HazelcastSetup {
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(cluster.port()).setPortAutoIncrement(false);
     net.setPublicAddress(cluster.host() + ":" + cluster.port());
+    // Hazelcast's interface filter takes IP patterns only: a host name (as in docker-compose) is
+    // resolved once, so the member binds exactly that address and nothing else.
     if (!cluster.host().equals("0.0.0.0")) {
-      net.getInterfaces().setEnabled(true).setInterfaces(List.of(cluster.host()));
+      net.getInterfaces().setEnabled(true).setInterfaces(List.of(resolve(cluster.host())));
       hz.setProperty("hazelcast.socket.bind.any", "false");
     }
     JoinConfig join = net.getJoin();
@@ -53,5 +55,14 @@ final class HazelcastSetup {
     }
     join.getTcpIpConfig().setEnabled(true).setMembers(members);
     return Membership.tagConfig(hz, nodeName, httpAddress);
+  }
+
+  /** The address of a host name (an IP literal stays as it is). */
+  static String resolve(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigException("cluster.host", "cannot resolve '" + host + "'");
+    }
   }
 }

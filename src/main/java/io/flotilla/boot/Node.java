@@ -71,7 +71,10 @@ public final class Node {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         .setMetricsOptions(metricsOptions());
-    options.getEventBusOptions().setHost(config.cluster().host()).setClusterPublicHost(config.cluster().host());
+    // One address for the event bus too: a host name with several addresses (localhost: ::1 and
+    // 127.0.0.1) would otherwise let peers dial an address nothing listens on.
+    String busHost = config.cluster().host().equals("0.0.0.0") ? "0.0.0.0" : HazelcastSetup.resolve(config.cluster().host());
+    options.getEventBusOptions().setHost(busHost).setClusterPublicHost(busHost);
     String httpAddress = config.http().host() + ":" + config.http().port();
     HazelcastClusterManager cluster = new HazelcastClusterManager(
         HazelcastSetup.build(config.cluster(), config.nodeName(), httpAddress));

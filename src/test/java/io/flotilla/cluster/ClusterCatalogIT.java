@@ -43,7 +43,8 @@ class ClusterCatalogIT {
   static void startClusterAndPush() throws Exception {
     int[] http = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
     int[] hz = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
-    String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2];
+    // Host names, as docker-compose gives them; each resolves to 127.0.0.1, the only address bound.
+    String members = "localhost:" + hz[0] + ",localhost:" + hz[1] + ",localhost:" + hz[2];
     String cluster = "catalog-" + UUID.randomUUID();
     ExecutorService pool = Executors.newFixedThreadPool(3);
     List<Future<NodeProcess>> starting = new ArrayList<>();
@@ -51,7 +52,8 @@ class ClusterCatalogIT {
       int n = i;
       starting.add(pool.submit(() -> NodeProcess.start(dir.resolve("node" + n), http[n], hz[n], Map.of(
           "FLOTILLA_CLUSTER_NAME", cluster, "FLOTILLA_CLUSTER_MEMBERS", members,
-          "FLOTILLA_NODE_NAME", "node-" + n, "FLOTILLA_HTTP_ACCESS_LOG", "false"))));
+          "FLOTILLA_NODE_NAME", "node-" + n, "FLOTILLA_HTTP_ACCESS_LOG", "false",
+          "FLOTILLA_CLUSTER_HOST", "localhost"))));
     }
     for (Future<NodeProcess> f : starting) {
       nodes.add(f.get());
