@@ -7,13 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.testing.NodeProcess;
 import io.flotilla.testing.OciClient;
-import io.flotilla.testing.TestNode;
+import io.flotilla.testing.ProcessCluster;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -39,27 +37,13 @@ class ClusterCatalogIT {
   static final List<NodeProcess> nodes = new ArrayList<>();
   static final TreeSet<String> expected = new TreeSet<>();
 
+  static ProcessCluster cluster;
+
   @BeforeAll
   static void startClusterAndPush() throws Exception {
-    int[] http = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
-    int[] hz = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
     // Host names, as docker-compose gives them; each resolves to 127.0.0.1, the only address bound.
-    String members = "localhost:" + hz[0] + ",localhost:" + hz[1] + ",localhost:" + hz[2];
-    String cluster = "catalog-" + UUID.randomUUID();
-    ExecutorService pool = Executors.newFixedThreadPool(3);
-    List<Future<NodeProcess>> starting = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      int n = i;
-      starting.add(pool.submit(() -> NodeProcess.start(dir.resolve("node" + n), http[n], hz[n], Map.of(
-          "FLOTILLA_CLUSTER_NAME", cluster, "FLOTILLA_CLUSTER_MEMBERS", members,
-          "FLOTILLA_NODE_NAME", "node-" + n, "FLOTILLA_HTTP_ACCESS_LOG", "false",
-          "FLOTILLA_CLUSTER_HOST", "localhost"))));
-    }
-    for (Future<NodeProcess> f : starting) {
-      nodes.add(f.get());
-    }
-    pool.shutdown();
-    awaitMembers(3);
+    cluster = ProcessCluster.start(dir, 3, "localhost");
+    nodes.addAll(cluster.nodes());
     ExecutorService pushers = Executors.newFixedThreadPool(8);
     List<Future<?>> pushes = new ArrayList<>();
     for (int i = 0; i < REPOS; i++) {
@@ -75,28 +59,10 @@ class ClusterCatalogIT {
     pushers.shutdown();
   }
 
-  static void awaitMembers(int count) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      boolean all = true;
-      for (NodeProcess n : nodes) {
-        var r = new OciClient(n.url()).get("/api/v1/cluster");
-        all &= r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
-      }
-      if (all) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("cluster did not form");
-      }
-      Thread.sleep(200);
-    }
-  }
-
   @AfterAll
   static void stop() throws Exception {
-    for (NodeProcess n : nodes) {
-      n.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 

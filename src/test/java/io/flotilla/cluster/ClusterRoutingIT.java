@@ -21,7 +21,7 @@ import io.flotilla.e2e.Skopeo;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.NodeProcess;
 import io.flotilla.testing.OciClient;
-import io.flotilla.testing.TestNode;
+import io.flotilla.testing.ProcessCluster;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -35,11 +35,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -92,54 +88,21 @@ class ClusterRoutingIT {
     }
   };
 
+  static ProcessCluster cluster;
+
   @BeforeAll
   static void startCluster() throws Exception {
-    int[] http = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
-    int[] hz = {TestNode.freePort(), TestNode.freePort(), TestNode.freePort()};
-    String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2];
-    String cluster = "routing-" + UUID.randomUUID();
-    ExecutorService pool = Executors.newFixedThreadPool(3);
-    List<Future<NodeProcess>> starting = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      int n = i;
-      starting.add(pool.submit(() -> NodeProcess.start(dir.resolve("node" + n), http[n], hz[n], Map.of(
-          "FLOTILLA_CLUSTER_NAME", cluster, "FLOTILLA_CLUSTER_MEMBERS", members,
-          "FLOTILLA_NODE_NAME", NODE_NAMES[n], "FLOTILLA_HTTP_ACCESS_LOG", "false"))));
-    }
-    try {
-      for (Future<NodeProcess> f : starting) {
-        NodeProcess p = f.get();
-        nodes.add(p);
-        clients.add(new OciClient(p.url()));
-      }
-    } finally {
-      pool.shutdown();
-    }
-    awaitMembers(3);
-  }
-
-  static void awaitMembers(int count) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      boolean all = true;
-      for (OciClient c : clients) {
-        var r = c.get("/api/v1/cluster");
-        all &= r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
-      }
-      if (all) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("cluster did not form");
-      }
-      Thread.sleep(200);
+    cluster = ProcessCluster.start(dir, 3, "127.0.0.1");
+    nodes.addAll(cluster.nodes());
+    for (NodeProcess p : nodes) {
+      clients.add(new OciClient(p.url()));
     }
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (NodeProcess n : nodes) {
-      n.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
