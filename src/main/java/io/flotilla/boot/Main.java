@@ -48,11 +48,12 @@ public final class Main {
     }
     System.err.println("flotilla: node " + config.nodeName() + " serving http://" + config.http().host() + ":"
         + node.httpPort() + " with data in " + config.storage().dataDir().toAbsolutePath());
+    node.onLeft(() -> System.exit(0)); // POST /api/v1/cluster/leave
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("flotilla: shutting down gracefully");
       try {
-        node.stop().toCompletionStage().toCompletableFuture()
-            .get(config.http().shutdownTimeout().toSeconds() + 30, TimeUnit.SECONDS);
+        node.stop().toCompletionStage().toCompletableFuture().get(config.http().shutdownTimeout().toSeconds()
+            + config.cluster().handoffTimeout().toSeconds() + 30, TimeUnit.SECONDS);
       } catch (Exception e) {
         System.err.println("flotilla: shutdown did not complete cleanly: " + e);
       }

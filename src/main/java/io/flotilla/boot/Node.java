@@ -8,6 +8,9 @@ import io.flotilla.cluster.ClusterStatus;
 import io.flotilla.cluster.RoutingBlobTransfer;
 import io.flotilla.cluster.RoutingStorage;
 import io.flotilla.cluster.Membership;
+import io.flotilla.cluster.Rebalancer;
+import io.flotilla.cluster.ReplicationVerticle;
+import io.flotilla.cluster.Replicator;
 import io.flotilla.config.FlotillaConfig;
 import io.flotilla.http.AccessLog;
 import io.flotilla.http.HttpVerticle;
@@ -20,6 +23,7 @@ import io.flotilla.storage.BlobUploads;
 import io.flotilla.storage.LocalBlobTransfer;
 import io.flotilla.storage.LocalRegistry;
 import io.flotilla.storage.MetadataStore;
+import io.flotilla.storage.ReplicaStore;
 import io.flotilla.storage.RequestContext;
 import io.flotilla.storage.UploadStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -57,6 +61,9 @@ public final class Node {
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
   private volatile boolean ready;
   private long gcTimer = -1;
+  private Rebalancer rebalancer;
+  private volatile Runnable onLeft = () -> {};
+  private Future<Void> stopped;
 
   private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership) {
     this.config = config;
@@ -125,11 +132,15 @@ public final class Node {
       metadata.load();
       blobs.load();
       uploads.load();
+      membership.loadDraining(nodeId);
       return null;
     }).compose(v -> {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
+      ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs);
       int instances = config.http().effectiveInstances();
+      int replication = config.cluster().replicationFactor();
+      rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replication);
       return vertx.deployVerticle(() -> new StorageVerticle(local, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
@@ -138,11 +149,13 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
-            int replication = config.cluster().replicationFactor();
-            // Each repository has one copy (on its primary) until replication lands, so the catalog
-            // judges completeness with R=1: any member that does not answer flags the page.
+            return vertx.deployVerticle(new ReplicationVerticle(new Replicator(vertx, nodeId, replicas, local, localBytes),
+                nodeId, rebalancer, config.cluster().rebalanceInterval().toMillis()));
+          })
+          .compose(id -> {
+            deployments.add(id);
             RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
-                new ClusterCatalog(vertx, membership, nodeId, 1));
+                new ClusterCatalog(vertx, membership, nodeId, replication), replication, config.cluster().writeQuorum());
             RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client::primaryOf,
                 client::holderOf, client);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
@@ -157,7 +170,7 @@ public final class Node {
                 storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client,
-                  () -> ClusterStatus.of(membership, nodeId, replication)),
+                  () -> ClusterStatus.of(membership, nodeId, replication, rebalancer.status()), this::leave),
                   observer);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
@@ -203,9 +216,47 @@ public final class Node {
     return config;
   }
 
-  /** Graceful stop: not ready, finish in-flight requests, undeploy, leave the cluster. */
-  public Future<Void> stop() {
+  /** Runs {@code action} after a leave asked for through the admin API has completed. */
+  public void onLeft(Runnable action) {
+    onLeft = action;
+  }
+
+  /** Graceful leave asked for through the admin API: {@link #stop}, then the {@link #onLeft} action. */
+  private void leave() {
+    stop().onComplete(ar -> onLeft.run());
+  }
+
+  /**
+   * Graceful stop: not ready; when other members remain, mark this node draining and wait (up to
+   * {@code cluster.handoffTimeout}) until every repository held here is on its new owners; then
+   * finish in-flight requests, undeploy and leave the cluster. Calling it again returns the same future.
+   */
+  public synchronized Future<Void> stop() {
+    if (stopped == null) {
+      stopped = handOff().transform(ar -> shutdown());
+    }
+    return stopped;
+  }
+
+  private Future<Void> handOff() {
     ready = false;
+    long timeout = config.cluster().handoffTimeout().toMillis();
+    if (membership.current().size() < 2 || timeout == 0 || rebalancer == null) {
+      return Future.succeededFuture();
+    }
+    String self = config.nodeName();
+    LOG.log(System.Logger.Level.INFO, "leaving: handing repositories off to their new owners");
+    return vertx.executeBlocking(() -> {
+      membership.markDraining(self);
+      return null;
+    }, false).compose(v -> rebalancer.settle(timeout)).map(done -> {
+      LOG.log(done ? System.Logger.Level.INFO : System.Logger.Level.WARNING, done
+          ? "leaving: every repository is on its new owners" : "leaving: hand-off incomplete after " + timeout + " ms");
+      return null;
+    });
+  }
+
+  private Future<Void> shutdown() {
     if (gcTimer >= 0) {
       vertx.cancelTimer(gcTimer);
     }

@@ -5,6 +5,7 @@ import io.flotilla.bus.Messages.CollectGarbage;
 import io.flotilla.bus.Messages.DeleteBlob;
 import io.flotilla.bus.Messages.DeleteManifest;
 import io.flotilla.bus.Messages.Done;
+import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
 import io.flotilla.bus.Messages.GetUsage;
@@ -13,9 +14,12 @@ import io.flotilla.bus.Messages.ListReferrers;
 import io.flotilla.bus.Messages.ListTags;
 import io.flotilla.bus.Messages.MountBlob;
 import io.flotilla.bus.Messages.Mounted;
+import io.flotilla.bus.Messages.PullBlob;
+import io.flotilla.bus.Messages.PullManifest;
 import io.flotilla.bus.Messages.PutManifestRequest;
 import io.flotilla.bus.Messages.StartUpload;
 import io.flotilla.bus.Messages.StatBlob;
+import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.bus.StreamMessages.ReadStreamRequest;
 import io.flotilla.bus.StreamMessages.StreamOpened;
 import io.flotilla.bus.StreamMessages.WriteStreamRequest;
@@ -25,6 +29,8 @@ import io.flotilla.storage.StorageTypes.GcReport;
 import io.flotilla.storage.StorageTypes.ManifestContent;
 import io.flotilla.storage.StorageTypes.ManifestPut;
 import io.flotilla.storage.StorageTypes.Referrers;
+import io.flotilla.storage.StorageTypes.RepoInventory;
+import io.flotilla.storage.StorageTypes.SyncResult;
 import io.flotilla.storage.StorageTypes.TagPage;
 import io.flotilla.storage.StorageTypes.UploadStatus;
 import io.flotilla.storage.StorageTypes.Usage;
@@ -72,10 +78,23 @@ public final class Addresses {
   public static final Address<WriteStreamRequest, StreamOpened> BLOB_WRITE =
       new Address<>("flotilla.storage.blob.write", WriteStreamRequest.class, StreamOpened.class, READ);
 
+  /** What a node holds of a repository (replication). */
+  public static final Address<GetInventory, RepoInventory> REPLICA_INVENTORY =
+      new Address<>("flotilla.replica.inventory.get", GetInventory.class, RepoInventory.class, READ);
+  /** Copy a whole repository from a source node (rebalancing, hand-off, re-replication). */
+  public static final Address<SyncRepository, SyncResult> REPLICA_SYNC =
+      new Address<>("flotilla.replica.repository.sync", SyncRepository.class, SyncResult.class, Duration.ofMinutes(30));
+  /** Copy one pushed manifest and what it references from its primary (write replication). */
+  public static final Address<PullManifest, SyncResult> REPLICA_MANIFEST =
+      new Address<>("flotilla.replica.manifest.pull", PullManifest.class, SyncResult.class, Duration.ofMinutes(10));
+  /** Copy one blob from another node (mount across owners). */
+  public static final Address<PullBlob, SyncResult> REPLICA_BLOB =
+      new Address<>("flotilla.replica.blob.pull", PullBlob.class, SyncResult.class, Duration.ofMinutes(10));
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE);
+      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB);
 
   private Addresses() {}
 }

@@ -38,6 +38,21 @@ public final class Messages {
 
   public record CollectGarbage(RequestContext ctx, boolean dryRun) {}
 
+  /** Asks a node for what it holds of a repository. */
+  public record GetInventory(RequestContext ctx, String repository) {}
+
+  /** Asks a node to copy onto itself everything {@code source} holds of a repository that it lacks. */
+  public record SyncRepository(RequestContext ctx, String repository, String source) {}
+
+  /**
+   * Asks a node to copy one manifest (its blobs and child manifests first) of a repository from
+   * {@code source}, and to point {@code tag} (nullable) at it as a new write.
+   */
+  public record PullManifest(RequestContext ctx, String repository, String source, String digest, String tag) {}
+
+  /** Asks a node to copy a blob that {@code source} stores into {@code repository} (a cross-node mount). */
+  public record PullBlob(RequestContext ctx, String repository, String source, String digest, long size) {}
+
   /** Reply of operations that return nothing but success. */
   public record Done() {}
 

@@ -4,7 +4,11 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
 import io.vertx.core.Context;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -48,6 +52,11 @@ import java.util.function.Consumer;
  * on the last image it saw to get the change). The executor must not run tasks inline on the
  * caller's thread if the subscriber can block.
  *
+ * <p><b>Draining.</b> A member that is leaving gracefully first marks itself draining (a small
+ * Hazelcast map shared by all members). Draining members stay in the view (they still serve reads
+ * and hand their data off) but {@link #placement} leaves them out, so no new data is placed on them.
+ * A change of the draining set is published as a new image (same members, next epoch).
+ *
  * <p><b>Failure.</b> Once the local Hazelcast instance is shut down the image stays at its last
  * value and no further updates come. A subscriber that throws is logged and stays subscribed; an
  * executor that rejects a task loses that notification (the next change retries).
@@ -60,6 +69,9 @@ public final class Membership implements AutoCloseable {
   /** Member attribute in which {@code HazelcastClusterManager} publishes the Vert.x node id. */
   static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
+  /** Hazelcast map of draining node names (value: when draining began, epoch millis). */
+  static final String DRAINING_MAP = "flotilla.draining";
+
   private static final System.Logger LOG = System.getLogger(Membership.class.getName());
 
   private final HazelcastInstance hazelcast;
@@ -67,6 +79,9 @@ public final class Membership implements AutoCloseable {
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
   private volatile ClusterView current = ClusterView.empty();
+  private final Set<String> draining = ConcurrentHashMap.newKeySet();
+  private IMap<String, Long> drainingMap;
+  private UUID drainingListenerId;
   private UUID listenerId;
   private boolean closed;
 
@@ -117,8 +132,70 @@ public final class Membership implements AutoCloseable {
         }
       });
       m.current = reconcile(ClusterView.empty(), m.liveMembers());
+      m.drainingMap = hazelcast.getMap(DRAINING_MAP);
+      m.drainingListenerId = m.drainingMap.addEntryListener(new DrainingListener(m), false);
     }
     return m;
+  }
+
+  /** Hazelcast entry events of the draining map, turned into new images. */
+  private record DrainingListener(Membership m)
+      implements EntryAddedListener<String, Long>, EntryRemovedListener<String, Long> {
+    @Override
+    public void entryAdded(EntryEvent<String, Long> event) {
+      m.drainingChanged(event.getKey(), true);
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, Long> event) {
+      m.drainingChanged(event.getKey(), false);
+    }
+  }
+
+  /**
+   * Reads the draining set as it stands and takes {@code localNode} out of it (a node that starts is
+   * not leaving). Blocking (a cluster round trip): call on a worker thread, once at start-up.
+   */
+  public void loadDraining(String localNode) {
+    drainingMap.remove(localNode);
+    for (String name : drainingMap.keySet()) {
+      drainingChanged(name, true);
+    }
+  }
+
+  /**
+   * Marks {@code nodeName} as draining on every member; returns once the map holds it. Blocking:
+   * call on a worker thread.
+   */
+  public void markDraining(String nodeName) {
+    drainingMap.put(nodeName, System.currentTimeMillis());
+    drainingChanged(nodeName, true);
+  }
+
+  /** Draining members that are still in the view. */
+  public Set<String> draining() {
+    Set<String> out = new java.util.TreeSet<>();
+    for (String name : draining) {
+      if (current.contains(name)) {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  private void drainingChanged(String name, boolean added) {
+    ClusterView next;
+    synchronized (lock) {
+      if (closed || !(added ? draining.add(name) : draining.remove(name))) {
+        return;
+      }
+      next = new ClusterView(current.epoch() + 1, current.members());
+      current = next;
+    }
+    LOG.log(System.Logger.Level.INFO, "cluster view " + next.epoch() + ": draining " + draining());
+    for (Subscriber s : subscribers) {
+      s.offer(next);
+    }
   }
 
   /** The latest image; never null (empty before {@link #start} returns). */
@@ -126,9 +203,17 @@ public final class Membership implements AutoCloseable {
     return current;
   }
 
-  /** Placement over the latest image. */
+  /**
+   * Placement over the latest image, draining members left out (unless every member is draining,
+   * then over all of them).
+   */
   public Placement placement() {
-    return new Placement(current);
+    ClusterView view = current;
+    if (draining.isEmpty()) {
+      return new Placement(view);
+    }
+    List<Member> placeable = view.members().stream().filter(m -> !draining.contains(m.nodeName())).toList();
+    return new Placement(placeable.isEmpty() ? view : new ClusterView(view.epoch(), placeable));
   }
 
   /** This node as a member, or empty if its config was not tagged with a node name. */
@@ -164,6 +249,7 @@ public final class Membership implements AutoCloseable {
     subscribers.forEach(Subscriber::close);
     try {
       hazelcast.getCluster().removeMembershipListener(listenerId);
+      drainingMap.removeEntryListener(drainingListenerId);
     } catch (HazelcastInstanceNotActiveException e) {
       // the instance is gone, and its listeners with it
     }

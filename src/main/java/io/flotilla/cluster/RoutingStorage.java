@@ -1,8 +1,14 @@
 package io.flotilla.cluster;
 
+import io.flotilla.bus.Addresses;
+import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
+import io.flotilla.bus.Messages.PullBlob;
+import io.flotilla.bus.Messages.PullManifest;
+import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
+import io.flotilla.oci.Reference;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
 import io.flotilla.storage.StorageTypes.BlobInfo;
@@ -25,11 +31,22 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The storage API on a clustered node: every repository-scoped call goes over the bus to the
- * repository's primary owner ({@link Placement} over the current {@link ClusterView}); upload
- * sessions are reached at the node named in their id; the catalog fans out to every member.
- * Reads that find nothing at the owner (the data may still sit on a former owner while membership
- * changes) fall back to the other members in turn. A single-member cluster routes everything to
- * itself, through the same path. Replication to further owners is not done here yet.
+ * repository's owners ({@link Placement} over the current {@link ClusterView}); upload sessions are
+ * reached at the node named in their id; the catalog fans out to every member. A single-member
+ * cluster routes everything to itself, through the same path.
+ *
+ * <ul>
+ *   <li>Reads go to the primary owner, then the other owners, then every other member (the data
+ *       may still sit on a former owner while membership changes) until one has it.
+ *   <li>A manifest PUT is stored on the primary, then every other live owner pulls it (with the
+ *       blobs and child manifests it references) from the primary; the push is acknowledged once
+ *       the write quorum (all live owners by default) holds it durably. If the primary lacks a
+ *       referenced blob that another member has (a layer pushed before the owners changed), the
+ *       primary first copies the repository from the other members, then the PUT is retried once.
+ *   <li>Deletes go to the primary, then to every other member (best effort), so no copy of the
+ *       deleted content is left to come back through a later copy.
+ *   <li>A mount whose source repository lives on another node copies the blob to the primary.
+ * </ul>
  */
 public final class RoutingStorage implements RegistryStorage {
   /** Outcomes of a read that mean "try another node". */
@@ -40,18 +57,36 @@ public final class RoutingStorage implements RegistryStorage {
   private final Membership membership;
   private final String localNode;
   private final ClusterCatalog catalog;
+  private final int replicationFactor;
+  private final int writeQuorum;
   private final ConcurrentHashMap<String, BusRegistryClient> clients = new ConcurrentHashMap<>();
 
-  public RoutingStorage(Vertx vertx, Membership membership, String localNode, ClusterCatalog catalog) {
+  /**
+   * @param replicationFactor owners per repository (capped by the member count)
+   * @param writeQuorum owners that must hold a pushed manifest before it is acknowledged; 0 = all
+   */
+  public RoutingStorage(Vertx vertx, Membership membership, String localNode, ClusterCatalog catalog,
+      int replicationFactor, int writeQuorum) {
     this.vertx = vertx;
     this.membership = membership;
     this.localNode = localNode;
     this.catalog = catalog;
+    this.replicationFactor = replicationFactor;
+    this.writeQuorum = writeQuorum;
   }
 
   /** The node name of a repository's primary owner (this node when the view is empty). */
   public String primaryOf(String repository) {
     return membership.placement().primary(repository).map(Member::nodeName).orElse(localNode);
+  }
+
+  /** The node names of a repository's owners, primary first (this node alone when the view is empty). */
+  public List<String> ownersOf(String repository) {
+    List<String> owners = new ArrayList<>();
+    for (Member m : membership.placement().owners(repository, replicationFactor)) {
+      owners.add(m.nodeName());
+    }
+    return owners.isEmpty() ? List.of(localNode) : owners;
   }
 
   private BusRegistryClient client(String node) {
@@ -75,13 +110,11 @@ public final class RoutingStorage implements RegistryStorage {
     return client(holderOf(uploadId));
   }
 
-  /** The primary first, then every other member, for reads that may fall back. */
+  /** The owners, primary first, then every other member, for reads that may fall back. */
   private List<String> readOrder(String repository) {
-    String first = primaryOf(repository);
-    List<String> order = new ArrayList<>();
-    order.add(first);
+    List<String> order = new ArrayList<>(ownersOf(repository));
     for (String n : membership.current().nodeNames()) {
-      if (!n.equals(first)) {
+      if (!order.contains(n)) {
         order.add(n);
       }
     }
@@ -130,22 +163,104 @@ public final class RoutingStorage implements RegistryStorage {
 
   @Override
   public Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request) {
-    return primary(request.repository()).putManifest(ctx, request);
+    String repository = request.repository();
+    List<String> owners = ownersOf(repository);
+    String primary = owners.get(0);
+    return client(primary).putManifest(ctx, request)
+        .recover(err -> {
+          if (!(err instanceof OciException e && e.error() == OciError.MANIFEST_BLOB_UNKNOWN)
+              || membership.current().size() < 2) {
+            return Future.failedFuture(err);
+          }
+          return copyFromOthers(ctx, repository, primary).compose(v -> client(primary).putManifest(ctx, request));
+        })
+        .compose(put -> replicate(ctx, repository, owners, put, Reference.parse(request.reference())));
+  }
+
+  /** Asks {@code target} to copy the repository from every other member (those without it copy nothing). */
+  private Future<Void> copyFromOthers(RequestContext ctx, String repository, String target) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String source : membership.current().nodeNames()) {
+      if (!source.equals(target)) {
+        chain = chain.compose(v -> Bus.request(vertx, Addresses.REPLICA_SYNC, target, target.equals(localNode),
+            new SyncRepository(ctx, repository, source)).<Void>mapEmpty().recover(err -> Future.succeededFuture()));
+      }
+    }
+    return chain;
+  }
+
+  /** Has every other owner pull the pushed manifest from the primary; succeeds once the quorum holds it. */
+  private Future<ManifestPut> replicate(RequestContext ctx, String repository, List<String> owners, ManifestPut put,
+      Reference reference) {
+    if (owners.size() < 2) {
+      return Future.succeededFuture(put);
+    }
+    String primary = owners.get(0);
+    String tag = reference.isDigest() ? null : reference.tag().value();
+    List<Future<?>> copies = new ArrayList<>();
+    for (String replica : owners.subList(1, owners.size())) {
+      copies.add(Bus.request(vertx, Addresses.REPLICA_MANIFEST, replica, replica.equals(localNode),
+          new PullManifest(ctx, repository, primary, put.digest(), tag)));
+    }
+    int required = writeQuorum == 0 ? owners.size() : Math.min(writeQuorum, owners.size());
+    return Future.join(copies).transform(ignored -> {
+      int held = 1;
+      Throwable firstFailure = null;
+      for (Future<?> f : copies) {
+        if (f.succeeded()) {
+          held++;
+        } else if (firstFailure == null) {
+          firstFailure = f.cause();
+        }
+      }
+      if (held >= required) {
+        return Future.succeededFuture(put);
+      }
+      return Future.failedFuture(new OciException(OciError.UNAVAILABLE, "manifest " + put.digest() + " is stored on "
+          + held + " of " + owners.size() + " owners, " + required + " required: "
+          + (firstFailure == null ? "" : firstFailure.getMessage()), 503));
+    });
   }
 
   @Override
   public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
-    return primary(repository).deleteManifest(ctx, repository, reference);
+    return primary(repository).deleteManifest(ctx, repository, reference)
+        .compose(v -> everywhereElse(repository, node -> client(node).deleteManifest(ctx, repository, reference)));
   }
 
   @Override
   public Future<Void> deleteBlob(RequestContext ctx, String repository, String digest) {
-    return primary(repository).deleteBlob(ctx, repository, digest);
+    return primary(repository).deleteBlob(ctx, repository, digest)
+        .compose(v -> everywhereElse(repository, node -> client(node).deleteBlob(ctx, repository, digest)));
+  }
+
+  /** Runs a delete on every member but the primary; "not there" and failures are ignored. */
+  private Future<Void> everywhereElse(String repository, java.util.function.Function<String, Future<Void>> delete) {
+    String primary = primaryOf(repository);
+    List<Future<?>> all = new ArrayList<>();
+    for (String node : membership.current().nodeNames()) {
+      if (!node.equals(primary)) {
+        all.add(delete.apply(node).otherwiseEmpty());
+      }
+    }
+    return Future.join(all).otherwiseEmpty().mapEmpty();
   }
 
   @Override
   public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
-    return primary(repository).mountBlob(ctx, repository, digest, from);
+    String primary = primaryOf(repository);
+    return client(primary).mountBlob(ctx, repository, digest, from).compose(mounted -> {
+      if (mounted || membership.current().size() < 2) {
+        return Future.succeededFuture(mounted);
+      }
+      // the source repository lives elsewhere: find a node holding the blob there and copy it over
+      return read(from, (node, s) -> s.statBlob(ctx, from, digest).map(info -> new BlobInfo(info.digest(), info.size(), node)))
+          .compose(found -> found.node().equals(primary) ? Future.succeededFuture(false)
+              : Bus.request(vertx, Addresses.REPLICA_BLOB, primary, primary.equals(localNode),
+                  new PullBlob(ctx, repository, found.node(), digest, found.size())).map(r -> true))
+          .recover(err -> err instanceof OciException e && TRY_ELSEWHERE.contains(e.error())
+              ? Future.succeededFuture(false) : Future.failedFuture(err));
+    });
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.flotilla.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -13,10 +14,16 @@ import java.util.List;
  * @param hazelcastConfig optional Hazelcast XML file; when set it is used as the base and the keys
  *     above override its network section
  * @param replicationFactor how many nodes hold each repository (capped by the member count)
+ * @param writeQuorum how many owners (the primary included) must hold a pushed manifest and its
+ *     blobs before the push is acknowledged; 0 means every live owner
+ * @param rebalanceInterval how often a node re-checks, besides on every membership change, that the
+ *     owners of its repositories hold them (retries failed moves)
+ * @param handoffTimeout how long a graceful leave waits for its repositories to reach their new owners
  */
 public record ClusterConfig(String name, String host, int port, List<String> members, Path hazelcastConfig,
-    int replicationFactor) {
-  public static final ClusterConfig DEFAULT = new ClusterConfig("flotilla", "127.0.0.1", 5701, List.of(), null, 2);
+    int replicationFactor, int writeQuorum, Duration rebalanceInterval, Duration handoffTimeout) {
+  public static final ClusterConfig DEFAULT = new ClusterConfig("flotilla", "127.0.0.1", 5701, List.of(), null, 2,
+      0, Duration.ofSeconds(30), Duration.ofMinutes(10));
 
   public ClusterConfig {
     if (name == null || name.isBlank()) {
@@ -30,6 +37,16 @@ public record ClusterConfig(String name, String host, int port, List<String> mem
     }
     if (replicationFactor < 1 || replicationFactor > 16) {
       throw new ConfigException("cluster.replicationFactor", "must be between 1 and 16, was " + replicationFactor);
+    }
+    if (writeQuorum < 0 || writeQuorum > replicationFactor) {
+      throw new ConfigException("cluster.writeQuorum", "must be between 0 (all owners) and the replication factor "
+          + replicationFactor + ", was " + writeQuorum);
+    }
+    if (rebalanceInterval == null || rebalanceInterval.toMillis() < 100) {
+      throw new ConfigException("cluster.rebalanceInterval", "must be at least 100ms");
+    }
+    if (handoffTimeout == null || handoffTimeout.isNegative()) {
+      throw new ConfigException("cluster.handoffTimeout", "must not be negative");
     }
     members = List.copyOf(members == null ? List.of() : members);
     for (String m : members) {

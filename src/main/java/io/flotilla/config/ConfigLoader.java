@@ -31,7 +31,7 @@ public final class ConfigLoader {
       "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
-      "cluster.replicationFactor");
+      "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
   private ConfigLoader() {}
@@ -57,6 +57,9 @@ public final class ConfigLoader {
     m.put("FLOTILLA_CLUSTER_HOST", "cluster.host");
     m.put("FLOTILLA_CLUSTER_HAZELCAST_CONFIG", "cluster.hazelcastConfig");
     m.put("FLOTILLA_CLUSTER_REPLICATION_FACTOR", "cluster.replicationFactor");
+    m.put("FLOTILLA_CLUSTER_WRITE_QUORUM", "cluster.writeQuorum");
+    m.put("FLOTILLA_CLUSTER_REBALANCE_INTERVAL", "cluster.rebalanceInterval");
+    m.put("FLOTILLA_CLUSTER_HANDOFF_TIMEOUT", "cluster.handoffTimeout");
     return Map.copyOf(m);
   }
 
@@ -96,7 +99,9 @@ public final class ConfigLoader {
     String hz = r.str("cluster.hazelcastConfig", null);
     ClusterConfig cluster = new ClusterConfig(r.str("cluster.name", c.name()), r.str("cluster.host", c.host()),
         r.integer("cluster.port", c.port()), r.list("cluster.members", c.members()),
-        hz == null || hz.isBlank() ? null : Path.of(hz), r.integer("cluster.replicationFactor", c.replicationFactor()));
+        hz == null || hz.isBlank() ? null : Path.of(hz), r.integer("cluster.replicationFactor", c.replicationFactor()),
+        r.integer("cluster.writeQuorum", c.writeQuorum()), r.duration("cluster.rebalanceInterval", c.rebalanceInterval()),
+        r.duration("cluster.handoffTimeout", c.handoffTimeout()));
     return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster);
   }
 

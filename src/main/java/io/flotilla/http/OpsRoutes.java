@@ -13,7 +13,9 @@ import java.util.function.BooleanSupplier;
 /**
  * Operator endpoints: {@code /metrics} (Prometheus text), {@code /health/live},
  * {@code /health/ready}, and the admin API under {@code /api/v1}: cluster membership, storage
- * usage per repository, garbage collection with dry run.
+ * usage per repository, garbage collection with dry run, and a graceful leave of the cluster
+ * ({@code POST /api/v1/cluster/leave}: answers 202 at once; the node hands its repositories off,
+ * leaves and exits).
  */
 public final class OpsRoutes {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -21,7 +23,7 @@ public final class OpsRoutes {
   private OpsRoutes() {}
 
   public static Router router(Vertx vertx, PrometheusMeterRegistry prometheus, BooleanSupplier ready,
-      StorageAdmin admin, java.util.function.Supplier<Object> clusterStatus) {
+      StorageAdmin admin, java.util.function.Supplier<Object> clusterStatus, Runnable leave) {
     Router router = Router.router(vertx);
     router.get("/metrics").handler(rc -> rc.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -32,6 +34,10 @@ public final class OpsRoutes {
       json(rc.response(), ok ? 200 : 503, ok ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}");
     });
     router.get("/api/v1/cluster").handler(rc -> write(rc, clusterStatus.get()));
+    router.post("/api/v1/cluster/leave").handler(rc -> {
+      json(rc.response(), 202, "{\"status\":\"leaving\"}");
+      leave.run();
+    });
     router.get("/api/v1/storage/usage").handler(rc -> {
       String only = rc.request().getParam("repository");
       admin.usage(ctx(rc)).onComplete(ar -> {

@@ -69,7 +69,9 @@ public final class MetadataStore {
     }
     for (Path child : children) {
       String fileName = child.getFileName().toString();
-      if (fileName.equals("_meta") && !prefix.isEmpty()) {
+      if (fileName.startsWith(Fs.TRASH_PREFIX)) {
+        Fs.deleteTree(child); // a repository removal a crash interrupted
+      } else if (fileName.equals("_meta") && !prefix.isEmpty()) {
         loadRepo(RepositoryName.of(prefix), child);
       } else if (!fileName.startsWith("_") && !fileName.startsWith(".")) {
         loadDir(child, prefix.isEmpty() ? fileName : prefix + "/" + fileName);
@@ -104,6 +106,7 @@ public final class MetadataStore {
       Digest d = Digest.parse(Files.readString(f).trim());
       if (repo.manifests.containsKey(d)) {
         repo.tags.put(f.getFileName().toString(), d);
+        repo.tagTimes.put(f.getFileName().toString(), Files.getLastModifiedTime(f).toMillis());
       }
     }
     repos.put(name.value(), repo);
@@ -294,10 +297,86 @@ public final class MetadataStore {
         r.indexManifest(meta);
       }
       if (tag != null && !meta.digest().equals(r.tags.get(tag.value()))) {
-        Fs.writeAtomic(r.metaDir.resolve("tags").resolve(tag.value()),
-            meta.digest().toString().getBytes(StandardCharsets.US_ASCII));
-        r.tags.put(tag.value(), meta.digest());
+        writeTag(r, tag.value(), meta.digest(), System.currentTimeMillis());
       }
+    }
+  }
+
+  /**
+   * Points a tag at a manifest already recorded here if the tag is missing or was last set before
+   * {@code updatedMillis} (last writer wins, by the writing node's clock); the tag keeps that time.
+   * Returns whether the tag changed.
+   */
+  public boolean importTag(RepositoryName name, Tag tag, Digest digest, long updatedMillis) {
+    RepoState r = repoForWrite(name);
+    synchronized (r) {
+      if (!r.manifests.containsKey(digest)) {
+        throw new IllegalStateException("manifest " + digest + " is not recorded in " + name);
+      }
+      Digest current = r.tags.get(tag.value());
+      if (digest.equals(current) || (current != null && r.tagTimes.getOrDefault(tag.value(), 0L) >= updatedMillis)) {
+        return false;
+      }
+      writeTag(r, tag.value(), digest, updatedMillis);
+      return true;
+    }
+  }
+
+  private void writeTag(RepoState r, String tag, Digest digest, long millis) {
+    Path file = r.metaDir.resolve("tags").resolve(tag);
+    Fs.writeAtomic(file, digest.toString().getBytes(StandardCharsets.US_ASCII));
+    try {
+      Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(millis));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    r.tags.put(tag, digest);
+    r.tagTimes.put(tag, millis);
+  }
+
+  /** Tag -> (digest, last set) of a repository, for replication. */
+  public Map<String, Map.Entry<Digest, Long>> tagEntries(RepositoryName name) {
+    RepoState r = repo(name);
+    if (r == null) {
+      return Map.of();
+    }
+    Map<String, Map.Entry<Digest, Long>> out = new java.util.TreeMap<>();
+    for (var e : r.tags.entrySet()) {
+      out.put(e.getKey(), Map.entry(e.getValue(), r.tagTimes.getOrDefault(e.getKey(), 0L)));
+    }
+    return out;
+  }
+
+  /**
+   * A cheap value that changes whenever the repository's tags, manifests or linked blobs change
+   * (equal values mean "very likely unchanged"; replication uses it to skip repositories it already
+   * copied).
+   */
+  public long fingerprint(RepositoryName name) {
+    RepoState r = repo(name);
+    if (r == null) {
+      return 0;
+    }
+    return 31L * (31L * r.tags.hashCode() + r.manifests.keySet().hashCode()) + r.blobs.keySet().hashCode();
+  }
+
+  /**
+   * Forgets a repository on this node: its metadata files go, durably, and it leaves the catalog.
+   * Blob files stay for garbage collection (other repositories may share them). Used when a
+   * repository has moved to other nodes.
+   */
+  public void dropRepository(RepositoryName name) {
+    RepoState r = repo(name);
+    if (r == null) {
+      return;
+    }
+    synchronized (r) {
+      try {
+        Fs.deleteTreeDurably(r.metaDir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      repos.remove(name.value(), r);
     }
   }
 
@@ -316,6 +395,7 @@ public final class MetadataStore {
         if (e.getValue().equals(digest)) {
           Fs.deleteDurably(r.metaDir.resolve("tags").resolve(e.getKey()));
           r.tags.remove(e.getKey());
+          r.tagTimes.remove(e.getKey());
         }
       }
       Fs.deleteDurably(manifestFile(r, digest));
@@ -336,6 +416,7 @@ public final class MetadataStore {
       }
       Fs.deleteDurably(r.metaDir.resolve("tags").resolve(tag.value()));
       r.tags.remove(tag.value());
+      r.tagTimes.remove(tag.value());
       return true;
     }
   }

@@ -16,6 +16,8 @@ final class RepoState {
   final RepositoryName name;
   final Path metaDir;
   final ConcurrentSkipListMap<String, Digest> tags = new ConcurrentSkipListMap<>();
+  /** Tag -> when it was last pointed at its manifest (the tag file's modification time). */
+  final ConcurrentHashMap<String, Long> tagTimes = new ConcurrentHashMap<>();
   final ConcurrentHashMap<Digest, ManifestMeta> manifests = new ConcurrentHashMap<>();
   /** Linked blob -> [size, linked-at millis]. */
   final ConcurrentHashMap<Digest, long[]> blobs = new ConcurrentHashMap<>();

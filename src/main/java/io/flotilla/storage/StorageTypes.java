@@ -61,4 +61,29 @@ public final class StorageTypes {
   /** What one garbage collection removed, or would remove when {@code dryRun}. */
   public record GcReport(boolean dryRun, int blobsDeleted, long bytesFreed, int linksRemoved,
       int uploadsRemoved, List<String> deletedDigests, long durationMillis) {}
+
+  /** A tag as replication sees it: the manifest it names and when it was last pointed there. */
+  public record TagEntry(String digest, long updatedMillis) {}
+
+  /**
+   * Everything one node holds of a repository, for replication: tags, manifest digests and linked
+   * blobs (digest to size). Manifests are listed by digest only; their bodies are fetched when missing.
+   */
+  public record RepoInventory(String repository, Map<String, TagEntry> tags, List<String> manifests,
+      Map<String, Long> blobs) {
+    public RepoInventory {
+      tags = tags == null ? Map.of() : Map.copyOf(tags);
+      manifests = manifests == null ? List.of() : List.copyOf(manifests);
+      blobs = blobs == null ? Map.of() : Map.copyOf(blobs);
+    }
+  }
+
+  /** What one replication step copied onto the node that ran it. */
+  public record SyncResult(int manifests, int blobs, long bytes, int tags) {
+    public static final SyncResult NOTHING = new SyncResult(0, 0, 0, 0);
+
+    public SyncResult plus(SyncResult o) {
+      return new SyncResult(manifests + o.manifests, blobs + o.blobs, bytes + o.bytes, tags + o.tags);
+    }
+  }
 }

@@ -1,0 +1,71 @@
+package io.flotilla.cluster;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.function.Supplier;
+
+/**
+ * Runs at most {@code permits} asynchronous tasks at a time; the rest wait in arrival order. Bounds
+ * the memory and disk bandwidth that background copies take from client traffic. Thread-safe.
+ */
+public final class AsyncLimiter {
+  private final int permits;
+  private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  private int running;
+
+  public AsyncLimiter(int permits) {
+    if (permits < 1) {
+      throw new IllegalArgumentException("permits must be positive");
+    }
+    this.permits = permits;
+  }
+
+  /** Starts {@code task} when a permit is free; the permit is returned when its future completes. */
+  public <T> Future<T> run(Supplier<Future<T>> task) {
+    Promise<T> promise = Promise.promise();
+    Runnable start = () -> {
+      Future<T> f;
+      try {
+        f = task.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(ar -> {
+        release();
+        promise.handle(ar);
+      });
+    };
+    boolean now;
+    synchronized (this) {
+      now = running < permits;
+      if (now) {
+        running++;
+      } else {
+        waiting.add(start);
+      }
+    }
+    if (now) {
+      start.run();
+    }
+    return promise.future();
+  }
+
+  private void release() {
+    Runnable next;
+    synchronized (this) {
+      next = waiting.poll();
+      if (next == null) {
+        running--;
+      }
+    }
+    if (next != null) {
+      next.run();
+    }
+  }
+
+  /** Tasks running now. */
+  public synchronized int running() {
+    return running;
+  }
+}

@@ -1,0 +1,44 @@
+package io.flotilla.cluster;
+
+import io.flotilla.bus.Addresses;
+import io.flotilla.bus.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.List;
+
+/**
+ * Serves this node's {@link Replicator} on the node-scoped replication addresses and runs its
+ * {@link Rebalancer} on this verticle's context. Thin.
+ */
+public final class ReplicationVerticle extends VerticleBase {
+  private final Replicator replicator;
+  private final String nodeId;
+  private final Rebalancer rebalancer;
+  private final long rebalanceIntervalMillis;
+
+  public ReplicationVerticle(Replicator replicator, String nodeId, Rebalancer rebalancer, long rebalanceIntervalMillis) {
+    this.replicator = replicator;
+    this.nodeId = nodeId;
+    this.rebalancer = rebalancer;
+    this.rebalanceIntervalMillis = rebalanceIntervalMillis;
+  }
+
+  @Override
+  public Future<?> stop() {
+    rebalancer.stop();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> start() {
+    Replicator r = replicator;
+    return Future.all(List.of(
+        Bus.serve(vertx, Addresses.REPLICA_INVENTORY, nodeId, q -> Future.succeededFuture(r.inventory(q.repository()))),
+        Bus.serve(vertx, Addresses.REPLICA_SYNC, nodeId, q -> r.syncRepository(q.ctx(), q.repository(), q.source())),
+        Bus.serve(vertx, Addresses.REPLICA_MANIFEST, nodeId,
+            q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag())),
+        Bus.serve(vertx, Addresses.REPLICA_BLOB, nodeId,
+            q -> r.pullBlob(q.ctx(), q.repository(), q.source(), q.digest(), q.size()))))
+        .onSuccess(v -> rebalancer.start(rebalanceIntervalMillis));
+  }
+}

@@ -1,0 +1,178 @@
+package io.flotilla.cluster;
+
+import io.flotilla.bus.Addresses;
+import io.flotilla.bus.BlobStreamClient;
+import io.flotilla.bus.Bus;
+import io.flotilla.bus.BusRegistryClient;
+import io.flotilla.bus.Messages.GetInventory;
+import io.flotilla.bus.StreamMessages.OpenRead;
+import io.flotilla.oci.Descriptor;
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.Manifest;
+import io.flotilla.oci.ManifestParser;
+import io.flotilla.oci.MediaTypes;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.BlobTransfer;
+import io.flotilla.storage.ManifestStorage;
+import io.flotilla.storage.ReplicaStore;
+import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes.ManifestContent;
+import io.flotilla.storage.StorageTypes.PutManifest;
+import io.flotilla.storage.StorageTypes.RepoInventory;
+import io.flotilla.storage.StorageTypes.SyncResult;
+import io.flotilla.storage.StorageTypes.TagEntry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Copies repository content from another node onto this one, pulling only what is missing here.
+ * Runs on the node that receives the copy, so every byte is verified where it is stored: blobs
+ * stream over the bus ({@link BlobStreamClient}) into the ordinary verified upload path, manifests
+ * go through the ordinary manifest PUT (validation, references present), blobs and child manifests
+ * before the manifests that name them. Idempotent: running a copy twice copies nothing the second
+ * time. Concurrent copies of the same blob into the same repository share one transfer, and at most
+ * {@link #PARALLEL_BLOBS} blob transfers run at once on a node.
+ */
+public final class Replicator {
+  /** Blob transfers a node runs at once for replication. */
+  public static final int PARALLEL_BLOBS = 4;
+
+  private final Vertx vertx;
+  private final String localNode;
+  private final ReplicaStore store;
+  private final ManifestStorage manifests;
+  private final BlobTransfer bytes;
+  private final AsyncLimiter transfers = new AsyncLimiter(PARALLEL_BLOBS);
+  private final Map<String, Future<SyncResult>> inFlight = new ConcurrentHashMap<>();
+
+  /**
+   * @param manifests this node's own storage (manifest writes land here, validated)
+   * @param bytes this node's own blob path (verified writes)
+   */
+  public Replicator(Vertx vertx, String localNode, ReplicaStore store, ManifestStorage manifests, BlobTransfer bytes) {
+    this.vertx = vertx;
+    this.localNode = localNode;
+    this.store = store;
+    this.manifests = manifests;
+    this.bytes = bytes;
+  }
+
+  /** What this node holds of a repository. */
+  public RepoInventory inventory(String repository) {
+    return store.inventory(repository);
+  }
+
+  /**
+   * Copies everything {@code source} holds of a repository and this node lacks: manifests (with
+   * their blobs), linked blobs, and tags that are missing here or were set later there.
+   */
+  public Future<SyncResult> syncRepository(RequestContext ctx, String repository, String source) {
+    if (source.equals(localNode)) {
+      return Future.succeededFuture(SyncResult.NOTHING);
+    }
+    return Bus.request(vertx, Addresses.REPLICA_INVENTORY, source, false, new GetInventory(ctx, repository))
+        .compose(inv -> {
+          Future<SyncResult> chain = Future.succeededFuture(SyncResult.NOTHING);
+          for (String digest : inv.manifests()) {
+            chain = chain.compose(acc -> ensureManifest(ctx, repository, source, digest, 0).map(acc::plus));
+          }
+          for (Map.Entry<String, Long> blob : inv.blobs().entrySet()) {
+            chain = chain.compose(acc -> ensureBlob(ctx, repository, source, blob.getKey(), blob.getValue()).map(acc::plus));
+          }
+          for (Map.Entry<String, TagEntry> tag : inv.tags().entrySet()) {
+            chain = chain.compose(acc -> store.importTag(repository, tag.getKey(), tag.getValue().digest(),
+                tag.getValue().updatedMillis()).map(changed -> changed ? acc.plus(new SyncResult(0, 0, 0, 1)) : acc));
+          }
+          return chain;
+        });
+  }
+
+  /**
+   * Copies one manifest (and what it references) from {@code source}; when {@code tag} is given it
+   * is pointed at the manifest as a new write (this is the replica side of a push).
+   */
+  public Future<SyncResult> pullManifest(RequestContext ctx, String repository, String source, String digest,
+      String tag) {
+    return ensureManifest(ctx, repository, source, digest, 0).compose(result -> {
+      if (tag == null) {
+        return Future.succeededFuture(result);
+      }
+      return store.importTag(repository, tag, digest, System.currentTimeMillis())
+          .map(changed -> changed ? result.plus(new SyncResult(0, 0, 0, 1)) : result);
+    });
+  }
+
+  /** Copies a blob that {@code source} holds into this node's {@code repository} (a cross-node mount). */
+  public Future<SyncResult> pullBlob(RequestContext ctx, String repository, String source, String digest, long size) {
+    return ensureBlob(ctx, repository, source, digest, size);
+  }
+
+  private Future<SyncResult> ensureManifest(RequestContext ctx, String repository, String source, String digest,
+      int depth) {
+    if (store.hasManifest(repository, digest)) {
+      return Future.succeededFuture(SyncResult.NOTHING);
+    }
+    if (depth > 8) {
+      return Future.failedFuture(new IllegalStateException("manifests nest deeper than 8 levels in " + repository));
+    }
+    return new BusRegistryClient(vertx, source, false).getManifest(ctx, repository, digest).compose(content -> {
+      Manifest m = ManifestParser.parse(content.body(), content.mediaType());
+      Future<SyncResult> chain = Future.succeededFuture(SyncResult.NOTHING);
+      for (Descriptor child : m.manifests()) {
+        chain = chain.compose(acc -> ensureManifest(ctx, repository, source, child.digest().toString(), depth + 1)
+            .map(acc::plus));
+      }
+      List<Descriptor> blobs = new ArrayList<>();
+      if (m.config() != null) {
+        blobs.add(m.config());
+      }
+      for (Descriptor layer : m.layers()) {
+        if (!MediaTypes.isForeignLayer(layer.mediaType())) {
+          blobs.add(layer);
+        }
+      }
+      for (Descriptor b : blobs) {
+        chain = chain.compose(acc -> ensureBlob(ctx, repository, source, b.digest().toString(), b.size()).map(acc::plus));
+      }
+      return chain.compose(acc -> store(ctx, repository, content).map(v -> acc.plus(new SyncResult(1, 0,
+          content.body().length, 0))));
+    });
+  }
+
+  private Future<Void> store(RequestContext ctx, String repository, ManifestContent content) {
+    return manifests.putManifest(ctx, new PutManifest(repository, content.digest(), content.mediaType(), content.body()))
+        .mapEmpty();
+  }
+
+  private Future<SyncResult> ensureBlob(RequestContext ctx, String repository, String source, String digest,
+      long size) {
+    if (store.hasBlob(repository, digest)) {
+      return Future.succeededFuture(SyncResult.NOTHING);
+    }
+    String key = repository + "@" + digest;
+    AtomicReference<Future<SyncResult>> mine = new AtomicReference<>();
+    Future<SyncResult> shared = inFlight.computeIfAbsent(key, k -> {
+      mine.set(store.linkIfStored(repository, digest, size).compose(linked -> linked
+          ? Future.succeededFuture(SyncResult.NOTHING)
+          : transfers.run(() -> fetch(ctx, repository, source, digest))));
+      return mine.get();
+    });
+    if (mine.get() != null) {
+      shared.onComplete(ar -> inFlight.remove(key, shared));
+    }
+    return shared;
+  }
+
+  private Future<SyncResult> fetch(RequestContext ctx, String repository, String source, String digest) {
+    Digest expected = Digest.parse(digest);
+    return BlobStreamClient.open(vertx, source, OpenRead.whole(ctx, digest))
+        .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length()))
+        .map(info -> new SyncResult(0, 1, info.size(), 0));
+  }
+
+}

@@ -1,0 +1,101 @@
+package io.flotilla.storage;
+
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.oci.Tag;
+import io.flotilla.storage.StorageTypes.RepoInventory;
+import io.flotilla.storage.StorageTypes.TagEntry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * This node's storage as replication sees it: what a repository holds here ({@link #inventory}),
+ * the checks that let a copy skip what is already present, and the few writes only replication
+ * makes (linking a blob file that is already stored, last-writer-wins tags, dropping a repository
+ * that moved away). Manifest and blob bytes themselves arrive through the ordinary write paths
+ * (manifest PUT, verified blob upload), so a replica validates exactly what a push would.
+ */
+public final class ReplicaStore {
+  private final Vertx vertx;
+  private final MetadataStore metadata;
+  private final BlobStore blobs;
+
+  public ReplicaStore(Vertx vertx, MetadataStore metadata, BlobStore blobs) {
+    this.vertx = vertx;
+    this.metadata = metadata;
+    this.blobs = blobs;
+  }
+
+  /** Every repository held here, in name order. */
+  public List<String> repositories() {
+    List<String> out = new ArrayList<>();
+    for (RepositoryName n : metadata.repositories()) {
+      out.add(n.value());
+    }
+    return out;
+  }
+
+  /** See {@link MetadataStore#fingerprint}. */
+  public long fingerprint(String repository) {
+    return metadata.fingerprint(RepositoryName.of(repository));
+  }
+
+  /** Tags, manifests and linked blobs of a repository here (all empty when it is not held here). */
+  public RepoInventory inventory(String repository) {
+    RepositoryName name = RepositoryName.of(repository);
+    Map<String, TagEntry> tags = new LinkedHashMap<>();
+    metadata.tagEntries(name).forEach((tag, e) -> tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue())));
+    List<String> manifests = new ArrayList<>();
+    metadata.manifests(name).keySet().forEach(d -> manifests.add(d.toString()));
+    Map<String, Long> linked = new LinkedHashMap<>();
+    metadata.blobs(name).forEach((d, sizeAndTime) -> linked.put(d.toString(), sizeAndTime[0]));
+    return new RepoInventory(name.value(), tags, manifests, linked);
+  }
+
+  public boolean hasManifest(String repository, String digest) {
+    return metadata.manifest(RepositoryName.of(repository), Digest.parse(digest)) != null;
+  }
+
+  public boolean hasBlob(String repository, String digest) {
+    return metadata.blobSize(RepositoryName.of(repository), Digest.parse(digest)) >= 0;
+  }
+
+  /**
+   * Links a blob into a repository when its file is already stored on this node (from another
+   * repository); false when the bytes must be fetched.
+   */
+  public Future<Boolean> linkIfStored(String repository, String digest, long size) {
+    return blocking(() -> {
+      RepositoryName name = RepositoryName.of(repository);
+      Digest d = Digest.parse(digest);
+      if (!blobs.touch(d)) {
+        return false;
+      }
+      metadata.linkBlob(name, d, size);
+      return true;
+    });
+  }
+
+  /** See {@link MetadataStore#importTag}; the manifest must already be recorded here. */
+  public Future<Boolean> importTag(String repository, String tag, String digest, long updatedMillis) {
+    return blocking(() -> metadata.importTag(RepositoryName.of(repository), new Tag(tag), Digest.parse(digest),
+        updatedMillis));
+  }
+
+  /** Removes a repository that now lives on other nodes (blob files are left to GC). */
+  public Future<Void> drop(String repository) {
+    return blocking(() -> {
+      metadata.dropRepository(RepositoryName.of(repository));
+      return null;
+    });
+  }
+
+  private <T> Future<T> blocking(Callable<T> work) {
+    return vertx.executeBlocking(work, false);
+  }
+}
