@@ -62,6 +62,7 @@ public final class Node {
   private volatile boolean ready;
   private long gcTimer = -1;
   private Rebalancer rebalancer;
+  private ReplicationVerticle replicationVerticle;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
 
@@ -132,15 +133,15 @@ public final class Node {
       metadata.load();
       blobs.load();
       uploads.load();
-      membership.loadDraining(nodeId);
+      membership.loadStates(nodeId);
       return null;
     }).compose(v -> {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
       ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs);
       int instances = config.http().effectiveInstances();
-      int replication = config.cluster().replicationFactor();
-      rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replication);
+      int replicationFactor = config.cluster().replicationFactor();
+      rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor);
       return vertx.deployVerticle(() -> new StorageVerticle(local, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
@@ -149,13 +150,14 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
-            return vertx.deployVerticle(new ReplicationVerticle(new Replicator(vertx, nodeId, replicas, local, localBytes),
-                nodeId, rebalancer, config.cluster().rebalanceInterval().toMillis()));
+            return vertx.deployVerticle(replicationVerticle = new ReplicationVerticle(
+                new Replicator(vertx, nodeId, replicas, local, localBytes), nodeId, rebalancer,
+                config.cluster().rebalanceInterval().toMillis()));
           })
           .compose(id -> {
             deployments.add(id);
             RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
-                new ClusterCatalog(vertx, membership, nodeId, replication), replication, config.cluster().writeQuorum());
+                new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
             RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client::primaryOf,
                 client::holderOf, client);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
@@ -170,15 +172,22 @@ public final class Node {
                 storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client,
-                  () -> ClusterStatus.of(membership, nodeId, replication, rebalancer.status()), this::leave),
+                  () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave),
                   observer);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
               }
               return h;
             }, new DeploymentOptions().setInstances(instances).setThreadingModel(ThreadingModel.EVENT_LOOP))
-                .map(httpId -> {
+                .compose(httpId -> {
                   deployments.add(httpId);
+                  return vertx.executeBlocking(() -> {
+                    membership.announce(nodeId, Membership.NodeState.SERVING);
+                    return null;
+                  }, false);
+                })
+                .map(x -> {
+                  replicationVerticle.startRebalancing();
                   scheduleGc(client);
                   ready = true;
                   return null;
@@ -223,7 +232,7 @@ public final class Node {
 
   /** Graceful leave asked for through the admin API: {@link #stop}, then the {@link #onLeft} action. */
   private void leave() {
-    stop().onComplete(ar -> onLeft.run());
+    stop().onComplete(ar -> new Thread(onLeft, "flotilla-left").start());
   }
 
   /**
@@ -233,7 +242,17 @@ public final class Node {
    */
   public synchronized Future<Void> stop() {
     if (stopped == null) {
-      stopped = handOff().transform(ar -> shutdown());
+      // The shutdown runs on a plain thread: closing Vert.x from one of its own event loops would
+      // leave the close's completion with no loop to run on.
+      java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+      handOff().onComplete(ar -> new Thread(() -> shutdown().onComplete(closed -> {
+        if (closed.succeeded()) {
+          done.complete(null);
+        } else {
+          done.completeExceptionally(closed.cause());
+        }
+      }), "flotilla-stop").start());
+      stopped = Future.fromCompletionStage(done);
     }
     return stopped;
   }
@@ -247,7 +266,7 @@ public final class Node {
     String self = config.nodeName();
     LOG.log(System.Logger.Level.INFO, "leaving: handing repositories off to their new owners");
     return vertx.executeBlocking(() -> {
-      membership.markDraining(self);
+      membership.announce(self, Membership.NodeState.DRAINING);
       return null;
     }, false).compose(v -> rebalancer.settle(timeout)).map(done -> {
       LOG.log(done ? System.Logger.Level.INFO : System.Logger.Level.WARNING, done

@@ -9,6 +9,7 @@ import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.vertx.core.Context;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -52,10 +53,12 @@ import java.util.function.Consumer;
  * on the last image it saw to get the change). The executor must not run tasks inline on the
  * caller's thread if the subscriber can block.
  *
- * <p><b>Draining.</b> A member that is leaving gracefully first marks itself draining (a small
- * Hazelcast map shared by all members). Draining members stay in the view (they still serve reads
- * and hand their data off) but {@link #placement} leaves them out, so no new data is placed on them.
- * A change of the draining set is published as a new image (same members, next epoch).
+ * <p><b>Serving and draining.</b> Each member announces its state in a small Hazelcast map shared
+ * by all members: {@link NodeState#SERVING} once its storage is deployed, {@link NodeState#DRAINING}
+ * when it leaves gracefully. Members that are not serving stay in the view (a draining member still
+ * serves reads and hands its data off) but {@link #placement} leaves them out, so nothing is placed
+ * on a member before it can take it or after it started leaving. A change of states is published as
+ * a new image (same members, next epoch). The entry of a member that left is removed.
  *
  * <p><b>Failure.</b> Once the local Hazelcast instance is shut down the image stays at its last
  * value and no further updates come. A subscriber that throws is logged and stays subscribed; an
@@ -69,8 +72,16 @@ public final class Membership implements AutoCloseable {
   /** Member attribute in which {@code HazelcastClusterManager} publishes the Vert.x node id. */
   static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
-  /** Hazelcast map of draining node names (value: when draining began, epoch millis). */
-  static final String DRAINING_MAP = "flotilla.draining";
+  /** Hazelcast map of node name -> {@link NodeState} name. */
+  static final String STATES_MAP = "flotilla.node-states";
+
+  /** What a member announces about itself. */
+  public enum NodeState {
+    /** Storage deployed: repositories may be placed here. */
+    SERVING,
+    /** Leaving gracefully: handing repositories off, nothing new is placed here. */
+    DRAINING
+  }
 
   private static final System.Logger LOG = System.getLogger(Membership.class.getName());
 
@@ -79,9 +90,9 @@ public final class Membership implements AutoCloseable {
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
   private volatile ClusterView current = ClusterView.empty();
-  private final Set<String> draining = ConcurrentHashMap.newKeySet();
-  private IMap<String, Long> drainingMap;
-  private UUID drainingListenerId;
+  private final Map<String, NodeState> states = new ConcurrentHashMap<>();
+  private IMap<String, String> statesMap;
+  private UUID statesListenerId;
   private UUID listenerId;
   private boolean closed;
 
@@ -132,67 +143,81 @@ public final class Membership implements AutoCloseable {
         }
       });
       m.current = reconcile(ClusterView.empty(), m.liveMembers());
-      m.drainingMap = hazelcast.getMap(DRAINING_MAP);
-      m.drainingListenerId = m.drainingMap.addEntryListener(new DrainingListener(m), false);
+      m.statesMap = hazelcast.getMap(STATES_MAP);
+      m.statesListenerId = m.statesMap.addEntryListener(new StatesListener(m), true);
     }
     return m;
   }
 
-  /** Hazelcast entry events of the draining map, turned into new images. */
-  private record DrainingListener(Membership m)
-      implements EntryAddedListener<String, Long>, EntryRemovedListener<String, Long> {
+  /** Hazelcast entry events of the states map, turned into new images. */
+  private record StatesListener(Membership m) implements EntryAddedListener<String, String>,
+      EntryUpdatedListener<String, String>, EntryRemovedListener<String, String> {
     @Override
-    public void entryAdded(EntryEvent<String, Long> event) {
-      m.drainingChanged(event.getKey(), true);
+    public void entryAdded(EntryEvent<String, String> event) {
+      m.stateChanged(event.getKey(), parse(event.getValue()));
     }
 
     @Override
-    public void entryRemoved(EntryEvent<String, Long> event) {
-      m.drainingChanged(event.getKey(), false);
+    public void entryUpdated(EntryEvent<String, String> event) {
+      m.stateChanged(event.getKey(), parse(event.getValue()));
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      m.stateChanged(event.getKey(), null);
+    }
+
+    private static NodeState parse(String value) {
+      try {
+        return value == null ? null : NodeState.valueOf(value);
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
     }
   }
 
   /**
-   * Reads the draining set as it stands and takes {@code localNode} out of it (a node that starts is
-   * not leaving). Blocking (a cluster round trip): call on a worker thread, once at start-up.
+   * Takes {@code localNode}'s stale entry out (a node that starts is neither serving nor draining
+   * yet) and reads the other members' states. Blocking (cluster round trips): call on a worker
+   * thread, once at start-up, before {@link #announce}.
    */
-  public void loadDraining(String localNode) {
-    drainingMap.remove(localNode);
-    for (String name : drainingMap.keySet()) {
-      drainingChanged(name, true);
+  public void loadStates(String localNode) {
+    statesMap.remove(localNode);
+    stateChanged(localNode, null);
+    for (Map.Entry<String, String> e : statesMap.entrySet()) {
+      stateChanged(e.getKey(), StatesListener.parse(e.getValue()));
     }
   }
 
-  /**
-   * Marks {@code nodeName} as draining on every member; returns once the map holds it. Blocking:
-   * call on a worker thread.
-   */
-  public void markDraining(String nodeName) {
-    drainingMap.put(nodeName, System.currentTimeMillis());
-    drainingChanged(nodeName, true);
+  /** Announces this node's state to every member; returns once the map holds it. Blocking: call on a worker. */
+  public void announce(String localNode, NodeState state) {
+    statesMap.put(localNode, state.name());
+    stateChanged(localNode, state);
   }
 
   /** Draining members that are still in the view. */
   public Set<String> draining() {
     Set<String> out = new java.util.TreeSet<>();
-    for (String name : draining) {
-      if (current.contains(name)) {
-        out.add(name);
+    for (Member m : current.members()) {
+      if (states.get(m.nodeName()) == NodeState.DRAINING) {
+        out.add(m.nodeName());
       }
     }
     return out;
   }
 
-  private void drainingChanged(String name, boolean added) {
+  private void stateChanged(String name, NodeState state) {
     ClusterView next;
     synchronized (lock) {
-      if (closed || !(added ? draining.add(name) : draining.remove(name))) {
+      NodeState before = state == null ? states.remove(name) : states.put(name, state);
+      if (closed || before == state) {
         return;
       }
       next = new ClusterView(current.epoch() + 1, current.members());
       current = next;
     }
-    LOG.log(System.Logger.Level.INFO, "cluster view " + next.epoch() + ": draining " + draining());
+    LOG.log(System.Logger.Level.INFO, "cluster view " + next.epoch() + ": " + name + " is "
+        + (state == null ? "not serving" : state.name().toLowerCase(java.util.Locale.ROOT)));
     for (Subscriber s : subscribers) {
       s.offer(next);
     }
@@ -204,16 +229,15 @@ public final class Membership implements AutoCloseable {
   }
 
   /**
-   * Placement over the latest image, draining members left out (unless every member is draining,
-   * then over all of them).
+   * Placement over the serving members of the latest image (over all of them when none is serving
+   * yet, as during a single node's start).
    */
   public Placement placement() {
     ClusterView view = current;
-    if (draining.isEmpty()) {
-      return new Placement(view);
-    }
-    List<Member> placeable = view.members().stream().filter(m -> !draining.contains(m.nodeName())).toList();
-    return new Placement(placeable.isEmpty() ? view : new ClusterView(view.epoch(), placeable));
+    List<Member> placeable = view.members().stream()
+        .filter(m -> states.get(m.nodeName()) == NodeState.SERVING).toList();
+    return new Placement(placeable.isEmpty() || placeable.size() == view.size() ? view
+        : new ClusterView(view.epoch(), placeable));
   }
 
   /** This node as a member, or empty if its config was not tagged with a node name. */
@@ -249,7 +273,7 @@ public final class Membership implements AutoCloseable {
     subscribers.forEach(Subscriber::close);
     try {
       hazelcast.getCluster().removeMembershipListener(listenerId);
-      drainingMap.removeEntryListener(drainingListenerId);
+      statesMap.removeEntryListener(statesListenerId);
     } catch (HazelcastInstanceNotActiveException e) {
       // the instance is gone, and its listeners with it
     }
@@ -287,6 +311,11 @@ public final class Membership implements AutoCloseable {
       next = reconcile(current, live);
       if (next == current) {
         return;
+      }
+      for (String gone : current.nodeNames()) {
+        if (!next.contains(gone) && states.remove(gone) != null) {
+          statesMap.removeAsync(gone); // every member does it; removing twice is harmless
+        }
       }
       current = next;
     }

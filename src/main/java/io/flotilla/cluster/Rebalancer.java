@@ -201,6 +201,12 @@ public final class Rebalancer {
           if (!signature.endsWith("#" + store.fingerprint(repository))) {
             return Future.failedFuture(new IllegalStateException(repository + " changed while it was copied"));
           }
+          // the owners may have changed meanwhile (this node may own it again): the next pass decides
+          List<String> now = new ArrayList<>();
+          membership.placement().owners(repository, replicationFactor).forEach(m -> now.add(m.nodeName()));
+          if (!now.equals(owners)) {
+            return Future.failedFuture(new IllegalStateException(repository + " changed owners while it was copied"));
+          }
           return store.drop(repository).onSuccess(v -> dropped.incrementAndGet());
         })
         .andThen(ar -> {

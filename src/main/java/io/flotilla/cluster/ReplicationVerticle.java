@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * Serves this node's {@link Replicator} on the node-scoped replication addresses and runs its
- * {@link Rebalancer} on this verticle's context. Thin.
+ * {@link Rebalancer} on this verticle's context, from {@link #startRebalancing} on (once the node
+ * serves: a node that is not serving yet is not an owner of anything and must not move data). Thin.
  */
 public final class ReplicationVerticle extends VerticleBase {
   private final Replicator replicator;
@@ -38,7 +39,11 @@ public final class ReplicationVerticle extends VerticleBase {
         Bus.serve(vertx, Addresses.REPLICA_MANIFEST, nodeId,
             q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag())),
         Bus.serve(vertx, Addresses.REPLICA_BLOB, nodeId,
-            q -> r.pullBlob(q.ctx(), q.repository(), q.source(), q.digest(), q.size()))))
-        .onSuccess(v -> rebalancer.start(rebalanceIntervalMillis));
+            q -> r.pullBlob(q.ctx(), q.repository(), q.source(), q.digest(), q.size()))));
+  }
+
+  /** Starts the rebalancer on this verticle's context. */
+  public void startRebalancing() {
+    context.runOnContext(v -> rebalancer.start(rebalanceIntervalMillis));
   }
 }

@@ -83,6 +83,10 @@ public final class NodeProcess implements AutoCloseable {
     return "http://127.0.0.1:" + httpPort;
   }
 
+  public boolean alive() {
+    return process.isAlive();
+  }
+
   public long pid() {
     return process.pid();
   }

@@ -14,56 +14,109 @@ import java.util.concurrent.Future;
 /**
  * Several {@link NodeProcess}es on loopback joined through Hazelcast TCP-IP into one cluster
  * (nodes named {@code node-0}, {@code node-1}, ...), each with its own data folder. {@link #start}
- * returns once every node sees every member.
+ * returns once every node sees every member. Nodes can be restarted on their own data
+ * ({@link #restart}) and new nodes added to the running cluster ({@link #add}).
  */
 public final class ProcessCluster implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final List<NodeProcess> nodes;
+  private final Path dir;
+  private final String host;
+  private final String clusterName = "cluster-" + UUID.randomUUID();
+  private final Map<String, String> extraEnv;
+  private final List<Spec> specs = new ArrayList<>();
+  private final List<NodeProcess> nodes = new ArrayList<>();
 
-  private ProcessCluster(List<NodeProcess> nodes) {
-    this.nodes = nodes;
+  /** How one node is started: its ports and environment (data folder {@code dir/node<i>}). */
+  private record Spec(int index, int http, int hz, Map<String, String> env) {}
+
+  private ProcessCluster(Path dir, String host, Map<String, String> extraEnv) {
+    this.dir = dir;
+    this.host = host;
+    this.extraEnv = Map.copyOf(extraEnv);
   }
 
   /**
    * @param host the cluster host the nodes join by: {@code 127.0.0.1} or a name resolving to it
    */
   public static ProcessCluster start(Path dir, int size, String host) throws Exception {
-    int[] http = new int[size];
-    int[] hz = new int[size];
-    List<String> members = new ArrayList<>();
+    return start(dir, size, host, Map.of());
+  }
+
+  /** As {@link #start(Path, int, String)}, with extra {@code FLOTILLA_*} settings for every node. */
+  public static ProcessCluster start(Path dir, int size, String host, Map<String, String> extraEnv) throws Exception {
+    ProcessCluster c = new ProcessCluster(dir, host, extraEnv);
     for (int i = 0; i < size; i++) {
-      http[i] = TestNode.freePort();
-      hz[i] = TestNode.freePort();
-      members.add(host + ":" + hz[i]);
+      c.specs.add(new Spec(i, TestNode.freePort(), TestNode.freePort(), Map.of()));
     }
-    String cluster = "cluster-" + UUID.randomUUID();
+    List<String> members = c.memberList();
     ExecutorService pool = Executors.newFixedThreadPool(size);
     List<Future<NodeProcess>> starting = new ArrayList<>();
-    List<NodeProcess> nodes = new ArrayList<>();
     try {
-      for (int i = 0; i < size; i++) {
-        int n = i;
-        Map<String, String> env = new HashMap<>();
-        env.put("FLOTILLA_CLUSTER_NAME", cluster);
-        env.put("FLOTILLA_CLUSTER_MEMBERS", String.join(",", members));
-        env.put("FLOTILLA_CLUSTER_HOST", host);
-        env.put("FLOTILLA_NODE_NAME", "node-" + n);
-        env.put("FLOTILLA_HTTP_ACCESS_LOG", "false");
-        starting.add(pool.submit(() -> NodeProcess.start(dir.resolve("node" + n), http[n], hz[n], env)));
+      for (Spec s : List.copyOf(c.specs)) {
+        Spec withEnv = c.withEnv(s, members);
+        c.specs.set(s.index(), withEnv);
+        starting.add(pool.submit(() -> c.launch(withEnv)));
       }
       for (Future<NodeProcess> f : starting) {
-        nodes.add(f.get());
+        c.nodes.add(f.get());
       }
+    } catch (Exception e) {
+      c.close();
+      throw e;
     } finally {
       pool.shutdown();
     }
-    ProcessCluster c = new ProcessCluster(nodes);
     c.awaitMembers(size);
     return c;
   }
 
+  private List<String> memberList() {
+    List<String> members = new ArrayList<>();
+    for (Spec s : specs) {
+      members.add(host + ":" + s.hz());
+    }
+    return members;
+  }
+
+  private Spec withEnv(Spec s, List<String> members) {
+    Map<String, String> env = new HashMap<>(extraEnv);
+    env.put("FLOTILLA_CLUSTER_NAME", clusterName);
+    env.put("FLOTILLA_CLUSTER_MEMBERS", String.join(",", members));
+    env.put("FLOTILLA_CLUSTER_HOST", host);
+    env.put("FLOTILLA_NODE_NAME", "node-" + s.index());
+    env.put("FLOTILLA_HTTP_ACCESS_LOG", "false");
+    return new Spec(s.index(), s.http(), s.hz(), env);
+  }
+
+  private NodeProcess launch(Spec s) throws Exception {
+    return NodeProcess.start(dir.resolve("node" + s.index()), s.http(), s.hz(), s.env());
+  }
+
+  /** The node processes, by index; a restarted node's entry is its new process. */
   public List<NodeProcess> nodes() {
-    return nodes;
+    return List.copyOf(nodes);
+  }
+
+  public NodeProcess node(int i) {
+    return nodes.get(i);
+  }
+
+  /** Starts node {@code i} again on its own ports and data (after a kill or a stop). */
+  public NodeProcess restart(int i) throws Exception {
+    NodeProcess p = launch(specs.get(i));
+    nodes.set(i, p);
+    return p;
+  }
+
+  /** Starts one more node that joins the running cluster; returns it once ready. */
+  public NodeProcess add() throws Exception {
+    Spec s = new Spec(specs.size(), TestNode.freePort(), TestNode.freePort(), Map.of());
+    specs.add(s);
+    Spec withEnv = withEnv(s, memberList());
+    specs.set(s.index(), withEnv);
+    NodeProcess p = launch(withEnv);
+    nodes.add(p);
+    return p;
   }
 
   /** Waits until every live node's {@code /api/v1/cluster} lists {@code count} members. */
@@ -72,6 +125,9 @@ public final class ProcessCluster implements AutoCloseable {
     while (true) {
       boolean all = true;
       for (NodeProcess n : nodes) {
+        if (!n.alive()) {
+          continue;
+        }
         var r = new OciClient(n.url()).get("/api/v1/cluster");
         all &= r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
       }
