@@ -158,12 +158,21 @@ public final class Node {
             deployments.add(id);
             RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
                 new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
-            RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client::primaryOf,
-                client::holderOf, client);
+            RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
             metrics.gauge("flotilla_upload_sessions", "open upload sessions", () -> uploads.all().size());
+            metrics.gauge("flotilla_rebalance_running", "1 while a rebalancing pass runs",
+                () -> rebalancer.status().running() ? 1 : 0);
+            metrics.gauge("flotilla_rebalance_pending", "repositories left to copy in the current pass",
+                () -> rebalancer.status().pending());
+            metrics.gauge("flotilla_rebalance_moved_total", "repositories confirmed on their owners since start",
+                () -> rebalancer.status().totalMoved());
+            metrics.gauge("flotilla_rebalance_failed_total", "repository copies that failed since start",
+                () -> rebalancer.status().totalFailed());
+            metrics.gauge("flotilla_rebalance_copied_bytes_total", "bytes the owners copied from this node since start",
+                () -> rebalancer.status().bytesCopied());
             if (accessLog != null) {
               metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
             }

@@ -19,8 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * with {@link CatalogMerge}, so pages are globally sorted, de-duplicated across replicas and
  * correctly continued by {@code last}. A member that fails or does not answer within the address
  * timeout is reported in the page's {@code unavailable} list whenever its absence could hide names
- * (see {@link CatalogMerge#complete}). So is a member that left the view (crashed or stopped) and
- * has not come back: nothing hands its repositories over yet, so they are missing, not gone.
+ * (see {@link CatalogMerge#complete}). So is a member that left the view without handing off (it
+ * crashed) and has not come back: with R=1 its repositories are missing, not gone; with R>1 they
+ * count against the replicas like any silent member. A member that drained before it left (a
+ * graceful leave) handed everything off and is not counted.
  * Runs on the caller's event loop; never fails for a missing member, only when no member answers.
  */
 public final class ClusterCatalog {
@@ -31,6 +33,7 @@ public final class ClusterCatalog {
 
   private final java.util.Set<String> departed = ConcurrentHashMap.newKeySet();
   private volatile ClusterView previous;
+  private volatile java.util.Set<String> previousDraining = java.util.Set.of();
 
   public ClusterCatalog(Vertx vertx, Membership membership, String localNode, int replicationFactor) {
     this.vertx = vertx;
@@ -44,12 +47,13 @@ public final class ClusterCatalog {
   /** Remembers members that left; forgets them when they are back. Called one view at a time. */
   private void viewChanged(ClusterView view) {
     for (String node : previous.nodeNames()) {
-      if (!view.contains(node)) {
+      if (!view.contains(node) && !previousDraining.contains(node)) {
         departed.add(node);
       }
     }
     departed.removeAll(view.nodeNames());
     previous = view;
+    previousDraining = membership.draining();
   }
 
   /** Members that left the view and have not come back. */

@@ -8,7 +8,6 @@ import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.oci.RepositoryName;
-import io.flotilla.storage.BlobStorage;
 import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.BlobUploads.RangeMismatch;
 import io.flotilla.storage.RequestContext;
@@ -20,40 +19,32 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Blob bytes on a cluster: upload bodies go to the node that holds the session (named in the
  * upload id) or, for whole-blob uploads, to the repository's primary owner; downloads come from the
  * node a stat found the blob on. Local targets take the local fast path; remote ones cross as bus
  * streams with flow control ({@link BlobStreamClient}), so a layer of any size crosses in bounded
- * memory. Runs on the request's event loop.
+ * memory. A completed upload is copied to the repository's other owners in the background
+ * ({@link RoutingStorage#replicateBlob}), so a later manifest PUT usually finds its blobs there already.
+ * Runs on the request's event loop.
  */
 public final class RoutingBlobTransfer implements BlobTransfer {
   private final Vertx vertx;
   private final String localNode;
   private final BlobTransfer local;
-  private final Function<String, String> primaryOf;
-  private final Function<String, String> holderOf;
-  private final BlobStorage metadata;
+  private final RoutingStorage routing;
 
-  /**
-   * @param primaryOf repository name to the node name of its primary owner
-   * @param holderOf upload id to the node name holding the session
-   * @param metadata the routed storage API, used to read an upload's offset after a remote 416
-   */
-  public RoutingBlobTransfer(Vertx vertx, String localNode, BlobTransfer local, Function<String, String> primaryOf,
-      Function<String, String> holderOf, BlobStorage metadata) {
+  /** @param routing the routed storage API: owners, session holders, upload offsets after a remote 416 */
+  public RoutingBlobTransfer(Vertx vertx, String localNode, BlobTransfer local, RoutingStorage routing) {
     this.vertx = vertx;
     this.localNode = localNode;
     this.local = local;
-    this.primaryOf = primaryOf;
-    this.holderOf = holderOf;
-    this.metadata = metadata;
+    this.routing = routing;
   }
 
   private String holder(String uploadId) {
-    return holderOf.apply(uploadId);
+    return routing.holderOf(uploadId);
   }
 
   @Override
@@ -73,25 +64,32 @@ public final class RoutingBlobTransfer implements BlobTransfer {
   public Future<BlobInfo> finish(RequestContext ctx, RepositoryName repository, String uploadId, Digest expected,
       ReadStream<Buffer> body, long rangeStart, long expectedLength) {
     String node = holder(uploadId);
+    Future<BlobInfo> done;
     if (node.equals(localNode)) {
-      return local.finish(ctx, repository, uploadId, expected, body, rangeStart, expectedLength);
+      done = local.finish(ctx, repository, uploadId, expected, body, rangeStart, expectedLength);
+    } else {
+      Map<String, String> params = BlobTransferVerticle.params(repository.value(), uploadId, expected.toString(),
+          rangeStart);
+      done = forward(node, new OpenWrite(ctx, BlobTransferVerticle.FINISH, params, body == null ? 0 : expectedLength),
+          body, BlobInfo.class)
+          .recover(err -> rangeError(ctx, repository, uploadId, err));
     }
-    Map<String, String> params = BlobTransferVerticle.params(repository.value(), uploadId, expected.toString(), rangeStart);
-    return forward(node, new OpenWrite(ctx, BlobTransferVerticle.FINISH, params, body == null ? 0 : expectedLength),
-        body, BlobInfo.class)
-        .recover(err -> rangeError(ctx, repository, uploadId, err));
+    return done.onSuccess(info -> routing.replicateBlob(ctx, repository.value(), node, info));
   }
 
   @Override
   public Future<BlobInfo> monolithic(RequestContext ctx, RepositoryName repository, Digest expected,
       ReadStream<Buffer> body, long expectedLength) {
-    String node = primaryOf.apply(repository.value());
+    String node = routing.primaryOf(repository.value());
+    Future<BlobInfo> done;
     if (node.equals(localNode)) {
-      return local.monolithic(ctx, repository, expected, body, expectedLength);
+      done = local.monolithic(ctx, repository, expected, body, expectedLength);
+    } else {
+      Map<String, String> params = BlobTransferVerticle.params(repository.value(), null, expected.toString(), -1);
+      done = forward(node, new OpenWrite(ctx, BlobTransferVerticle.MONOLITHIC, params, expectedLength), body,
+          BlobInfo.class);
     }
-    Map<String, String> params = BlobTransferVerticle.params(repository.value(), null, expected.toString(), -1);
-    return forward(node, new OpenWrite(ctx, BlobTransferVerticle.MONOLITHIC, params, expectedLength), body,
-        BlobInfo.class);
+    return done.onSuccess(info -> routing.replicateBlob(ctx, repository.value(), node, info));
   }
 
   @Override
@@ -117,7 +115,7 @@ public final class RoutingBlobTransfer implements BlobTransfer {
   private <T> Future<T> rangeError(RequestContext ctx, RepositoryName repository, String uploadId, Throwable err) {
     if (err instanceof OciException e && e.error() == OciError.RANGE_INVALID && !(err instanceof RangeMismatch)
         && e.detail().startsWith("chunk does not start")) {
-      return metadata.uploadStatus(ctx, repository.value(), uploadId)
+      return routing.uploadStatus(ctx, repository.value(), uploadId)
           .compose(s -> Future.failedFuture(new RangeMismatch(s.offset())));
     }
     return Future.failedFuture(err);

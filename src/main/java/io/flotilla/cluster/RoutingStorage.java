@@ -53,6 +53,8 @@ public final class RoutingStorage implements RegistryStorage {
   private static final Set<OciError> TRY_ELSEWHERE =
       Set.of(OciError.NAME_UNKNOWN, OciError.MANIFEST_UNKNOWN, OciError.BLOB_UNKNOWN, OciError.UNAVAILABLE);
 
+  private static final System.Logger LOG = System.getLogger(RoutingStorage.class.getName());
+
   private final Vertx vertx;
   private final Membership membership;
   private final String localNode;
@@ -187,6 +189,22 @@ public final class RoutingStorage implements RegistryStorage {
       }
     }
     return chain;
+  }
+
+  /**
+   * Starts copying a just-uploaded blob from {@code holder} to the repository's other owners, in the
+   * background: the push does not wait (its manifest PUT will, for every blob it references), and a
+   * failure only leaves the copy to the manifest PUT or to rebalancing.
+   */
+  public void replicateBlob(RequestContext ctx, String repository, String holder, BlobInfo blob) {
+    for (String owner : ownersOf(repository)) {
+      if (!owner.equals(holder)) {
+        Bus.request(vertx, Addresses.REPLICA_BLOB, owner, owner.equals(localNode),
+            new PullBlob(ctx, repository, holder, blob.digest(), blob.size()))
+            .onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "background copy of " + blob.digest() + " to "
+                + owner + " failed: " + err.getMessage()));
+      }
+    }
   }
 
   /** Has every other owner pull the pushed manifest from the primary; succeeds once the quorum holds it. */

@@ -182,4 +182,78 @@ class MetadataStoreTest {
     assertNull(r.tag(APP, new Tag("t")));
     assertFalse(r.exists(APP));
   }
+
+  @Test
+  void importedTagsAreLastWriterWinsAndKeepTheirTimeAcrossARestart() throws IOException {
+    MetadataStore s = new MetadataStore(dir);
+    s.load();
+    ManifestMeta older = meta("older", null, List.of(), Map.of());
+    ManifestMeta newer = meta("newer", null, List.of(), Map.of());
+    s.putManifest(APP, older, null, () -> {});
+    s.putManifest(APP, newer, null, () -> {});
+    Tag latest = new Tag("latest");
+
+    assertTrue(s.importTag(APP, latest, newer.digest(), 2_000_000_000_000L));
+    assertFalse(s.importTag(APP, latest, older.digest(), 1_000_000_000_000L), "an older write must not win");
+    assertEquals(newer.digest(), s.tag(APP, latest));
+    assertFalse(s.importTag(APP, latest, newer.digest(), 3_000_000_000_000L), "same target: nothing to do");
+
+    MetadataStore reloaded = new MetadataStore(dir);
+    reloaded.load();
+    assertEquals(Map.entry(newer.digest(), 2_000_000_000_000L), reloaded.tagEntries(APP).get("latest"));
+    assertFalse(reloaded.importTag(APP, latest, older.digest(), 1_500_000_000_000L));
+    assertTrue(reloaded.importTag(APP, latest, older.digest(), 2_500_000_000_000L), "a later write wins");
+    assertEquals(older.digest(), reloaded.tag(APP, latest));
+    assertThrows(IllegalStateException.class,
+        () -> reloaded.importTag(APP, new Tag("x"), digest("not-recorded"), 1L));
+  }
+
+  @Test
+  void aDroppedRepositoryIsGoneFromMemoryAndDiskAndItsNeighboursStay() throws IOException {
+    MetadataStore s = new MetadataStore(dir);
+    s.load();
+    ManifestMeta m = meta("one", null, List.of(), Map.of());
+    for (RepositoryName r : List.of(APP, NESTED)) {
+      s.linkBlob(r, digest("blob"), 42);
+      s.putManifest(r, m, new Tag("v1"), () -> {});
+    }
+    long before = s.fingerprint(APP);
+    s.dropRepository(APP);
+    assertFalse(s.exists(APP));
+    assertEquals(0, s.fingerprint(APP));
+    assertTrue(s.exists(NESTED), "a nested repository is its own");
+    assertTrue(before != 0);
+
+    MetadataStore reloaded = new MetadataStore(dir);
+    reloaded.load();
+    assertFalse(reloaded.exists(APP));
+    assertEquals(List.of(NESTED), reloaded.repositories());
+    assertEquals(m.digest(), reloaded.tag(NESTED, new Tag("v1")));
+  }
+
+  @Test
+  void aRemovalInterruptedByACrashIsFinishedAtLoad() throws IOException {
+    Path trash = dir.resolve("repositories").resolve("team").resolve(Fs.TRASH_PREFIX + "x").resolve("manifests");
+    Files.createDirectories(trash);
+    Files.writeString(trash.resolve("f"), "left over");
+    MetadataStore s = new MetadataStore(dir);
+    s.load();
+    assertFalse(Files.exists(trash.getParent()));
+    assertEquals(List.of(), s.repositories());
+  }
+
+  @Test
+  void theFingerprintChangesWithTagsManifestsAndBlobs() throws IOException {
+    MetadataStore s = new MetadataStore(dir);
+    s.load();
+    s.linkBlob(SOLO, digest("a"), 1);
+    long f1 = s.fingerprint(SOLO);
+    ManifestMeta m = meta("m", null, List.of(), Map.of());
+    s.putManifest(SOLO, m, null, () -> {});
+    long f2 = s.fingerprint(SOLO);
+    s.putManifest(SOLO, m, new Tag("t"), () -> {});
+    long f3 = s.fingerprint(SOLO);
+    assertTrue(f1 != f2 && f2 != f3 && f1 != f3, f1 + " " + f2 + " " + f3);
+    assertEquals(f3, s.fingerprint(SOLO));
+  }
 }

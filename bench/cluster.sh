@@ -1,0 +1,670 @@
+#!/usr/bin/env bash
+# Flotilla multi-node cluster benchmark, with CNCF distribution (Debian's docker-registry,
+# single node) as the peer where one applies. A benchmark, not a test.
+#
+#   bench/cluster.sh                                          # default sizes (long: 15k repositories, 1 GiB moved)
+#   BLOB_MB=16 CATALOG_REPOS=300 REBALANCE_MB=64 REBALANCE_LAYER_MB=4 bench/cluster.sh   # quick smoke run
+#   FIGURES=rebalance bench/cluster.sh                        # one figure only
+#
+# Figures:
+#   pull       a BLOB_MB blob pushed into a 3-node cluster, pulled through its primary owner, its
+#              second owner and a non-owner (MiB/s, median of PULL_REPS); ratio non-owner / primary;
+#              the same blob pulled from distribution for reference
+#   catalog    CATALOG_REPOS small images pushed through node 1 of the 3-node cluster (and into
+#              distribution) by the bench driver, then full `_catalog?n=CATALOG_N` listings timed
+#              by the driver (median of CATALOG_RUNS) and one listing walked page by page with curl
+#   rebalance  REBALANCE_MB of repositories (one REBALANCE_LAYER_MB random layer each) pushed into a
+#              fresh 3-node cluster; a 4th node joins; time until all rebalancing is over
+#
+# Environment (defaults in brackets):
+#   FIGURES              comma list of pull,catalog,rebalance [pull,catalog,rebalance]
+#   FLOTILLA_JAR         the Flotilla jar to run [$ROOT/target/flotilla.jar; never built by this script]
+#   BLOB_MB              large blob of the pull figure, MiB [256]
+#   PULL_REPS            measured pulls per node [5]
+#   CATALOG_REPOS        small images = repositories of the catalog figure [15000]
+#   CATALOG_N            page size of the listings [100]
+#   CATALOG_RUNS         measured full listings by the driver [5]
+#   IMAGE_CONCURRENCY    images in flight while pushing them [8]
+#   REBALANCE_MB         MiB of layers pushed before the 4th node joins [1024]
+#   REBALANCE_LAYER_MB   layer size, one layer per repository [16]
+#   REBALANCE_TIMEOUT_S  limit of the wait for the rebalancing to end [900]
+#   STABLE_S             how long the end state must hold before it counts [3]
+#   REPLICATION_FACTOR   FLOTILLA_CLUSTER_REPLICATION_FACTOR of every node [2]
+#   REBALANCE_INTERVAL   FLOTILLA_CLUSTER_REBALANCE_INTERVAL of every node [5s]
+#   FLOTILLA_JAVA_OPTS   JVM options of each node [-Xmx192m -XX:+UseParallelGC]
+#   BENCH_JAVA_OPTS      JVM options of the bench driver [none]
+#   FLOTILLA_PORT / DIST_PORT / FLOTILLA_CLUSTER_PORT   first ports tried [15200 / 15100 / 15800]
+#   BENCH_TMP            parent of the temporary data dirs [/tmp]
+#   RESULTS_DIR          where the table is written [bench/results]
+#   LOG_DIR              if set, the nodes' logs and the driver's progress are copied there on exit
+#
+# Everything listens on and talks to 127.0.0.1 only; every wait is bounded; every process started
+# here is stopped on exit. The table is printed and written to RESULTS_DIR/cluster-<UTC timestamp>.md
+# and RESULTS_DIR/cluster-latest.md. Exits non-zero, with the servers' last log lines, on any failure.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+
+FIGURES="${FIGURES:-pull,catalog,rebalance}"
+FIGURES="${FIGURES//,/ }"
+FLOTILLA_JAR="${FLOTILLA_JAR:-$ROOT/target/flotilla.jar}"
+BLOB_MB="${BLOB_MB:-256}"
+PULL_REPS="${PULL_REPS:-5}"
+CATALOG_REPOS="${CATALOG_REPOS:-15000}"
+CATALOG_N="${CATALOG_N:-100}"
+CATALOG_RUNS="${CATALOG_RUNS:-5}"
+IMAGE_CONCURRENCY="${IMAGE_CONCURRENCY:-8}"
+REBALANCE_MB="${REBALANCE_MB:-1024}"
+REBALANCE_LAYER_MB="${REBALANCE_LAYER_MB:-16}"
+REBALANCE_TIMEOUT_S="${REBALANCE_TIMEOUT_S:-900}"
+STABLE_S="${STABLE_S:-3}"
+REPLICATION_FACTOR="${REPLICATION_FACTOR:-2}"
+REBALANCE_INTERVAL="${REBALANCE_INTERVAL:-5s}"
+FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
+BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
+BENCH_TMP="${BENCH_TMP:-/tmp}"
+RESULTS_DIR="${RESULTS_DIR:-$BENCH_DIR/results}"
+
+BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
+DIST_BIN="${DIST_BIN:-/usr/bin/docker-registry}"
+MIB=1048576
+
+log() { echo "[cluster.sh] $*" >&2; }
+die() { echo "[cluster.sh] ERROR: $*" >&2; exit 1; }
+
+want() { [[ " $FIGURES " == *" $1 "* ]]; }
+for f in $FIGURES; do
+  case "$f" in pull|catalog|rebalance) ;; *) die "unknown figure '$f' (known: pull catalog rebalance)";; esac
+done
+[[ -n "${FIGURES// /}" ]] || die "FIGURES is empty"
+for v in BLOB_MB PULL_REPS CATALOG_REPOS CATALOG_N CATALOG_RUNS IMAGE_CONCURRENCY REBALANCE_MB \
+         REBALANCE_LAYER_MB REBALANCE_TIMEOUT_S STABLE_S REPLICATION_FACTOR; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
+done
+(( REBALANCE_MB >= REBALANCE_LAYER_MB )) || die "REBALANCE_MB must be at least REBALANCE_LAYER_MB"
+for tool in curl jq ss sha256sum java; do
+  command -v "$tool" >/dev/null || die "$tool is required"
+done
+
+# ---------------------------------------------------------------- jars
+[[ -f "$FLOTILLA_JAR" ]] || die "Flotilla jar $FLOTILLA_JAR is missing (mvn -q -DskipTests package, or set FLOTILLA_JAR)"
+if [[ ! -f "$BENCH_JAR" || -n "$(find "$BENCH_DIR/src" "$BENCH_DIR/pom.xml" -newer "$BENCH_JAR" -print -quit)" ]]; then
+  log "building the bench driver: (cd bench && mvn -q -o package)"
+  (cd "$BENCH_DIR" && { mvn -q -o package || mvn -q package; }) || die "bench driver build failed"
+fi
+if want pull || want catalog; then
+  [[ -x "$DIST_BIN" ]] || die "$DIST_BIN not found (apt-get install docker-registry)"
+fi
+
+# ---------------------------------------------------------------- temp dir, processes, cleanup
+WORK="$(mktemp -d "$BENCH_TMP/flotilla-cluster-bench.XXXXXX")"
+# Run a copy, so a rebuild of target/ during the run cannot pull classes from under the nodes.
+cp "$FLOTILLA_JAR" "$WORK/flotilla-under-bench.jar"
+JAR="$WORK/flotilla-under-bench.jar"
+CLUSTER_NAME="flotilla-cluster-bench-$$-$RANDOM"
+
+NODE_NAMES=()   # node i: name, HTTP port, Hazelcast port, pid (empty once stopped)
+NODE_PORTS=()
+NODE_HZ=()
+NODE_PIDS=()
+DIST_PID=""
+
+stop_pid() { # stop one process we started, by pid: TERM, then KILL after 10 s
+  local pid="$1"
+  [[ -n "$pid" ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_nodes() { # TERM every node at once (no hand-off: FLOTILLA_CLUSTER_HANDOFF_TIMEOUT=0s), then wait
+  local i pid
+  for i in "${!NODE_PIDS[@]}"; do
+    pid="${NODE_PIDS[$i]}"
+    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true
+  done
+  for i in "${!NODE_PIDS[@]}"; do
+    stop_pid "${NODE_PIDS[$i]}"
+    NODE_PIDS[i]=""
+  done
+}
+
+cleanup() {
+  local rc=$?
+  stop_nodes
+  stop_pid "$DIST_PID"
+  if [[ $rc -ne 0 ]]; then
+    for f in "$WORK"/*.log; do
+      [[ -s "$f" ]] || continue
+      echo "----- last lines of $(basename "$f") -----" >&2
+      tail -n 30 "$f" >&2
+    done
+  fi
+  if [[ -n "${LOG_DIR:-}" ]]; then
+    mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$WORK"/*.txt "$LOG_DIR"/ 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+LAST_PORT=""
+free_port() { # first port >= $1 nobody listens on and not handed out by this script (bounded search)
+  local p="$1" end=$(( $1 + 200 ))
+  while (( p < end )); do
+    if [[ " $LAST_PORT " != *" $p "* ]] && ! ss -Htln "sport = :$p" | grep -q .; then
+      LAST_PORT="$LAST_PORT $p"
+      echo "$p"
+      return 0
+    fi
+    p=$(( p + 1 ))
+  done
+  die "no free port in $1..$end"
+}
+
+wait_ready() { # wait_ready NAME PID PORT: until GET /v2/ answers 200 (90 s at most)
+  local name="$1" pid="$2" port="$3" code=""
+  for _ in $(seq 1 900); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local st=0; wait "$pid" 2>/dev/null || st=$?
+      die "$name exited during startup with status $st (log below)"
+    fi
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/v2/" || true)"
+    if [[ "$code" == "200" ]]; then log "$name is up on 127.0.0.1:$port (pid $pid)"; return 0; fi
+    sleep 0.1
+  done
+  die "$name did not answer 200 on GET /v2/ within 90 s (last status: $code)"
+}
+
+now() { date +%s.%N; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+median() { # median of the numbers on stdin
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+fmt1() { awk -v x="$1" 'BEGIN { printf "%.1f", x }'; }
+fmt2() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+
+get_json() { # get_json URL: body of a 200 answer, or die
+  local url="$1" out="$WORK/get.json" code
+  code="$(curl -s -o "$out" -w '%{http_code}' --max-time 30 "$url" || true)"
+  [[ "$code" == "200" ]] || die "GET $url answered ${code:-nothing}: $(head -c 300 "$out" 2>/dev/null)"
+  cat "$out"
+}
+
+# ---------------------------------------------------------------- Flotilla nodes
+# start_node INDEX MEMBERS: node-<INDEX+1> with its own data dir, ports picked earlier by add_node
+add_node() { # add_node: reserve ports for one more node; prints nothing
+  local i="${#NODE_NAMES[@]}" prev_http=$(( ${FLOTILLA_PORT:-15200} - 1 )) prev_hz=$(( ${FLOTILLA_CLUSTER_PORT:-15800} - 1 ))
+  if (( i > 0 )); then
+    prev_http="${NODE_PORTS[$(( i - 1 ))]}"
+    prev_hz="${NODE_HZ[$(( i - 1 ))]}"
+  fi
+  NODE_NAMES+=("node-$(( i + 1 ))")
+  NODE_PORTS+=("$(free_port $(( prev_http + 1 )))")
+  NODE_HZ+=("$(free_port $(( prev_hz + 1 )))")
+  NODE_PIDS+=("")
+}
+
+members_of() { # members_of FIRST LAST: Hazelcast join list of nodes FIRST..LAST (indexes)
+  local i list=""
+  for (( i = $1; i <= $2; i++ )); do list="${list:+$list,}127.0.0.1:${NODE_HZ[$i]}"; done
+  echo "$list"
+}
+
+start_node() { # start_node INDEX MEMBERS LOGTAG
+  local i="$1" members="$2" tag="$3" name="${NODE_NAMES[$1]}"
+  mkdir -p "$WORK/$tag-$name"
+  log "starting $name ($tag): http 127.0.0.1:${NODE_PORTS[$i]}, hazelcast ${NODE_HZ[$i]}, members $members"
+  # shellcheck disable=SC2086  # FLOTILLA_JAVA_OPTS is a list of words
+  FLOTILLA_NODE_NAME="$name" FLOTILLA_HTTP_HOST=127.0.0.1 FLOTILLA_HTTP_PORT="${NODE_PORTS[$i]}" \
+    FLOTILLA_DATA_DIR="$WORK/$tag-$name" FLOTILLA_CLUSTER_NAME="$CLUSTER_NAME-$tag" \
+    FLOTILLA_CLUSTER_HOST=127.0.0.1 FLOTILLA_CLUSTER_PORT="${NODE_HZ[$i]}" \
+    FLOTILLA_CLUSTER_MEMBERS="$members" FLOTILLA_CLUSTER_REPLICATION_FACTOR="$REPLICATION_FACTOR" \
+    FLOTILLA_CLUSTER_REBALANCE_INTERVAL="$REBALANCE_INTERVAL" FLOTILLA_CLUSTER_HANDOFF_TIMEOUT=0s \
+    FLOTILLA_HTTP_ACCESS_LOG=false \
+    java $FLOTILLA_JAVA_OPTS -jar "$JAR" >"$WORK/$tag-$name.log" 2>&1 &
+  NODE_PIDS[i]=$!
+}
+
+node_url() { echo "http://127.0.0.1:${NODE_PORTS[$1]}"; }
+
+wait_members() { # wait_members COUNT FIRST LAST: nodes FIRST..LAST all see COUNT members (60 s at most)
+  local want_n="$1" i n ok
+  for _ in $(seq 1 300); do
+    ok=1
+    for (( i = $2; i <= $3; i++ )); do
+      n="$(curl -s --max-time 2 "$(node_url "$i")/api/v1/cluster" | jq -r '.members | length' 2>/dev/null || true)"
+      [[ "$n" == "$want_n" ]] || { ok=0; break; }
+    done
+    if (( ok )); then log "nodes $(( $2 + 1 ))..$(( $3 + 1 )) all see $want_n members"; return 0; fi
+    sleep 0.2
+  done
+  die "the nodes did not all see $want_n members within 60 s"
+}
+
+start_cluster() { # start_cluster LOGTAG: three fresh nodes (indexes 0..2) joined to each other
+  local tag="$1" i
+  NODE_NAMES=(); NODE_PORTS=(); NODE_HZ=(); NODE_PIDS=()
+  for i in 0 1 2; do add_node; done
+  for i in 0 1 2; do start_node "$i" "$(members_of 0 2)" "$tag"; done
+  for i in 0 1 2; do wait_ready "${NODE_NAMES[$i]}" "${NODE_PIDS[$i]}" "${NODE_PORTS[$i]}"; done
+  wait_members 3 0 2
+}
+
+check_alive() {
+  local i
+  for i in "${!NODE_PIDS[@]}"; do
+    [[ -z "${NODE_PIDS[$i]}" ]] || kill -0 "${NODE_PIDS[$i]}" 2>/dev/null \
+      || die "${NODE_NAMES[$i]} died during the benchmark"
+  done
+  [[ -z "$DIST_PID" ]] || kill -0 "$DIST_PID" 2>/dev/null || die "distribution died during the benchmark"
+}
+
+# ---------------------------------------------------------------- distribution
+start_distribution() {
+  DIST_PORT="$(free_port "${DIST_PORT:-15100}")"
+  mkdir -p "$WORK/dist-data"
+  cat >"$WORK/distribution.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: $WORK/dist-data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$DIST_PORT
+  secret: flotilla-bench-local-only
+EOF
+  log "starting distribution ($("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}')) on 127.0.0.1:$DIST_PORT"
+  "$DIST_BIN" serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
+  DIST_PID=$!
+  wait_ready distribution "$DIST_PID" "$DIST_PORT"
+}
+
+# ---------------------------------------------------------------- pushing with curl
+# send_file METHOD URL FILE RESP: streams FILE as the body (Content-Length, no chunking, no
+# Expect: 100-continue), answer body into RESP; prints the status. The body comes from stdin so
+# that curl -T does not append the file name to a URL ending in '/' (".../uploads/?digest=").
+send_file() {
+  curl -s -o "$4" -w '%{http_code}' --max-time 600 -X "$1" -H 'Expect:' -H 'Transfer-Encoding:' \
+    -H "Content-Length: $(stat -c %s "$3")" -H 'Content-Type: application/octet-stream' \
+    -T - "$2" <"$3" || true
+}
+
+# push_blob KIND BASE REPO FILE DIGEST
+#   flotilla:     one monolithic POST /v2/<repo>/blobs/uploads/?digest=... with the body, expecting 201
+#   distribution: POST (202 + Location), then PUT <location>&digest=... with the body, expecting 201
+#                 (distribution 2.8 ignores the body of a monolithic POST, see README.md)
+push_blob() {
+  local kind="$1" base="$2" repo="$3" file="$4" digest="$5" code loc sep resp="$WORK/push.resp"
+  if [[ "$kind" == flotilla ]]; then
+    code="$(send_file POST "$base/v2/$repo/blobs/uploads/?digest=$digest" "$file" "$resp")"
+    [[ "$code" == "201" ]] || die "monolithic POST of $digest to $base/v2/$repo answered ${code:-nothing}: $(head -c 300 "$resp")"
+  else
+    loc="$(curl -s -o "$resp" -D - --max-time 30 -X POST -H 'Content-Length: 0' "$base/v2/$repo/blobs/uploads/" \
+      | tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')"
+    [[ -n "$loc" ]] || die "POST $base/v2/$repo/blobs/uploads/ gave no Location: $(head -c 300 "$resp")"
+    [[ "$loc" == http* ]] || loc="$base$loc"
+    [[ "$loc" == http://127.0.0.1:* || "$loc" == http://localhost:* ]] || die "upload Location off the machine: $loc"
+    sep='?'; [[ "$loc" == *\?* ]] && sep='&'
+    code="$(send_file PUT "$loc${sep}digest=$digest" "$file" "$resp")"
+    [[ "$code" == "201" ]] || die "PUT of $digest to $base/v2/$repo answered ${code:-nothing}: $(head -c 300 "$resp")"
+  fi
+}
+
+# push_image KIND BASE REPO LAYER_FILE: config blob + the layer + an OCI manifest at :latest
+push_image() {
+  local kind="$1" base="$2" repo="$3" layer="$4" ldigest lsize cdigest csize code resp="$WORK/push.resp"
+  ldigest="sha256:$(sha256sum "$layer" | awk '{print $1}')"
+  lsize="$(stat -c %s "$layer")"
+  printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["%s"]}}' "$ldigest" >"$WORK/config.json"
+  cdigest="sha256:$(sha256sum "$WORK/config.json" | awk '{print $1}')"
+  csize="$(stat -c %s "$WORK/config.json")"
+  push_blob "$kind" "$base" "$repo" "$layer" "$ldigest"
+  push_blob "$kind" "$base" "$repo" "$WORK/config.json" "$cdigest"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
+    "$cdigest" "$csize" "$ldigest" "$lsize" >"$WORK/manifest.json"
+  code="$(curl -s -o "$resp" -w '%{http_code}' --max-time 120 -X PUT \
+    -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$WORK/manifest.json" \
+    "$base/v2/$repo/manifests/latest" || true)"
+  [[ "$code" == "201" ]] || die "manifest PUT to $base/v2/$repo answered ${code:-nothing}: $(head -c 300 "$resp")"
+}
+
+# pull_rates URL SIZE DIGEST REPS: one warm-up pull whose sha256 is checked, then REPS timed pulls;
+# prints the MiB/s of each timed pull, one per line
+pull_rates() {
+  local url="$1" size="$2" digest="$3" reps="$4" got code bytes secs
+  got="sha256:$(curl -s --fail --max-time 600 "$url" | sha256sum | awk '{print $1}')"
+  [[ "$got" == "$digest" ]] || die "digest mismatch pulling $url: got $got"
+  for (( k = 0; k < reps; k++ )); do
+    read -r code bytes secs < <(curl -s -o /dev/null --max-time 600 -w '%{http_code} %{size_download} %{time_total}\n' "$url" || true)
+    [[ "$code" == "200" ]] || die "GET $url answered ${code:-nothing}"
+    [[ "$bytes" == "$size" ]] || die "GET $url gave $bytes bytes, expected $size"
+    awk -v b="$bytes" -v s="$secs" -v m="$MIB" 'BEGIN { printf "%.1f\n", b / m / s }'
+  done
+}
+
+holders_of() { # holders_of REPO FIRST LAST: names of nodes FIRST..LAST holding REPO on their own disk
+  local repo="$1" i n
+  for (( i = $2; i <= $3; i++ )); do
+    n="$(get_json "$(node_url "$i")/api/v1/storage/usage?repository=$repo" | jq -r '.repositories | length')"
+    (( n > 0 )) && echo "${NODE_NAMES[$i]}"
+  done
+  return 0
+}
+
+index_of() { # index_of NODE_NAME
+  local i
+  for i in "${!NODE_NAMES[@]}"; do [[ "${NODE_NAMES[$i]}" == "$1" ]] && { echo "$i"; return 0; }; done
+  die "unknown node $1"
+}
+
+owners_expected() { # owners_expected NODES_CSV < repos: "repo owner1 owner2 ..." per line (server's own placement code)
+  java -cp "$BENCH_JAR:$JAR" io.flotilla.bench.Owners "$REPLICATION_FACTOR" "$1"
+}
+
+# ---------------------------------------------------------------- the report rows
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 |"); }
+NOTES=()
+
+# ================================================================= cluster A: figures pull + catalog
+if want pull || want catalog; then
+  start_cluster a
+  start_distribution
+  N1="$(node_url 0)"
+  DIST="http://127.0.0.1:$DIST_PORT"
+fi
+
+LARGE_REPO="bench/large"
+if want pull; then
+  log "figure 1: writing a $BLOB_MB MiB random blob"
+  head -c "$(( BLOB_MB * MIB ))" /dev/urandom >"$WORK/blob.bin"
+  SIZE="$(stat -c %s "$WORK/blob.bin")"
+  DIGEST="sha256:$(sha256sum "$WORK/blob.bin" | awk '{print $1}')"
+  log "pushing it (monolithic POST) plus a manifest through node-1, and into distribution"
+  t0="$(now)"
+  push_image flotilla "$N1" "$LARGE_REPO" "$WORK/blob.bin"
+  PUSH_S="$(fsub "$(now)" "$t0")"
+  push_image distribution "$DIST" "$LARGE_REPO" "$WORK/blob.bin"
+  rm -f "$WORK/blob.bin"
+
+  mapfile -t HOLDERS < <(holders_of "$LARGE_REPO" 0 2)
+  read -r _ PRIMARY SECOND _ < <(echo "$LARGE_REPO" | owners_expected "$(IFS=,; echo "${NODE_NAMES[*]}")") \
+    || die "the placement helper (io.flotilla.bench.Owners) failed"
+  log "holders of $LARGE_REPO: ${HOLDERS[*]:-none}; placement says primary $PRIMARY, second $SECOND"
+  (( ${#HOLDERS[@]} == REPLICATION_FACTOR )) \
+    || die "$LARGE_REPO is on ${#HOLDERS[@]} node(s) (${HOLDERS[*]:-none}) after an acknowledged push, expected $REPLICATION_FACTOR"
+  [[ " ${HOLDERS[*]} " == *" $PRIMARY "* && " ${HOLDERS[*]} " == *" $SECOND "* ]] \
+    || die "$LARGE_REPO is on ${HOLDERS[*]}, but placement puts it on $PRIMARY and $SECOND"
+  NONOWNER=""
+  for n in "${NODE_NAMES[@]}"; do [[ " ${HOLDERS[*]} " == *" $n "* ]] || NONOWNER="$n"; done
+  [[ -n "$NONOWNER" ]] || die "no non-owner among 3 nodes (REPLICATION_FACTOR=$REPLICATION_FACTOR must be below 3 for this figure)"
+
+  declare -A PULL_MED=()
+  for role in primary second nonowner dist; do
+    case "$role" in
+      primary)  base="$(node_url "$(index_of "$PRIMARY")")"; label="$PRIMARY (primary owner)" ;;
+      second)   base="$(node_url "$(index_of "$SECOND")")"; label="$SECOND (second owner)" ;;
+      nonowner) base="$(node_url "$(index_of "$NONOWNER")")"; label="$NONOWNER (non-owner)" ;;
+      dist)     base="$DIST"; label="distribution" ;;
+    esac
+    log "pulling $BLOB_MB MiB through $label: 1 verified warm-up + $PULL_REPS timed"
+    mapfile -t rates < <(pull_rates "$base/v2/$LARGE_REPO/blobs/$DIGEST" "$SIZE" "$DIGEST" "$PULL_REPS")
+    (( ${#rates[@]} == PULL_REPS )) || die "pull through $label did not complete"
+    PULL_MED[$role]="$(printf '%s\n' "${rates[@]}" | median)"
+    log "  $label: samples ${rates[*]} MiB/s, median ${PULL_MED[$role]}"
+    NOTES+=("pull samples through $label (MiB/s): ${rates[*]}")
+  done
+  check_alive
+  RATIO="$(awk -v a="${PULL_MED[nonowner]}" -v b="${PULL_MED[primary]}" 'BEGIN { printf "%.2f", a / b }')"
+  VERDICT="$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.60) ? "meets" : "BELOW" }')"
+  row "1. Blob pull through the primary owner, $BLOB_MB MiB (MiB/s, median of $PULL_REPS)" "$(fmt1 "${PULL_MED[primary]}")" "$(fmt1 "${PULL_MED[dist]}") (single node)"
+  row "1. Blob pull through the second owner (MiB/s, median of $PULL_REPS)" "$(fmt1 "${PULL_MED[second]}")" "–"
+  row "1. Blob pull through a non-owner (MiB/s, median of $PULL_REPS)" "$(fmt1 "${PULL_MED[nonowner]}")" "–"
+  row "1. Ratio non-owner / primary owner (target >= 0.60)" "$RATIO ($VERDICT the target)" "–"
+  NOTES+=("figure 1: the blob and its manifest (bench/large:latest) were pushed through node-1 (monolithic POST with ?digest=, then the manifest PUT acknowledged after replication) in $(fmt2 "$PUSH_S") s; held by ${HOLDERS[*]}")
+fi
+
+if want catalog; then
+  run_driver() { # run_driver NAME URL
+    log "figure 2: the driver pushes $CATALOG_REPOS small images into $1, $IMAGE_CONCURRENCY in flight, then lists the catalog"
+    # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of words
+    java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" --url "$2" --name "$1" \
+      --figures images,catalog --images "$CATALOG_REPOS" --image-concurrency "$IMAGE_CONCURRENCY" \
+      --catalog-n "$CATALOG_N" --catalog-runs "$CATALOG_RUNS" --prefix cat --tmp-dir "$WORK" \
+      --out "$WORK/catalog-$1.json" >/dev/null 2>"$WORK/driver-$1.txt" \
+      || { tail -n 20 "$WORK/driver-$1.txt" >&2; die "benchmark driver failed against $1"; }
+  }
+  # catalog_walk BASE OUT: one full listing with curl, one line "seconds repositories" per page into OUT
+  catalog_walk() {
+    local base="$1" out="$2" next="/v2/_catalog?n=$CATALOG_N" pages=0 code secs link
+    : >"$out"
+    while [[ -n "$next" ]]; do
+      (( pages < 100000 )) || die "catalog walk: more than 100000 pages"
+      read -r code secs < <(curl -s -D "$WORK/walk.hdr" -o "$WORK/walk.json" --max-time 60 \
+        -w '%{http_code} %{time_total}\n' "$base$next" || true)
+      [[ "$code" == "200" ]] || die "GET $base$next answered ${code:-nothing}"
+      if grep -qi '^Flotilla-Catalog-Incomplete:' "$WORK/walk.hdr"; then
+        die "GET $base$next: $(grep -i '^Flotilla-Catalog-Incomplete:' "$WORK/walk.hdr" | tr -d '\r')"
+      fi
+      echo "$secs $(jq -r '.repositories | length' "$WORK/walk.json")" >>"$out"
+      pages=$(( pages + 1 ))
+      link="$(tr -d '\r' <"$WORK/walk.hdr" | awk 'tolower($1) == "link:"' | sed -n 's/.*<\([^>]*\)>;[[:space:]]*rel="\{0,1\}next.*/\1/p' | head -n 1)"
+      if [[ -n "$link" && "$(jq -r '.repositories | length' "$WORK/walk.json")" == "0" ]]; then
+        link="" # distribution: a full last page links to an empty page (see README.md)
+      fi
+      link="${link#http://127.0.0.1:*/}"
+      [[ -z "$link" || "$link" == /* ]] || link="/$link"
+      next="$link"
+    done
+  }
+  run_driver flotilla "$N1"
+  run_driver distribution "$DIST"
+  check_alive
+  declare -A CAT_MS=() CAT_REPOS=() CAT_PAGES=() CAT_IPS=() PAGE_MED=() PAGE_MAX=() WALK_REPOS=() WALK_PAGES=()
+  for t in flotilla distribution; do
+    CAT_MS[$t]="$(jq -r '.figures.catalog.median_ms' "$WORK/catalog-$t.json")"
+    CAT_REPOS[$t]="$(jq -r '.figures.catalog.repositories' "$WORK/catalog-$t.json")"
+    CAT_PAGES[$t]="$(jq -r '.figures.catalog.pages' "$WORK/catalog-$t.json")"
+    CAT_IPS[$t]="$(jq -r '.figures.image_push.images_per_s' "$WORK/catalog-$t.json")"
+    NOTES+=("catalog listings by the driver through $t (ms): $(jq -c '.figures.catalog.samples_ms' "$WORK/catalog-$t.json")")
+    if [[ "$t" == flotilla ]]; then base="$N1"; else base="$DIST"; fi
+    log "walking the $t catalog page by page with curl"
+    catalog_walk "$base" "$WORK/walk-$t.txt"
+    PAGE_MED[$t]="$(awk '{ print $1 * 1000 }' "$WORK/walk-$t.txt" | median)"
+    PAGE_MAX[$t]="$(awk 'BEGIN { m = 0 } { if ($1 * 1000 > m) m = $1 * 1000 } END { print m }' "$WORK/walk-$t.txt")"
+    WALK_REPOS[$t]="$(awk '{ s += $2 } END { print s + 0 }' "$WORK/walk-$t.txt")"
+    WALK_PAGES[$t]="$(awk '$2 > 0' "$WORK/walk-$t.txt" | wc -l)"
+    [[ "${WALK_REPOS[$t]}" == "${CAT_REPOS[$t]}" ]] \
+      || die "the curl walk of the $t catalog saw ${WALK_REPOS[$t]} repositories, the driver ${CAT_REPOS[$t]}"
+  done
+  [[ "${CAT_REPOS[flotilla]}" == "${CAT_REPOS[distribution]}" ]] \
+    || die "the catalogs differ: Flotilla lists ${CAT_REPOS[flotilla]} repositories, distribution ${CAT_REPOS[distribution]}"
+  PER_NODE=""
+  for i in 0 1 2; do
+    PER_NODE="${PER_NODE:+$PER_NODE / }$(get_json "$(node_url "$i")/api/v1/storage/usage" | jq -r '.repositories | length')"
+  done
+  row "2. Small-image push, $CATALOG_REPOS images through node-1, $IMAGE_CONCURRENCY in flight (images/s)" "${CAT_IPS[flotilla]}" "${CAT_IPS[distribution]}"
+  row "2. Repositories listed (must match) / held by node-1 / node-2 / node-3" "${CAT_REPOS[flotilla]} / $PER_NODE" "${CAT_REPOS[distribution]}"
+  row "2. Full catalog listing through node-1, n=$CATALOG_N (ms, driver, median of $CATALOG_RUNS)" "$(fmt1 "${CAT_MS[flotilla]}")" "$(fmt1 "${CAT_MS[distribution]}")"
+  row "2. Catalog page time, n=$CATALOG_N (ms, curl, median / max of ${WALK_PAGES[flotilla]} pages)" "$(fmt2 "${PAGE_MED[flotilla]}") / $(fmt1 "${PAGE_MAX[flotilla]}")" "$(fmt2 "${PAGE_MED[distribution]}") / $(fmt1 "${PAGE_MAX[distribution]}")"
+fi
+
+if want pull || want catalog; then
+  log "stopping cluster A and distribution"
+  stop_nodes
+  stop_pid "$DIST_PID"; DIST_PID=""
+  rm -rf "$WORK"/a-node-* "$WORK/dist-data"
+fi
+
+# ================================================================= cluster B: figure rebalance
+if want rebalance; then
+  start_cluster b
+  N1="$(node_url 0)"
+  REPOS=$(( REBALANCE_MB / REBALANCE_LAYER_MB ))
+  log "figure 3: pushing $REPOS repositories with one $REBALANCE_LAYER_MB MiB random layer each through node-1"
+  : >"$WORK/rebal-repos.txt"
+  t0="$(now)"
+  for (( k = 1; k <= REPOS; k++ )); do
+    repo="$(printf 'rebal/repo-%04d' "$k")"
+    head -c "$(( REBALANCE_LAYER_MB * MIB ))" /dev/urandom >"$WORK/layer.bin"
+    push_image flotilla "$N1" "$repo" "$WORK/layer.bin"
+    echo "$repo" >>"$WORK/rebal-repos.txt"
+    if (( k % 16 == 0 )); then log "  $k / $REPOS pushed"; fi
+  done
+  rm -f "$WORK/layer.bin"
+  RB_PUSH_S="$(fsub "$(now)" "$t0")"
+  check_alive
+
+  status_line() { # status_line INDEX: "members running pending failed bytesCopied totalMoved"
+    curl -s --max-time 5 "$(node_url "$1")/api/v1/cluster" | jq -r \
+      '[(.members | length), .rebalancing.running, .rebalancing.pending, .rebalancing.failed,
+        .rebalancing.bytesCopied, .rebalancing.totalMoved] | @tsv' 2>/dev/null || true
+  }
+  held_lines() { # held_lines FIRST LAST: "repo node" per rebal/ repository held, sorted
+    local i
+    for (( i = $1; i <= $2; i++ )); do
+      curl -s --max-time 5 "$(node_url "$i")/api/v1/storage/usage" \
+        | jq -r --arg n "${NODE_NAMES[$i]}" '.repositories[].name | select(startswith("rebal/")) | "\(.) \($n)"' 2>/dev/null || true
+    done | sort
+  }
+  expected_lines() { # expected_lines NODES_CSV: "repo node" per repository owner, sorted
+    owners_expected "$1" <"$WORK/rebal-repos.txt" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' | sort
+  }
+
+  log "waiting for the 3-node cluster to be quiet with every repository on its $REPLICATION_FACTOR owners"
+  expected_lines "${NODE_NAMES[0]},${NODE_NAMES[1]},${NODE_NAMES[2]}" >"$WORK/expected3.txt"
+  quiet=0
+  for _ in $(seq 1 600); do
+    busy=0
+    for i in 0 1 2; do
+      run=""; pend=""; fail=""
+      read -r _ run pend fail _ _ < <(status_line "$i") || true
+      [[ "${run:-}" == false && "${pend:-}" == 0 && "${fail:-}" == 0 ]] || busy=1
+    done
+    if (( ! busy )) && [[ "$(held_lines 0 2)" == "$(cat "$WORK/expected3.txt")" ]]; then quiet=1; break; fi
+    sleep 0.2
+  done
+  (( quiet )) || die "the 3-node cluster was not quiet with every repository on its owners within 120 s"
+  declare -A COPIED0=()
+  for i in 0 1 2; do
+    read -r _ _ _ _ "COPIED0[$i]" _ < <(status_line "$i") || die "no cluster status from ${NODE_NAMES[$i]}"
+  done
+
+  add_node
+  expected_lines "$(IFS=,; echo "${NODE_NAMES[*]}")" >"$WORK/expected4.txt"
+  EXPECT4_REPOS="$(awk -v n="${NODE_NAMES[3]}" '$2 == n' "$WORK/expected4.txt" | wc -l)"
+  EXPECT4_BYTES=$(( EXPECT4_REPOS * REBALANCE_LAYER_MB * MIB ))
+  log "placement says ${NODE_NAMES[3]} will own $EXPECT4_REPOS of the $REPOS repositories"
+  start_node 3 "$(members_of 0 3)" b
+  wait_ready "${NODE_NAMES[3]}" "${NODE_PIDS[3]}" "${NODE_PORTS[3]}"
+  T_READY="$(now)"
+
+  # Done when, at one poll: all 4 nodes see 4 members, none is running a pass, none has pending or
+  # failed repositories, node-4 holds something, and every node holds exactly the repositories it
+  # owns (copies made, former owners dropped theirs). It then has to hold for STABLE_S (node-4's
+  # storedBytes and the holdings unchanged; running may flicker with the periodic passes); the time
+  # is that of the first poll of the stretch that held.
+  log "polling every 200 ms until the rebalancing is over (at most $REBALANCE_TIMEOUT_S s)"
+  deadline="$(awk -v t="$T_READY" -v d="$REBALANCE_TIMEOUT_S" 'BEGIN { printf "%.3f", t + d }')"
+  T_DONE=""; CAND=""; CAND_BYTES=""; CAND_HELD=""; BYTES4=0; last_log=0; polls=0
+  while :; do
+    tp="$(now)"
+    polls=$(( polls + 1 ))
+    awk -v a="$tp" -v b="$deadline" 'BEGIN { exit !(a > b) }' && break
+    check_alive
+    BYTES4="$(curl -s --max-time 5 "$(node_url 3)/api/v1/storage/usage" | jq -r '.storedBytes' 2>/dev/null || echo x)"
+    idle=1; lines=""
+    for i in 0 1 2 3; do
+      mem=""; run=""; pend=""; fail=""
+      read -r mem run pend fail _ _ < <(status_line "$i") || true
+      lines="$lines ${NODE_NAMES[$i]}:members=${mem:-?},running=${run:-?},pending=${pend:-?},failed=${fail:-?}"
+      [[ "${mem:-}" == 4 && "${run:-}" == false && "${pend:-}" == 0 && "${fail:-}" == 0 ]] || idle=0
+    done
+    if (( $(printf '%.0f' "$(fsub "$tp" "$T_READY")") >= last_log + 10 )); then
+      last_log=$(( last_log + 10 ))
+      log "  t=+$(fmt1 "$(fsub "$tp" "$T_READY")") s: ${NODE_NAMES[3]} storedBytes=$BYTES4;$lines"
+    fi
+    if [[ -n "$CAND" ]]; then
+      # confirming a candidate end: node-4's bytes and the holdings must not change
+      if [[ "$BYTES4" != "$CAND_BYTES" || "$(held_lines 0 3)" != "$CAND_HELD" ]]; then
+        log "  the end state did not hold (storedBytes $CAND_BYTES -> $BYTES4); still waiting"
+        CAND=""
+      elif awk -v a="$tp" -v b="$CAND" -v s="$STABLE_S" 'BEGIN { exit !(a - b >= s) }'; then
+        T_DONE="$CAND"
+        break
+      fi
+    elif (( idle )) && [[ "$BYTES4" =~ ^[0-9]+$ ]] && (( BYTES4 > 0 )); then
+      held="$(held_lines 0 3)"
+      if [[ "$held" == "$(cat "$WORK/expected4.txt")" ]]; then
+        CAND="$tp"; CAND_BYTES="$BYTES4"; CAND_HELD="$held"
+      fi
+    fi
+    sleep 0.2
+  done
+  if [[ -z "$T_DONE" ]]; then
+    held_lines 0 3 >"$WORK/held-at-timeout.txt"
+    log "holdings differing from placement at the timeout (< expected, > actual):"
+    diff "$WORK/expected4.txt" "$WORK/held-at-timeout.txt" | head -n 20 >&2 || true
+    die "the rebalancing did not end within $REBALANCE_TIMEOUT_S s (${NODE_NAMES[3]} storedBytes=$BYTES4)"
+  fi
+  RB_S="$(fsub "$T_DONE" "$T_READY")"
+  COPIED=0
+  for i in 0 1 2; do
+    c=0
+    read -r _ _ _ _ c _ < <(status_line "$i") || die "no cluster status from ${NODE_NAMES[$i]}"
+    COPIED=$(( COPIED + c - COPIED0[$i] ))
+  done
+  REPOS4="$(held_lines 3 3 | wc -l)"
+  RB_RATE="$(awk -v b="$CAND_BYTES" -v s="$RB_S" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
+  log "rebalancing over after $RB_S s: ${NODE_NAMES[3]} holds $REPOS4 repositories, $CAND_BYTES bytes ($RB_RATE MiB/s)"
+  row "3. Rebalance: ${NODE_NAMES[3]} joins a 3-node cluster holding $REPOS x $REBALANCE_LAYER_MB MiB repositories (R=$REPLICATION_FACTOR): bytes it received, storedBytes (MiB)" "$(fmt1 "$(awk -v b="$CAND_BYTES" -v m="$MIB" 'BEGIN { print b / m }')") ($REPOS4 repositories; placement: $EXPECT4_REPOS, $(( EXPECT4_BYTES / MIB )) MiB of layers)" "n/a: distribution has no cluster"
+  row "3. Rebalance: time from ${NODE_NAMES[3]} ready to every node idle and every repository on exactly its owners (s)" "$(fmt1 "$RB_S")" "n/a"
+  row "3. Rebalance: rate, node-4 storedBytes / time (MiB/s)" "$RB_RATE" "n/a"
+  NOTES+=("figure 3: pushing the $REPOS repositories through node-1 took $(fmt2 "$RB_PUSH_S") s; the sum of the former owners' rebalancing.bytesCopied deltas is $(fmt1 "$(awk -v b="$COPIED" -v m="$MIB" 'BEGIN { print b / m }')") MiB (a blob fetched once for two owners' concurrent sync requests counts for both); $polls polls; end state held for $STABLE_S s")
+  stop_nodes
+fi
+
+# ---------------------------------------------------------------- report
+TS="$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RESULTS_DIR"
+OUT="$RESULTS_DIR/cluster-$TS.md"
+GIT_REV="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+  GIT_REV="$GIT_REV (with uncommitted changes)"
+fi
+{
+  echo "# Flotilla cluster benchmark"
+  echo
+  echo "- date: $TS (UTC), git: $GIT_REV, jar: $FLOTILLA_JAR ($(date -u -r "$FLOTILLA_JAR" +%Y-%m-%dT%H:%MZ)), figures: $FIGURES"
+  echo "- machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(uname -sr); client and all nodes share the cores and the disk"
+  echo "- java: $(java -version 2>&1 | head -1); distribution: $("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}' || echo none)"
+  echo "- each node: java ${FLOTILLA_JAVA_OPTS:-(no options)} -jar flotilla.jar, own data dir, R=$REPLICATION_FACTOR, rebalance interval $REBALANCE_INTERVAL, access log off; distribution single node"
+  echo "- MiB/s = 2^20 bytes per second of wall-clock time, everything on 127.0.0.1."
+  echo
+  echo "| Figure | Flotilla cluster | distribution |"
+  echo "|---|---:|---:|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "Details:"
+  echo
+  for n in "${NOTES[@]}"; do echo "- $n"; done
+} >"$OUT"
+cp "$OUT" "$RESULTS_DIR/cluster-latest.md"
+cat "$OUT"
+log "written $OUT and $RESULTS_DIR/cluster-latest.md"
