@@ -1,6 +1,7 @@
 package io.flotilla.bus;
 
 import io.flotilla.bus.Messages.Done;
+import io.flotilla.bus.StreamMessages.Chunk;
 import io.flotilla.bus.StreamMessages.Credit;
 import io.flotilla.bus.StreamMessages.StreamAbort;
 import io.flotilla.bus.StreamMessages.StreamEnd;
@@ -214,10 +215,10 @@ public final class BusReadStream implements ReadStream<Buffer> {
     }
     lastHeard = System.nanoTime();
     Object body = msg.body();
-    if (body instanceof Buffer chunk) {
-      String seq = msg.headers().get(StreamMessages.SEQ);
-      if (outstanding <= 0 || chunk.length() > options.chunkSize() || !Long.toString(nextSeq).equals(seq)) {
-        fail(OciError.UNKNOWN.with("stream protocol violation: chunk " + seq + " (expected " + nextSeq + ", credit "
+    if (body instanceof Chunk c) {
+      Buffer chunk = c.data();
+      if (outstanding <= 0 || chunk.length() > options.chunkSize() || c.seq() != nextSeq) {
+        fail(OciError.UNKNOWN.with("stream protocol violation: chunk " + c.seq() + " (expected " + nextSeq + ", credit "
             + outstanding + ", " + chunk.length() + " bytes)"), true);
         return;
       }

@@ -1,5 +1,6 @@
 package io.flotilla.bus;
 
+import io.flotilla.bus.StreamMessages.Chunk;
 import io.flotilla.bus.StreamMessages.Credit;
 import io.flotilla.bus.StreamMessages.StreamAbort;
 import io.flotilla.bus.StreamMessages.StreamEnd;
@@ -9,7 +10,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.streams.WriteStream;
@@ -193,7 +193,7 @@ public final class BusWriteStream<R> implements WriteStream<Buffer> {
       int len = p.chunk().length();
       pendingBytes -= len;
       credit--;
-      vertx.eventBus().send(dataAddress, p.chunk(), new DeliveryOptions().addHeader(StreamMessages.SEQ, Long.toString(seq++)));
+      vertx.eventBus().send(dataAddress, new Chunk(seq++, p.chunk()));
       bytesSent += len;
       if (p.written() != null) {
         p.written().complete();

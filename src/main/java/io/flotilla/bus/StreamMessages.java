@@ -3,17 +3,16 @@ package io.flotilla.bus;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.storage.RequestContext;
+import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Records of the chunked bus streams ({@link BusReadStream}, {@link BusWriteStream}). Chunks
- * themselves travel as plain {@code Buffer} bodies with a {@code seq} header; everything else is
- * one of these records, carried by {@link RecordCodec}. Values only: no thread, no failure mode.
+ * travel as {@link Chunk}s in a binary {@link ChunkCodec}; everything else is one of these records,
+ * carried by {@link RecordCodec}. Values only: no thread, no failure mode.
  */
 public final class StreamMessages {
-  /** Header carrying a chunk's sequence number (0, 1, 2, ...) so reordering or loss is detected. */
-  static final String SEQ = "seq";
 
   /** The records that travel on per-stream addresses (not as requests of an {@link Address}). */
   static final List<Class<?>> STREAM_RECORDS = List.of(Credit.class, StreamEnd.class, StreamAbort.class);
@@ -54,6 +53,12 @@ public final class StreamMessages {
    * the sender must not exceed.
    */
   public record StreamOpened(String address, long length, int credit, int chunkSize) {}
+
+  /**
+   * Sender to receiver: the bytes of chunk number {@code seq} (0, 1, 2, ...), numbered so that
+   * reordering or loss is detected.
+   */
+  record Chunk(long seq, Buffer data) {}
 
   /** Receiver to sender: you may send this many more chunks. */
   public record Credit(int chunks) {}

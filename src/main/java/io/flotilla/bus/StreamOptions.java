@@ -14,9 +14,14 @@ import java.util.Objects;
  * @param ackTimeout how long a sender waits, after its end message, for the receiver's result
  */
 public record StreamOptions(int window, int chunkSize, Duration idleTimeout, Duration ackTimeout) {
-  /** 8 chunks of 256 KiB (2 MiB in flight at most), 30 s idle, 5 min for the receiver's result. */
+  /**
+   * 8 chunks of 255 KiB (about 2 MiB in flight at most), 30 s idle, 5 min for the receiver's result.
+   * A chunk leaves 1 KiB of a 256 KiB buffer for the event bus envelope (addresses, codec name,
+   * sequence number): the clustered event bus grows its wire buffer to the next power of two, so
+   * a chunk of exactly 256 KiB would cost a 512 KiB buffer per message.
+   */
   public static final StreamOptions DEFAULTS =
-      new StreamOptions(8, 256 * 1024, Duration.ofSeconds(30), Duration.ofMinutes(5));
+      new StreamOptions(8, 255 * 1024, Duration.ofSeconds(30), Duration.ofMinutes(5));
 
   /** Upper bound of a chunk: larger event bus messages only add latency and memory. */
   public static final int MAX_CHUNK = 4 * 1024 * 1024;

@@ -19,7 +19,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,7 +87,7 @@ class BusStreamTest {
   }
 
   private void sendChunk(String address, long seq, int size) {
-    vertx.eventBus().send(address, Buffer.buffer(new byte[size]), new DeliveryOptions().addHeader(StreamMessages.SEQ, Long.toString(seq)));
+    vertx.eventBus().send(address, new StreamMessages.Chunk(seq, Buffer.buffer(new byte[size])));
   }
 
   private static void waitFor(Supplier<Boolean> condition) throws InterruptedException {
