@@ -127,7 +127,7 @@ stop_nodes() { # TERM every node at once (no hand-off: FLOTILLA_CLUSTER_HANDOFF_
   local i pid
   for i in "${!NODE_PIDS[@]}"; do
     pid="${NODE_PIDS[$i]}"
-    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true
+    if [[ -n "$pid" ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
   done
   for i in "${!NODE_PIDS[@]}"; do
     stop_pid "${NODE_PIDS[$i]}"
@@ -147,7 +147,7 @@ cleanup() {
     done
   fi
   if [[ -n "${LOG_DIR:-}" ]]; then
-    mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$WORK"/*.txt "$LOG_DIR"/ 2>/dev/null || true
+    if mkdir -p "$LOG_DIR"; then cp "$WORK"/*.log "$WORK"/*.txt "$LOG_DIR"/ 2>/dev/null || true; fi
   fi
   rm -rf "$WORK"
   exit $rc
@@ -221,11 +221,11 @@ members_of() { # members_of FIRST LAST: Hazelcast join list of nodes FIRST..LAST
 
 start_node() { # start_node INDEX MEMBERS LOGTAG
   local i="$1" members="$2" tag="$3" name="${NODE_NAMES[$1]}"
-  mkdir -p "$WORK/$tag-$name"
+  mkdir -p "$WORK/data-$tag-$name"
   log "starting $name ($tag): http 127.0.0.1:${NODE_PORTS[$i]}, hazelcast ${NODE_HZ[$i]}, members $members"
   # shellcheck disable=SC2086  # FLOTILLA_JAVA_OPTS is a list of words
   FLOTILLA_NODE_NAME="$name" FLOTILLA_HTTP_HOST=127.0.0.1 FLOTILLA_HTTP_PORT="${NODE_PORTS[$i]}" \
-    FLOTILLA_DATA_DIR="$WORK/$tag-$name" FLOTILLA_CLUSTER_NAME="$CLUSTER_NAME-$tag" \
+    FLOTILLA_DATA_DIR="$WORK/data-$tag-$name" FLOTILLA_CLUSTER_NAME="$CLUSTER_NAME-$tag" \
     FLOTILLA_CLUSTER_HOST=127.0.0.1 FLOTILLA_CLUSTER_PORT="${NODE_HZ[$i]}" \
     FLOTILLA_CLUSTER_MEMBERS="$members" FLOTILLA_CLUSTER_REPLICATION_FACTOR="$REPLICATION_FACTOR" \
     FLOTILLA_CLUSTER_REBALANCE_INTERVAL="$REBALANCE_INTERVAL" FLOTILLA_CLUSTER_HANDOFF_TIMEOUT=0s \
@@ -300,6 +300,7 @@ EOF
 # Expect: 100-continue), answer body into RESP; prints the status. The body comes from stdin so
 # that curl -T does not append the file name to a URL ending in '/' (".../uploads/?digest=").
 send_file() {
+  # shellcheck disable=SC2094  # reads $3, writes $4
   curl -s -o "$4" -w '%{http_code}' --max-time 600 -X "$1" -H 'Expect:' -H 'Transfer-Encoding:' \
     -H "Content-Length: $(stat -c %s "$3")" -H 'Content-Type: application/octet-stream' \
     -T - "$2" <"$3" || true
@@ -501,7 +502,7 @@ if want catalog; then
   done
   row "2. Small-image push, $CATALOG_REPOS images through node-1, $IMAGE_CONCURRENCY in flight (images/s)" "${CAT_IPS[flotilla]}" "${CAT_IPS[distribution]}"
   row "2. Repositories listed (must match) / held by node-1 / node-2 / node-3" "${CAT_REPOS[flotilla]} / $PER_NODE" "${CAT_REPOS[distribution]}"
-  row "2. Full catalog listing through node-1, n=$CATALOG_N (ms, driver, median of $CATALOG_RUNS)" "$(fmt1 "${CAT_MS[flotilla]}")" "$(fmt1 "${CAT_MS[distribution]}")"
+  row "2. Full catalog listing through node-1, n=$CATALOG_N (ms, driver, median of $CATALOG_RUNS; pages)" "$(fmt1 "${CAT_MS[flotilla]}") (${CAT_PAGES[flotilla]} pages)" "$(fmt1 "${CAT_MS[distribution]}") (${CAT_PAGES[distribution]} pages)"
   row "2. Catalog page time, n=$CATALOG_N (ms, curl, median / max of ${WALK_PAGES[flotilla]} pages)" "$(fmt2 "${PAGE_MED[flotilla]}") / $(fmt1 "${PAGE_MAX[flotilla]}")" "$(fmt2 "${PAGE_MED[distribution]}") / $(fmt1 "${PAGE_MAX[distribution]}")"
 fi
 
@@ -509,7 +510,7 @@ if want pull || want catalog; then
   log "stopping cluster A and distribution"
   stop_nodes
   stop_pid "$DIST_PID"; DIST_PID=""
-  rm -rf "$WORK"/a-node-* "$WORK/dist-data"
+  rm -rf "$WORK"/data-a-* "$WORK/dist-data"
 fi
 
 # ================================================================= cluster B: figure rebalance
@@ -531,112 +532,106 @@ if want rebalance; then
   RB_PUSH_S="$(fsub "$(now)" "$t0")"
   check_alive
 
-  status_line() { # status_line INDEX: "members running pending failed bytesCopied totalMoved"
-    curl -s --max-time 5 "$(node_url "$1")/api/v1/cluster" | jq -r \
-      '[(.members | length), .rebalancing.running, .rebalancing.pending, .rebalancing.failed,
-        .rebalancing.bytesCopied, .rebalancing.totalMoved] | @tsv' 2>/dev/null || true
+  # One poll = one curl for /api/v1/cluster and /api/v1/storage/usage of nodes 0..N-1 and one jq
+  # (forks are slow on a loaded 2-core machine). Prints four lines: 1 if every node sees N members
+  # and runs no pass with nothing pending or failed (else 0); the storedBytes of the last node; the
+  # "repo node" holdings of the rebal/ repositories, sorted, ';'-joined; a one-line summary.
+  poll_cluster() { # poll_cluster N
+    local n="$1" i urls=() names=""
+    for (( i = 0; i < n; i++ )); do urls+=("http://127.0.0.1:${NODE_PORTS[$i]}/api/v1/cluster"); done
+    for (( i = 0; i < n; i++ )); do
+      urls+=("http://127.0.0.1:${NODE_PORTS[$i]}/api/v1/storage/usage")
+      names="${names:+$names,}\"${NODE_NAMES[$i]}\""
+    done
+    names="[$names]"
+    curl -s --max-time 5 "${urls[@]}" | jq -rs --argjson n "$n" --argjson names "$names" '
+      if length != 2 * $n then "0", "x", "", "incomplete answers (\(length) of \(2 * $n))" else
+        .[0:$n] as $c | .[$n:] as $u |
+        (if [$c[] | (.members | length) == $n and .rebalancing.running == false
+               and .rebalancing.pending == 0 and .rebalancing.failed == 0] | all then "1" else "0" end),
+        ($u[$n - 1].storedBytes | tostring),
+        ([range($n) as $i | $u[$i].repositories[].name | select(startswith("rebal/")) | "\(.) \($names[$i])"]
+          | sort | join(";")),
+        ([range($n) as $i | "\($names[$i]): members=\($c[$i].members | length) running=\($c[$i].rebalancing.running) pending=\($c[$i].rebalancing.pending) failed=\($c[$i].rebalancing.failed) storedBytes=\($u[$i].storedBytes)"]
+          | join(", "))
+      end' 2>/dev/null || printf '0\nx\n\nno answer\n'
   }
-  held_lines() { # held_lines FIRST LAST: "repo node" per rebal/ repository held, sorted
-    local i
-    for (( i = $1; i <= $2; i++ )); do
-      curl -s --max-time 5 "$(node_url "$i")/api/v1/storage/usage" \
-        | jq -r --arg n "${NODE_NAMES[$i]}" '.repositories[].name | select(startswith("rebal/")) | "\(.) \($n)"' 2>/dev/null || true
-    done | sort
+  expected_holdings() { # expected_holdings NODES_CSV: as poll_cluster's third line, from the placement
+    owners_expected "$1" <"$WORK/rebal-repos.txt" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' \
+      | jq -Rrs 'split("\n") | map(select(length > 0)) | sort | join(";")'
   }
-  expected_lines() { # expected_lines NODES_CSV: "repo node" per repository owner, sorted
-    owners_expected "$1" <"$WORK/rebal-repos.txt" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' | sort
+  bytes_copied_sum() { # bytes_copied_sum N: sum of rebalancing.bytesCopied over nodes 0..N-1
+    local i urls=()
+    for (( i = 0; i < $1; i++ )); do urls+=("$(node_url "$i")/api/v1/cluster"); done
+    curl -s --max-time 5 "${urls[@]}" | jq -s 'map(.rebalancing.bytesCopied) | add' 2>/dev/null || echo 0
   }
 
   log "waiting for the 3-node cluster to be quiet with every repository on its $REPLICATION_FACTOR owners"
-  expected_lines "${NODE_NAMES[0]},${NODE_NAMES[1]},${NODE_NAMES[2]}" >"$WORK/expected3.txt"
+  EXPECT3="$(expected_holdings "${NODE_NAMES[0]},${NODE_NAMES[1]},${NODE_NAMES[2]}")"
   quiet=0
   for _ in $(seq 1 600); do
-    busy=0
-    for i in 0 1 2; do
-      run=""; pend=""; fail=""
-      read -r _ run pend fail _ _ < <(status_line "$i") || true
-      [[ "${run:-}" == false && "${pend:-}" == 0 && "${fail:-}" == 0 ]] || busy=1
-    done
-    if (( ! busy )) && [[ "$(held_lines 0 2)" == "$(cat "$WORK/expected3.txt")" ]]; then quiet=1; break; fi
+    { read -r idle; read -r _; read -r held; read -r summary; } < <(poll_cluster 3)
+    if [[ "$idle" == 1 && "$held" == "$EXPECT3" ]]; then quiet=1; break; fi
     sleep 0.2
   done
-  (( quiet )) || die "the 3-node cluster was not quiet with every repository on its owners within 120 s"
-  declare -A COPIED0=()
-  for i in 0 1 2; do
-    read -r _ _ _ _ "COPIED0[$i]" _ < <(status_line "$i") || die "no cluster status from ${NODE_NAMES[$i]}"
-  done
+  (( quiet )) || die "the 3-node cluster was not quiet with every repository on its owners within 600 polls: $summary"
+  COPIED0="$(bytes_copied_sum 3)"
 
   add_node
-  expected_lines "$(IFS=,; echo "${NODE_NAMES[*]}")" >"$WORK/expected4.txt"
-  EXPECT4_REPOS="$(awk -v n="${NODE_NAMES[3]}" '$2 == n' "$WORK/expected4.txt" | wc -l)"
-  EXPECT4_BYTES=$(( EXPECT4_REPOS * REBALANCE_LAYER_MB * MIB ))
+  EXPECT4="$(expected_holdings "$(IFS=,; echo "${NODE_NAMES[*]}")")"
+  EXPECT4_REPOS="$(tr ';' '\n' <<<"$EXPECT4" | awk -v n="${NODE_NAMES[3]}" '$2 == n' | wc -l)"
   log "placement says ${NODE_NAMES[3]} will own $EXPECT4_REPOS of the $REPOS repositories"
+  (( EXPECT4_REPOS > 0 )) || die "${NODE_NAMES[3]} would own none of the $REPOS repositories: push more (REBALANCE_MB) or smaller layers"
   start_node 3 "$(members_of 0 3)" b
   wait_ready "${NODE_NAMES[3]}" "${NODE_PIDS[3]}" "${NODE_PORTS[3]}"
-  T_READY="$(now)"
+  T_READY="${EPOCHREALTIME//[.,]/}" # wall clock, microseconds
 
-  # Done when, at one poll: all 4 nodes see 4 members, none is running a pass, none has pending or
-  # failed repositories, node-4 holds something, and every node holds exactly the repositories it
-  # owns (copies made, former owners dropped theirs). It then has to hold for STABLE_S (node-4's
-  # storedBytes and the holdings unchanged; running may flicker with the periodic passes); the time
-  # is that of the first poll of the stretch that held.
+  # Done when, at one poll: all 4 nodes see 4 members, none runs a pass, none has pending or failed
+  # repositories, and every node holds exactly the repositories it owns (copies made, former owners
+  # dropped theirs; node-4 has its share). That state then has to hold for STABLE_S (node-4's
+  # storedBytes and the holdings unchanged; "running" may flicker with the periodic passes); the
+  # time reported is that of the first poll of the stretch that held.
   log "polling every 200 ms until the rebalancing is over (at most $REBALANCE_TIMEOUT_S s)"
-  deadline="$(awk -v t="$T_READY" -v d="$REBALANCE_TIMEOUT_S" 'BEGIN { printf "%.3f", t + d }')"
-  T_DONE=""; CAND=""; CAND_BYTES=""; CAND_HELD=""; BYTES4=0; last_log=0; polls=0
+  DEADLINE=$(( T_READY + REBALANCE_TIMEOUT_S * 1000000 ))
+  T_DONE=""; CAND=""; CAND_BYTES=""; BYTES4="x"; NEXT_LOG=$(( T_READY + 10000000 )); POLLS=0; summary=""
   while :; do
-    tp="$(now)"
-    polls=$(( polls + 1 ))
-    awk -v a="$tp" -v b="$deadline" 'BEGIN { exit !(a > b) }' && break
+    tp="${EPOCHREALTIME//[.,]/}"
+    (( tp <= DEADLINE )) || break
     check_alive
-    BYTES4="$(curl -s --max-time 5 "$(node_url 3)/api/v1/storage/usage" | jq -r '.storedBytes' 2>/dev/null || echo x)"
-    idle=1; lines=""
-    for i in 0 1 2 3; do
-      mem=""; run=""; pend=""; fail=""
-      read -r mem run pend fail _ _ < <(status_line "$i") || true
-      lines="$lines ${NODE_NAMES[$i]}:members=${mem:-?},running=${run:-?},pending=${pend:-?},failed=${fail:-?}"
-      [[ "${mem:-}" == 4 && "${run:-}" == false && "${pend:-}" == 0 && "${fail:-}" == 0 ]] || idle=0
-    done
-    if (( $(printf '%.0f' "$(fsub "$tp" "$T_READY")") >= last_log + 10 )); then
-      last_log=$(( last_log + 10 ))
-      log "  t=+$(fmt1 "$(fsub "$tp" "$T_READY")") s: ${NODE_NAMES[3]} storedBytes=$BYTES4;$lines"
+    POLLS=$(( POLLS + 1 ))
+    { read -r idle; read -r BYTES4; read -r held; read -r summary; } < <(poll_cluster 4)
+    if (( tp >= NEXT_LOG )); then
+      NEXT_LOG=$(( NEXT_LOG + 10000000 ))
+      log "  t=+$(( (tp - T_READY) / 1000000 )) s: $summary"
     fi
     if [[ -n "$CAND" ]]; then
-      # confirming a candidate end: node-4's bytes and the holdings must not change
-      if [[ "$BYTES4" != "$CAND_BYTES" || "$(held_lines 0 3)" != "$CAND_HELD" ]]; then
-        log "  the end state did not hold (storedBytes $CAND_BYTES -> $BYTES4); still waiting"
+      if [[ "$BYTES4" != "$CAND_BYTES" || "$held" != "$EXPECT4" ]]; then
+        log "  the end state did not hold ($summary); still waiting"
         CAND=""
-      elif awk -v a="$tp" -v b="$CAND" -v s="$STABLE_S" 'BEGIN { exit !(a - b >= s) }'; then
+      elif (( tp - CAND >= STABLE_S * 1000000 )); then
         T_DONE="$CAND"
         break
       fi
-    elif (( idle )) && [[ "$BYTES4" =~ ^[0-9]+$ ]] && (( BYTES4 > 0 )); then
-      held="$(held_lines 0 3)"
-      if [[ "$held" == "$(cat "$WORK/expected4.txt")" ]]; then
-        CAND="$tp"; CAND_BYTES="$BYTES4"; CAND_HELD="$held"
-      fi
+    elif [[ "$idle" == 1 && "$held" == "$EXPECT4" && "$BYTES4" =~ ^[0-9]+$ ]]; then
+      CAND="$tp"; CAND_BYTES="$BYTES4"
     fi
     sleep 0.2
   done
   if [[ -z "$T_DONE" ]]; then
-    held_lines 0 3 >"$WORK/held-at-timeout.txt"
     log "holdings differing from placement at the timeout (< expected, > actual):"
-    diff "$WORK/expected4.txt" "$WORK/held-at-timeout.txt" | head -n 20 >&2 || true
-    die "the rebalancing did not end within $REBALANCE_TIMEOUT_S s (${NODE_NAMES[3]} storedBytes=$BYTES4)"
+    diff <(tr ';' '\n' <<<"$EXPECT4") <(tr ';' '\n' <<<"$held") | head -n 20 >&2 || true
+    die "the rebalancing did not end within $REBALANCE_TIMEOUT_S s: $summary"
   fi
-  RB_S="$(fsub "$T_DONE" "$T_READY")"
-  COPIED=0
-  for i in 0 1 2; do
-    c=0
-    read -r _ _ _ _ c _ < <(status_line "$i") || die "no cluster status from ${NODE_NAMES[$i]}"
-    COPIED=$(( COPIED + c - COPIED0[$i] ))
-  done
-  REPOS4="$(held_lines 3 3 | wc -l)"
+  RB_S="$(awk -v d="$(( T_DONE - T_READY ))" 'BEGIN { printf "%.3f", d / 1e6 }')"
+  COPIED=$(( $(bytes_copied_sum 3) - COPIED0 ))
+  REPOS4="$EXPECT4_REPOS"
+  RB_MIB="$(awk -v b="$CAND_BYTES" -v m="$MIB" 'BEGIN { printf "%.1f", b / m }')"
   RB_RATE="$(awk -v b="$CAND_BYTES" -v s="$RB_S" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
   log "rebalancing over after $RB_S s: ${NODE_NAMES[3]} holds $REPOS4 repositories, $CAND_BYTES bytes ($RB_RATE MiB/s)"
-  row "3. Rebalance: ${NODE_NAMES[3]} joins a 3-node cluster holding $REPOS x $REBALANCE_LAYER_MB MiB repositories (R=$REPLICATION_FACTOR): bytes it received, storedBytes (MiB)" "$(fmt1 "$(awk -v b="$CAND_BYTES" -v m="$MIB" 'BEGIN { print b / m }')") ($REPOS4 repositories; placement: $EXPECT4_REPOS, $(( EXPECT4_BYTES / MIB )) MiB of layers)" "n/a: distribution has no cluster"
+  row "3. Rebalance: ${NODE_NAMES[3]} joins a 3-node cluster holding $REPOS x $REBALANCE_LAYER_MB MiB repositories (R=$REPLICATION_FACTOR): bytes it received, its storedBytes (MiB)" "$RB_MIB ($REPOS4 repositories, as placed)" "n/a: distribution has no cluster"
   row "3. Rebalance: time from ${NODE_NAMES[3]} ready to every node idle and every repository on exactly its owners (s)" "$(fmt1 "$RB_S")" "n/a"
-  row "3. Rebalance: rate, node-4 storedBytes / time (MiB/s)" "$RB_RATE" "n/a"
-  NOTES+=("figure 3: pushing the $REPOS repositories through node-1 took $(fmt2 "$RB_PUSH_S") s; the sum of the former owners' rebalancing.bytesCopied deltas is $(fmt1 "$(awk -v b="$COPIED" -v m="$MIB" 'BEGIN { print b / m }')") MiB (a blob fetched once for two owners' concurrent sync requests counts for both); $polls polls; end state held for $STABLE_S s")
+  row "3. Rebalance: rate, ${NODE_NAMES[3]} storedBytes / time (MiB/s)" "$RB_RATE" "n/a"
+  NOTES+=("figure 3: pushing the $REPOS repositories through node-1 took $(fmt2 "$RB_PUSH_S") s; the sum of the former owners' rebalancing.bytesCopied deltas is $(fmt1 "$(awk -v b="$COPIED" -v m="$MIB" 'BEGIN { print b / m }')") MiB (a blob fetched once for two owners' concurrent sync requests counts for both); $POLLS polls; the end state held for $STABLE_S s")
   stop_nodes
 fi
 
