@@ -5,6 +5,7 @@ import io.flotilla.bus.Messages.CollectGarbage;
 import io.flotilla.bus.Messages.DeleteBlob;
 import io.flotilla.bus.Messages.DeleteManifest;
 import io.flotilla.bus.Messages.Done;
+import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
@@ -23,6 +24,7 @@ import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.bus.StreamMessages.ReadStreamRequest;
 import io.flotilla.bus.StreamMessages.StreamOpened;
 import io.flotilla.bus.StreamMessages.WriteStreamRequest;
+import io.flotilla.storage.StorageTypes.BlobBytes;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.CatalogPage;
 import io.flotilla.storage.StorageTypes.GcReport;
@@ -91,10 +93,17 @@ public final class Addresses {
   public static final Address<PullBlob, SyncResult> REPLICA_BLOB =
       new Address<>("flotilla.replica.blob.pull", PullBlob.class, SyncResult.class, Duration.ofMinutes(10));
 
+  /**
+   * A small blob's bytes in one reply (replication): opening a stream costs several cluster-wide
+   * registrations, more than the bytes of a config or a small layer.
+   */
+  public static final Address<GetBlobBytes, BlobBytes> REPLICA_BLOB_BYTES =
+      new Address<>("flotilla.replica.blob.bytes", GetBlobBytes.class, BlobBytes.class, READ);
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB);
+      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES);
 
   private Addresses() {}
 }

@@ -53,6 +53,9 @@ public final class Messages {
   /** Asks a node to copy a blob that {@code source} stores into {@code repository} (a cross-node mount). */
   public record PullBlob(RequestContext ctx, String repository, String source, String digest, long size) {}
 
+  /** Asks a node for a small blob's bytes in one message (replication of small blobs). */
+  public record GetBlobBytes(RequestContext ctx, String digest) {}
+
   /** Reply of operations that return nothing but success. */
   public record Done() {}
 

@@ -39,7 +39,8 @@ public final class ReplicationVerticle extends VerticleBase {
         Bus.serve(vertx, Addresses.REPLICA_MANIFEST, nodeId,
             q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag())),
         Bus.serve(vertx, Addresses.REPLICA_BLOB, nodeId,
-            q -> r.pullBlob(q.ctx(), q.repository(), q.source(), q.digest(), q.size()))));
+            q -> r.pullBlob(q.ctx(), q.repository(), q.source(), q.digest(), q.size())),
+        Bus.serve(vertx, Addresses.REPLICA_BLOB_BYTES, nodeId, q -> r.blobBytes(q.digest()))));
   }
 
   /** Starts the rebalancer on this verticle's context. */

@@ -4,6 +4,7 @@ import io.flotilla.bus.Addresses;
 import io.flotilla.bus.BlobStreamClient;
 import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
+import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.StreamMessages.OpenRead;
 import io.flotilla.oci.Descriptor;
@@ -16,6 +17,7 @@ import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.ManifestStorage;
 import io.flotilla.storage.ReplicaStore;
 import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes;
 import io.flotilla.storage.StorageTypes.ManifestContent;
 import io.flotilla.storage.StorageTypes.PutManifest;
 import io.flotilla.storage.StorageTypes.RepoInventory;
@@ -41,6 +43,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Replicator {
   /** Blob transfers a node runs at once for replication. */
   public static final int PARALLEL_BLOBS = 4;
+  /** Blobs up to this size travel in one message instead of a stream. */
+  public static final long SMALL_BLOB = 1024 * 1024;
 
   private final Vertx vertx;
   private final String localNode;
@@ -60,6 +64,11 @@ public final class Replicator {
     this.store = store;
     this.manifests = manifests;
     this.bytes = bytes;
+  }
+
+  /** A small stored blob's bytes (see {@link #SMALL_BLOB}). */
+  public Future<StorageTypes.BlobBytes> blobBytes(String digest) {
+    return store.readSmall(digest, SMALL_BLOB).map(data -> new StorageTypes.BlobBytes(digest, data));
   }
 
   /** What this node holds of a repository. */
@@ -159,16 +168,21 @@ public final class Replicator {
     Future<SyncResult> shared = inFlight.computeIfAbsent(key, k -> {
       mine.set(store.linkIfStored(repository, digest, size).compose(linked -> linked
           ? Future.succeededFuture(SyncResult.NOTHING)
-          : transfers.run(() -> fetch(ctx, repository, source, digest))));
+          : transfers.run(() -> fetch(ctx, repository, source, digest, size))));
       return mine.get();
     });
-    if (mine.get() != null) {
-      shared.onComplete(ar -> inFlight.remove(key, shared));
+    if (mine.get() == null) {
+      return shared.map(r -> SyncResult.NOTHING); // another copy is fetching it: count the bytes once
     }
+    shared.onComplete(ar -> inFlight.remove(key, shared));
     return shared;
   }
 
-  private Future<SyncResult> fetch(RequestContext ctx, String repository, String source, String digest) {
+  private Future<SyncResult> fetch(RequestContext ctx, String repository, String source, String digest, long size) {
+    if (size >= 0 && size <= SMALL_BLOB) {
+      return Bus.request(vertx, Addresses.REPLICA_BLOB_BYTES, source, false, new GetBlobBytes(ctx, digest))
+          .compose(b -> store.storeSmall(repository, digest, b.data()).map(v -> new SyncResult(0, 1, b.data().length, 0)));
+    }
     Digest expected = Digest.parse(digest);
     return BlobStreamClient.open(vertx, source, OpenRead.whole(ctx, digest))
         .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length()))

@@ -36,8 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * cluster routes everything to itself, through the same path.
  *
  * <ul>
- *   <li>Reads go to the primary owner, then the other owners, then every other member (the data
- *       may still sit on a former owner while membership changes) until one has it.
+ *   <li>Reads go to this node when it is an owner, else to the primary owner, then the other
+ *       owners, then every other member (the data may still sit on a former owner while membership
+ *       changes) until one has it.
  *   <li>A manifest PUT is stored on the primary, then every other live owner pulls it (with the
  *       blobs and child manifests it references) from the primary; the push is acknowledged once
  *       the write quorum (all live owners by default) holds it durably. If the primary lacks a
@@ -112,9 +113,21 @@ public final class RoutingStorage implements RegistryStorage {
     return client(holderOf(uploadId));
   }
 
-  /** The owners, primary first, then every other member, for reads that may fall back. */
+  /**
+   * This node first when it is an owner (its copy is as good as the primary's and needs no bus
+   * hop), then the owners, primary first, then every other member, for reads that may fall back.
+   */
   private List<String> readOrder(String repository) {
-    List<String> order = new ArrayList<>(ownersOf(repository));
+    List<String> owners = ownersOf(repository);
+    List<String> order = new ArrayList<>();
+    if (owners.contains(localNode)) {
+      order.add(localNode);
+    }
+    for (String owner : owners) {
+      if (!order.contains(owner)) {
+        order.add(owner);
+      }
+    }
     for (String n : membership.current().nodeNames()) {
       if (!order.contains(n)) {
         order.add(n);

@@ -1,6 +1,7 @@
 package io.flotilla.storage;
 
 import io.flotilla.oci.Digest;
+import io.flotilla.oci.OciError;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.oci.Tag;
 import io.flotilla.storage.StorageTypes.RepoInventory;
@@ -78,6 +79,42 @@ public final class ReplicaStore {
       }
       metadata.linkBlob(name, d, size);
       return true;
+    });
+  }
+
+  /**
+   * A stored blob's bytes, for blobs of at most {@code maxBytes} (BLOB_UNKNOWN when it is not
+   * stored here, SIZE_INVALID when it is larger).
+   */
+  public Future<byte[]> readSmall(String digest, long maxBytes) {
+    return blocking(() -> {
+      Digest d = Digest.parse(digest);
+      java.nio.file.Path file = blobs.path(d);
+      long size;
+      try {
+        size = java.nio.file.Files.size(file);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw OciError.BLOB_UNKNOWN.with("blob " + digest + " is not stored here");
+      }
+      if (size > maxBytes) {
+        throw OciError.SIZE_INVALID.with("blob " + digest + " is larger than " + maxBytes + " bytes");
+      }
+      return blobs.read(d);
+    });
+  }
+
+  /** Stores a small blob received whole, after checking its digest, and links it into a repository. */
+  public Future<Void> storeSmall(String repository, String digest, byte[] data) {
+    return blocking(() -> {
+      RepositoryName name = RepositoryName.of(repository);
+      Digest d = Digest.parse(digest);
+      Digest actual = Digest.of(d.algorithm(), data);
+      if (!actual.equals(d)) {
+        throw OciError.DIGEST_INVALID.with("received bytes hash to " + actual + ", not " + d);
+      }
+      blobs.put(d, data);
+      metadata.linkBlob(name, d, data.length);
+      return null;
     });
   }
 

@@ -78,6 +78,9 @@ public final class StorageTypes {
     }
   }
 
+  /** A small blob's bytes, carried in one message. */
+  public record BlobBytes(String digest, byte[] data) {}
+
   /** What one replication step copied onto the node that ran it. */
   public record SyncResult(int manifests, int blobs, long bytes, int tags) {
     public static final SyncResult NOTHING = new SyncResult(0, 0, 0, 0);
