@@ -22,7 +22,8 @@ class ArchitectureTest {
       "bus", Set.of("oci", "config", "storage"),
       "cluster", Set.of("oci", "config", "storage", "bus"),
       "http", Set.of("oci", "config", "storage"),
-      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http"));
+      "events", Set.of("oci", "config", "storage"),
+      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events"));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
 
   @Test

@@ -12,6 +12,12 @@ import io.flotilla.cluster.Rebalancer;
 import io.flotilla.cluster.ReplicationVerticle;
 import io.flotilla.cluster.Replicator;
 import io.flotilla.config.FlotillaConfig;
+import io.flotilla.events.EventHub;
+import io.flotilla.events.EventJournal;
+import io.flotilla.events.EventingBlobTransfer;
+import io.flotilla.events.EventingStorage;
+import io.flotilla.events.EventsVerticle;
+import io.flotilla.events.WebhookApi;
 import io.flotilla.http.AccessLog;
 import io.flotilla.http.HttpVerticle;
 import io.flotilla.http.OpsRoutes;
@@ -62,6 +68,7 @@ public final class Node {
   private volatile boolean ready;
   private long gcTimer = -1;
   private Rebalancer rebalancer;
+  private EventJournal journal;
   private ReplicationVerticle replicationVerticle;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
@@ -123,6 +130,7 @@ public final class Node {
 
   private Future<Void> deploy(PrometheusMeterRegistry prometheus) {
     RecordCodec.registerAll(vertx.eventBus());
+    java.nio.file.Path eventsDir = config.storage().dataDir().resolve("events");
     var storageConfig = config.storage();
     MetadataStore metadata = new MetadataStore(storageConfig.dataDir());
     BlobStore blobs = new BlobStore(storageConfig.dataDir());
@@ -134,19 +142,29 @@ public final class Node {
       blobs.load();
       uploads.load();
       membership.loadStates(nodeId);
+      journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes());
       return null;
     }).compose(v -> {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
+      EventHub events = new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port());
+      var reportedBytes = EventingBlobTransfer.reportingPushes(localBytes, events);
+      EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir.resolve("webhooks"),
+          config.events().webhooks());
       ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs);
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor);
-      return vertx.deployVerticle(() -> new StorageVerticle(local, nodeId), new DeploymentOptions().setInstances(instances))
+      EventingStorage reported = new EventingStorage(local, events);
+      return vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
-            return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, localBytes),
+            return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, reportedBytes),
                 new DeploymentOptions().setInstances(instances));
+          })
+          .compose(id -> {
+            deployments.add(id);
+            return vertx.deployVerticle(eventsVerticle);
           })
           .compose(id -> {
             deployments.add(id);
@@ -158,7 +176,8 @@ public final class Node {
             deployments.add(id);
             RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
                 new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
-            RoutingBlobTransfer bytes = new RoutingBlobTransfer(vertx, nodeId, localBytes, client);
+            var bytes = EventingBlobTransfer.reportingPulls(
+                new RoutingBlobTransfer(vertx, nodeId, reportedBytes, client), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
@@ -180,9 +199,12 @@ public final class Node {
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
-              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> OpsRoutes.router(vx, prometheus, () -> ready, client,
-                  () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave),
-                  observer);
+              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> {
+                var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
+                    () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave);
+                WebhookApi.mount(vx, router, eventsVerticle.webhooks());
+                return router;
+              }, observer);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
               }
@@ -298,6 +320,9 @@ public final class Node {
       return vertx.close();
     }).andThen(ar -> {
       io.shutdown();
+      if (journal != null) {
+        journal.close();
+      }
       if (accessLog != null) {
         accessLog.close();
       }

@@ -80,7 +80,8 @@ public final class Replicator {
    * Copies everything {@code source} holds of a repository and this node lacks: manifests (with
    * their blobs), linked blobs, and tags that are missing here or were set later there.
    */
-  public Future<SyncResult> syncRepository(RequestContext ctx, String repository, String source) {
+  public Future<SyncResult> syncRepository(RequestContext caller, String repository, String source) {
+    RequestContext ctx = internal(caller);
     if (source.equals(localNode)) {
       return Future.succeededFuture(SyncResult.NOTHING);
     }
@@ -105,8 +106,9 @@ public final class Replicator {
    * Copies one manifest (and what it references) from {@code source}; when {@code tag} is given it
    * is pointed at the manifest as a new write (this is the replica side of a push).
    */
-  public Future<SyncResult> pullManifest(RequestContext ctx, String repository, String source, String digest,
+  public Future<SyncResult> pullManifest(RequestContext caller, String repository, String source, String digest,
       String tag) {
+    RequestContext ctx = internal(caller);
     return ensureManifest(ctx, repository, source, digest, 0).compose(result -> {
       if (tag == null) {
         return Future.succeededFuture(result);
@@ -117,8 +119,16 @@ public final class Replicator {
   }
 
   /** Copies a blob that {@code source} holds into this node's {@code repository} (a cross-node mount). */
-  public Future<SyncResult> pullBlob(RequestContext ctx, String repository, String source, String digest, long size) {
-    return ensureBlob(ctx, repository, source, digest, size);
+  public Future<SyncResult> pullBlob(RequestContext caller, String repository, String source, String digest, long size) {
+    return ensureBlob(internal(caller), repository, source, digest, size);
+  }
+
+  /**
+   * Copies are the node's own work, not the client's: they run as internal requests (no events, so
+   * a push or pull is reported once, by the node that served it), keeping the caller's request id.
+   */
+  private static RequestContext internal(RequestContext caller) {
+    return RequestContext.internal(caller.requestId());
   }
 
   private Future<SyncResult> ensureManifest(RequestContext ctx, String repository, String source, String digest,

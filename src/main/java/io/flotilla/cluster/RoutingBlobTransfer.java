@@ -93,9 +93,9 @@ public final class RoutingBlobTransfer implements BlobTransfer {
   }
 
   @Override
-  public Future<Void> send(RequestContext ctx, BlobInfo blob, long offset, long length, HttpServerResponse response) {
+  public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerResponse response) {
     if (blob.node() == null || blob.node().equals(localNode)) {
-      return local.send(ctx, blob, offset, length, response);
+      return local.send(ctx, repository, blob, offset, length, response);
     }
     return BlobStreamClient.open(vertx, blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
         .compose(stream -> stream.pipeTo(response));

@@ -256,16 +256,21 @@ public final class RoutingStorage implements RegistryStorage {
   @Override
   public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
     return primary(repository).deleteManifest(ctx, repository, reference)
-        .compose(v -> everywhereElse(repository, node -> client(node).deleteManifest(ctx, repository, reference)));
+        .compose(v -> everywhereElse(repository,
+            node -> client(node).deleteManifest(RequestContext.internal(ctx.requestId()), repository, reference)));
   }
 
   @Override
   public Future<Void> deleteBlob(RequestContext ctx, String repository, String digest) {
     return primary(repository).deleteBlob(ctx, repository, digest)
-        .compose(v -> everywhereElse(repository, node -> client(node).deleteBlob(ctx, repository, digest)));
+        .compose(v -> everywhereElse(repository,
+            node -> client(node).deleteBlob(RequestContext.internal(ctx.requestId()), repository, digest)));
   }
 
-  /** Runs a delete on every member but the primary; "not there" and failures are ignored. */
+  /**
+   * Runs a delete on every member but the primary, as internal work (the primary's delete is the one
+   * reported as an event); "not there" and failures are ignored.
+   */
   private Future<Void> everywhereElse(String repository, java.util.function.Function<String, Future<Void>> delete) {
     String primary = primaryOf(repository);
     List<Future<?>> all = new ArrayList<>();

@@ -31,7 +31,10 @@ public final class ConfigLoader {
       "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
-      "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout");
+      "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout",
+      "events.journalMaxBytes", "events.webhooks");
+  /** Keys whose value is a list of objects, kept as JSON text by the flattening. */
+  private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
   private ConfigLoader() {}
@@ -102,7 +105,76 @@ public final class ConfigLoader {
         hz == null || hz.isBlank() ? null : Path.of(hz), r.integer("cluster.replicationFactor", c.replicationFactor()),
         r.integer("cluster.writeQuorum", c.writeQuorum()), r.duration("cluster.rebalanceInterval", c.rebalanceInterval()),
         r.duration("cluster.handoffTimeout", c.handoffTimeout()));
-    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster);
+    EventsConfig events = new EventsConfig(r.integer("events.journalMaxBytes", (int) Math.min(Integer.MAX_VALUE,
+        EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)));
+    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster, events);
+  }
+
+  /** Parses the {@code events.webhooks} list (durations as in the rest of the file: 5s, 10m...). */
+  private static List<WebhookConfig> webhooks(String json) {
+    if (json == null || json.isBlank()) {
+      return List.of();
+    }
+    try {
+      JsonNode list = new ObjectMapper().readTree(json);
+      if (!list.isArray()) {
+        throw new ConfigException("events.webhooks", "must be a list of endpoints");
+      }
+      List<WebhookConfig> out = new ArrayList<>();
+      for (JsonNode w : list) {
+        out.add(webhook(w));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new ConfigException("events.webhooks", "is not valid: " + e.getMessage());
+    }
+  }
+
+  /**
+   * One webhook endpoint from its JSON form (as in the file's {@code events.webhooks} list and the
+   * {@code /api/v1/webhooks} API; durations as {@code 5s}, {@code 250ms}...).
+   *
+   * @throws ConfigException naming the field that is wrong
+   */
+  public static WebhookConfig webhook(JsonNode w) {
+    if (w == null || !w.isObject()) {
+      throw new ConfigException("events.webhooks", "an endpoint must be an object");
+    }
+    Set<String> fields = Set.of("name", "url", "headers", "timeout", "backoff", "maxBackoff", "maxAttempts", "maxAge",
+        "actions", "mediaTypes", "repositories", "secret", "format", "batchSize", "paused");
+    w.fieldNames().forEachRemaining(f -> {
+      if (!fields.contains(f)) {
+        throw new ConfigException("events.webhooks." + f, "is not a known endpoint field");
+      }
+    });
+    Reader r = new Reader(flatEndpoint(w));
+    return new WebhookConfig(r.str("name", null), r.str("url", null), headers(w.get("headers")),
+        r.duration("timeout", null), r.duration("backoff", null), r.duration("maxBackoff", null),
+        r.integer("maxAttempts", 0), r.duration("maxAge", null), r.list("actions", List.of()),
+        r.list("mediaTypes", List.of()), r.str("repositories", null), r.str("secret", null),
+        r.str("format", null), r.integer("batchSize", 0), r.bool("paused", false));
+  }
+
+  private static Map<String, String> flatEndpoint(JsonNode w) {
+    Map<String, String> flat = new LinkedHashMap<>();
+    w.fields().forEachRemaining(e -> {
+      if (e.getValue().isArray()) {
+        List<String> items = new ArrayList<>();
+        e.getValue().forEach(x -> items.add(x.asText()));
+        flat.put(e.getKey(), String.join(",", items));
+      } else if (!e.getValue().isObject() && !e.getValue().isNull()) {
+        flat.put(e.getKey(), e.getValue().asText());
+      }
+    });
+    return flat;
+  }
+
+  private static Map<String, String> headers(JsonNode h) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (h != null && h.isObject()) {
+      h.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+    }
+    return out;
   }
 
   private static String defaultNodeName() {
@@ -136,7 +208,9 @@ public final class ConfigLoader {
       var e = it.next();
       String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
       JsonNode v = e.getValue();
-      if (v.isObject()) {
+      if (STRUCTURED_KEYS.contains(key)) {
+        out.put(key, v.toString());
+      } else if (v.isObject()) {
         flatten(key, v, out);
       } else if (v.isArray()) {
         List<String> items = new ArrayList<>();

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
  *
  * @param nodeName this node's name, unique in the cluster; used as its instance id in events
  */
-public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster) {
+public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster,
+    EventsConfig events) {
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
   public FlotillaConfig {
@@ -18,17 +19,18 @@ public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig sto
     if (http == null || storage == null || cluster == null) {
       throw new ConfigException("(root)", "http, storage and cluster sections are required");
     }
+    events = events == null ? EventsConfig.DEFAULT : events;
   }
 
   public FlotillaConfig withHttp(HttpConfig h) {
-    return new FlotillaConfig(nodeName, h, storage, cluster);
+    return new FlotillaConfig(nodeName, h, storage, cluster, events);
   }
 
   public FlotillaConfig withStorage(StorageConfig s) {
-    return new FlotillaConfig(nodeName, http, s, cluster);
+    return new FlotillaConfig(nodeName, http, s, cluster, events);
   }
 
   public FlotillaConfig withCluster(ClusterConfig c) {
-    return new FlotillaConfig(nodeName, http, storage, c);
+    return new FlotillaConfig(nodeName, http, storage, c, events);
   }
 }

@@ -2,6 +2,7 @@ package io.flotilla.http;
 
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
+import io.flotilla.oci.RepositoryName;
 import io.flotilla.oci.OciException;
 import io.flotilla.storage.BlobStorage;
 import io.flotilla.storage.BlobTransfer;
@@ -57,7 +58,7 @@ final class BlobHandler {
       if (length == 0) {
         return r.end();
       }
-      return files.send(x.ctx(), info, offset, length, r);
+      return files.send(x.ctx(), RepositoryName.of(x.route().name()), info, offset, length, r);
     });
   }
 

@@ -29,5 +29,5 @@ public interface BlobTransfer {
       long expectedLength);
 
   /** Sends bytes {@code [offset, offset + length)} of a blob (as located by a stat) as the response body. */
-  Future<Void> send(RequestContext ctx, BlobInfo blob, long offset, long length, HttpServerResponse response);
+  Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerResponse response);
 }

@@ -37,7 +37,7 @@ public final class LocalBlobTransfer implements BlobTransfer {
   }
 
   @Override
-  public Future<Void> send(RequestContext ctx, BlobInfo blob, long offset, long length, HttpServerResponse response) {
+  public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerResponse response) {
     return response.sendFile(files.path(Digest.parse(blob.digest())).toString(), offset, length);
   }
 }

@@ -16,8 +16,15 @@ public record RequestContext(String requestId, String identity, String remoteAdd
     userAgent = userAgent == null ? "" : userAgent;
   }
 
-  /** Work the node does on its own behalf (GC, start-up). */
+  /** Identity of work the node does on its own behalf. */
+  public static final String INTERNAL_IDENTITY = "flotilla";
+
+  /** Work the node does on its own behalf (GC, start-up, replication): no events are emitted for it. */
   public static RequestContext internal(String what) {
-    return new RequestContext(what, "flotilla", "", "", "", "");
+    return new RequestContext(what, INTERNAL_IDENTITY, "", "", "", "");
+  }
+
+  public boolean isInternal() {
+    return INTERNAL_IDENTITY.equals(identity) && remoteAddress.isEmpty();
   }
 }

@@ -1,0 +1,30 @@
+package io.flotilla.config;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Registry events: the node's durable event journal and the webhook endpoints configured in the
+ * file (more can be added at runtime through {@code /api/v1/webhooks}).
+ *
+ * @param journalMaxBytes size limit of the event journal; past it the oldest events are dropped
+ *     and recorded as lost for every endpoint that had not delivered them
+ * @param webhooks endpoints from the configuration file
+ */
+public record EventsConfig(long journalMaxBytes, List<WebhookConfig> webhooks) {
+  public static final EventsConfig DEFAULT = new EventsConfig(1024L * 1024 * 1024, List.of());
+
+  public EventsConfig {
+    if (journalMaxBytes < 1024 * 1024) {
+      throw new ConfigException("events.journalMaxBytes", "must be at least 1 MiB");
+    }
+    webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
+    Set<String> names = new HashSet<>();
+    for (WebhookConfig w : webhooks) {
+      if (!names.add(w.name())) {
+        throw new ConfigException("events.webhooks", "two endpoints are named " + w.name());
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.flotilla.events;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.flotilla.storage.EventSink;
+import io.flotilla.storage.RequestContext;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * This node's event pipeline: turns each reported operation into a {@link RegistryEvent}, appends
+ * it to the durable {@link EventJournal} (from which webhook and Kafka queues deliver), and, once it
+ * is durable, publishes it on the cluster bus address {@link #ADDRESS} for in-cluster consumers.
+ * Internal work (replication, rebalancing, GC) is not reported.
+ */
+public final class EventHub implements EventSink {
+  /**
+   * The cluster-wide event bus address every event is published on, as a JSON string with the
+   * {@link RegistryEvent} schema (the same JSON as one element of distribution's envelope).
+   */
+  public static final String ADDRESS = "flotilla.events";
+
+  private final Vertx vertx;
+  private final EventJournal journal;
+  private final String nodeName;
+  private final String nodeAddress;
+  private final AtomicLong emitted = new AtomicLong();
+
+  /**
+   * @param nodeName the node id reported as {@code source.instanceID}
+   * @param nodeAddress the node's HTTP address reported as {@code source.addr}
+   */
+  public EventHub(Vertx vertx, EventJournal journal, String nodeName, String nodeAddress) {
+    this.vertx = vertx;
+    this.journal = journal;
+    this.nodeName = nodeName;
+    this.nodeAddress = nodeAddress;
+  }
+
+  /** Events recorded since start. */
+  public long emitted() {
+    return emitted.get();
+  }
+
+  @Override
+  public Future<Void> record(RequestContext ctx, Operation op) {
+    if (ctx.isInternal()) {
+      return Future.succeededFuture();
+    }
+    RegistryEvent event = toEvent(ctx, op);
+    String json;
+    try {
+      json = EventFormat.JSON.writeValueAsString(event);
+    } catch (JsonProcessingException e) {
+      return Future.failedFuture(e);
+    }
+    Promise<Void> durable = Promise.promise();
+    journal.append(json).whenComplete((seq, err) -> {
+      if (err != null) {
+        durable.fail(err);
+        return;
+      }
+      emitted.incrementAndGet();
+      vertx.eventBus().publish(ADDRESS, json, new DeliveryOptions().addHeader("seq", Long.toString(seq))
+          .addHeader("node", nodeName));
+      durable.complete();
+    });
+    return durable.future();
+  }
+
+  RegistryEvent toEvent(RequestContext ctx, Operation op) {
+    Long size = op.size() < 0 ? null : op.size();
+    String url = op.digest() == null ? null : "http://" + nodeAddress + "/v2/" + op.repository() + "/"
+        + (isManifest(op) ? "manifests/" : "blobs/") + op.digest();
+    RegistryEvent.Target target = new RegistryEvent.Target(op.mediaType(), size, op.digest(), size, op.repository(),
+        op.fromRepository(), url, op.tag(), op.references().isEmpty() ? null : op.references());
+    return new RegistryEvent(UUID.randomUUID().toString(), Instant.now().toString(), op.action(), target,
+        new RegistryEvent.Request(ctx.requestId(), ctx.remoteAddress(), ctx.host(), ctx.method(), ctx.userAgent()),
+        new RegistryEvent.Actor(ctx.identity()), new RegistryEvent.Source(nodeAddress, nodeName));
+  }
+
+  private static boolean isManifest(Operation op) {
+    return op.mediaType() != null && (op.mediaType().contains("manifest") || op.mediaType().contains("index"));
+  }
+}

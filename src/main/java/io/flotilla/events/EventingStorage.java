@@ -1,0 +1,146 @@
+package io.flotilla.events;
+
+import io.flotilla.oci.Descriptor;
+import io.flotilla.oci.Manifest;
+import io.flotilla.oci.ManifestParser;
+import io.flotilla.oci.Reference;
+import io.flotilla.storage.EventSink;
+import io.flotilla.storage.EventSink.Operation;
+import io.flotilla.storage.RegistryStorage;
+import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes.BlobInfo;
+import io.flotilla.storage.StorageTypes.CatalogPage;
+import io.flotilla.storage.StorageTypes.GcReport;
+import io.flotilla.storage.StorageTypes.ManifestContent;
+import io.flotilla.storage.StorageTypes.ManifestPut;
+import io.flotilla.storage.StorageTypes.PutManifest;
+import io.flotilla.storage.StorageTypes.Referrers;
+import io.flotilla.storage.StorageTypes.TagPage;
+import io.flotilla.storage.StorageTypes.UploadStatus;
+import io.flotilla.storage.StorageTypes.Usage;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * This node's storage with events: wraps the node's own storage (the node that performs an
+ * operation is the one that reports it, so a request routed through another node is reported once)
+ * and reports manifest pushes, pulls and deletes, tag deletes, blob mounts and deletes once they are
+ * durable. Writes are acknowledged only after their event is durable; pulls do not wait for it.
+ */
+public final class EventingStorage implements RegistryStorage {
+  private final RegistryStorage local;
+  private final EventSink events;
+
+  public EventingStorage(RegistryStorage local, EventSink events) {
+    this.local = local;
+    this.events = events;
+  }
+
+  @Override
+  public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
+    return local.getManifest(ctx, repository, reference).onSuccess(m -> events.record(ctx, new Operation("pull",
+        repository, m.digest(), m.mediaType(), m.body().length, tagOf(reference), null, List.of())));
+  }
+
+  @Override
+  public Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request) {
+    return local.putManifest(ctx, request).compose(put -> events.record(ctx, new Operation("push",
+        request.repository(), put.digest(), mediaType(request), request.body().length, tagOf(request.reference()),
+        null, references(request))).map(put));
+  }
+
+  @Override
+  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
+    Reference ref = Reference.parse(reference);
+    return local.deleteManifest(ctx, repository, reference).compose(v -> events.record(ctx, new Operation("delete",
+        repository, ref.isDigest() ? ref.digest().toString() : null, null, -1, tagOf(reference), null, List.of())));
+  }
+
+  @Override
+  public Future<Void> deleteBlob(RequestContext ctx, String repository, String digest) {
+    return local.deleteBlob(ctx, repository, digest).compose(v -> events.record(ctx, new Operation("delete",
+        repository, digest, null, -1, null, null, List.of())));
+  }
+
+  @Override
+  public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
+    return local.mountBlob(ctx, repository, digest, from).compose(mounted -> !mounted ? Future.succeededFuture(false)
+        : local.statBlob(ctx, repository, digest).compose(info -> events.record(ctx, new Operation("mount",
+            repository, digest, "application/octet-stream", info.size(), null, from, List.of()))).map(true));
+  }
+
+  private static String tagOf(String reference) {
+    Reference ref = Reference.parse(reference);
+    return ref.isDigest() ? null : ref.tag().value();
+  }
+
+  private static String mediaType(PutManifest request) {
+    if (request.contentType() != null && !request.contentType().isBlank()) {
+      return request.contentType();
+    }
+    return ManifestParser.parse(request.body(), null).mediaType();
+  }
+
+  private static List<String> references(PutManifest request) {
+    Manifest m = ManifestParser.parse(request.body(), request.contentType());
+    List<String> out = new ArrayList<>();
+    if (m.config() != null) {
+      out.add(m.config().digest().toString());
+    }
+    for (Descriptor d : m.layers()) {
+      out.add(d.digest().toString());
+    }
+    for (Descriptor d : m.manifests()) {
+      out.add(d.digest().toString());
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ not reported
+
+  @Override
+  public Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last) {
+    return local.listTags(ctx, repository, n, last);
+  }
+
+  @Override
+  public Future<Referrers> referrers(RequestContext ctx, String repository, String subject, String artifactType) {
+    return local.referrers(ctx, repository, subject, artifactType);
+  }
+
+  @Override
+  public Future<CatalogPage> catalog(RequestContext ctx, int n, String last) {
+    return local.catalog(ctx, n, last);
+  }
+
+  @Override
+  public Future<BlobInfo> statBlob(RequestContext ctx, String repository, String digest) {
+    return local.statBlob(ctx, repository, digest);
+  }
+
+  @Override
+  public Future<UploadStatus> startUpload(RequestContext ctx, String repository) {
+    return local.startUpload(ctx, repository);
+  }
+
+  @Override
+  public Future<UploadStatus> uploadStatus(RequestContext ctx, String repository, String uploadId) {
+    return local.uploadStatus(ctx, repository, uploadId);
+  }
+
+  @Override
+  public Future<Void> cancelUpload(RequestContext ctx, String repository, String uploadId) {
+    return local.cancelUpload(ctx, repository, uploadId);
+  }
+
+  @Override
+  public Future<Usage> usage(RequestContext ctx) {
+    return local.usage(ctx);
+  }
+
+  @Override
+  public Future<GcReport> collectGarbage(RequestContext ctx, boolean dryRun) {
+    return local.collectGarbage(ctx, dryRun);
+  }
+}

@@ -1,0 +1,326 @@
+package io.flotilla.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flotilla.config.WebhookConfig;
+import io.flotilla.storage.Fs;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * Delivers this node's events to one webhook endpoint, from the durable journal, at least once and
+ * in journal order (so in order per repository): one batch in flight at a time; a failed batch is
+ * retried with exponential backoff and jitter, capped, and after {@code maxAttempts} (or when its
+ * oldest event is older than {@code maxAge}) its events go to the endpoint's dead-letter list, from
+ * which {@link #replay} sends them again. The endpoint's position in the journal is saved (atomic
+ * write) after each delivered batch, so a restart resumes where delivery stood; a crash between a
+ * delivery and the save re-sends that batch (receivers de-duplicate by event id). Bodies are signed:
+ * {@code Flotilla-Signature: sha256=<hex HMAC-SHA256 of the body>} with the endpoint's secret.
+ * Runs on the Vert.x context it was started on; journal and file I/O run on workers.
+ */
+public final class WebhookDispatcher {
+  /** Header carrying the body's signature. */
+  public static final String SIGNATURE_HEADER = "Flotilla-Signature";
+  private static final int HISTORY = 50;
+  private static final System.Logger LOG = System.getLogger(WebhookDispatcher.class.getName());
+
+  private final Vertx vertx;
+  private final EventJournal journal;
+  private final java.util.function.Supplier<HttpClient> clients;
+  private HttpClient http;
+  private final Path dir;
+  private volatile WebhookConfig config;
+  private final Pattern repositories;
+  private EventJournal.Position cursor;
+  private boolean running;
+  private boolean poked;
+  private boolean stopped;
+  private final ArrayDeque<List<EventJournal.Entry>> replays = new ArrayDeque<>();
+  private final ArrayDeque<Attempt> history = new ArrayDeque<>();
+  private final AtomicLong delivered = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong deadLettered = new AtomicLong();
+  private volatile int lastStatus;
+  private volatile long lastLatencyMillis;
+
+  /** One delivery attempt, for the endpoint's history. {@code status} is 0 when no response came. */
+  public record Attempt(String time, int events, int status, long latencyMillis, String error) {}
+
+  /** Where the endpoint stands (the secret is never shown). */
+  public record Status(String name, String url, boolean paused, String format, long pending, long delivered,
+      long failed, long deadLettered, int lastStatus, long lastLatencyMillis, List<Attempt> history) {}
+
+  /** @param clients makes the endpoint's HTTP client (keep-alive; replaced after a failed attempt) */
+  WebhookDispatcher(Vertx vertx, EventJournal journal, java.util.function.Supplier<HttpClient> clients, Path dir,
+      WebhookConfig config) {
+    this.vertx = vertx;
+    this.journal = journal;
+    this.clients = clients;
+    this.http = clients.get();
+    this.dir = dir;
+    this.config = config;
+    this.repositories = Glob.toPattern(config.repositories());
+  }
+
+  public WebhookConfig config() {
+    return config;
+  }
+
+  /** Loads the saved position (a new endpoint starts after the newest event); blocking. */
+  void load() throws IOException {
+    Files.createDirectories(dir);
+    Path f = dir.resolve("cursor");
+    if (Files.exists(f)) {
+      String[] p = Files.readString(f).trim().split(" ");
+      cursor = new EventJournal.Position(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+    } else {
+      cursor = journal.end();
+      saveCursor(cursor);
+    }
+  }
+
+  EventJournal.Position cursor() {
+    return cursor;
+  }
+
+  /** New events may be there: deliver them unless a delivery is already under way. Call on the context. */
+  void poke() {
+    if (stopped || config.paused()) {
+      return;
+    }
+    if (running) {
+      poked = true; // looked at again when the current batch is done
+      return;
+    }
+    running = true;
+    poked = false;
+    next().onComplete(ar -> {
+      running = false;
+      if (poked || (ar.succeeded() && ar.result())) {
+        poke(); // more to send
+      }
+    });
+  }
+
+  void stop() {
+    stopped = true;
+    http.close();
+  }
+
+  void setPaused(boolean paused) {
+    config = config.withPaused(paused);
+    if (!paused) {
+      poke();
+    }
+  }
+
+  /** Sends the next batch; completes with whether more may be waiting. */
+  private Future<Boolean> next() {
+    List<EventJournal.Entry> replay = replays.poll();
+    if (replay != null) {
+      return deliver(replay, 1).map(true);
+    }
+    EventJournal.Position from = cursor;
+    return vertx.executeBlocking(() -> journal.read(from, config.batchSize()), false).compose(batch -> {
+      Future<Void> lost = batch.skipped() > 0
+          ? deadLetter(List.of(), "journal full: " + batch.skipped() + " events before seq " + (batch.next().seq()
+              - batch.entries().size() + 1) + " were dropped before delivery")
+          : Future.succeededFuture();
+      List<EventJournal.Entry> wanted = new ArrayList<>();
+      for (EventJournal.Entry e : batch.entries()) {
+        if (wants(e.json())) {
+          wanted.add(e);
+        }
+      }
+      Future<Void> sent = wanted.isEmpty() ? Future.succeededFuture() : deliver(wanted, 1);
+      return lost.compose(v -> sent).compose(v -> {
+        if (batch.next().equals(from)) {
+          return Future.succeededFuture(false);
+        }
+        cursor = batch.next();
+        return vertx.executeBlocking(() -> {
+          saveCursor(batch.next());
+          return batch.entries().size() == config.batchSize();
+        }, false);
+      });
+    });
+  }
+
+  /** Posts a batch until it is accepted or dead-lettered; fails only when the dispatcher stops. */
+  private Future<Void> deliver(List<EventJournal.Entry> batch, int attempt) {
+    if (stopped) {
+      return Future.failedFuture("stopped");
+    }
+    WebhookConfig c = config;
+    List<String> json = batch.stream().map(EventJournal.Entry::json).toList();
+    EventFormat format = EventFormat.of(c.format());
+    byte[] body = format.body(json);
+    long started = System.nanoTime();
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(c.url())
+        .setIdleTimeout(c.timeout().toMillis()).setConnectTimeout(c.timeout().toMillis())
+        .putHeader("Content-Type", format.mediaType()).putHeader("User-Agent", "flotilla-webhooks");
+    c.headers().forEach(options::putHeader);
+    if (!c.secret().isEmpty()) {
+      options.putHeader(SIGNATURE_HEADER, Signatures.header(c.secret(), body));
+    }
+    return http.request(options)
+        .compose(req -> req.send(Buffer.buffer(body)))
+        .compose(resp -> resp.body().map(b -> resp.statusCode()))
+        .timeout(c.timeout().toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .transform(ar -> {
+          long latency = (System.nanoTime() - started) / 1_000_000;
+          int status = ar.succeeded() ? ar.result() : 0;
+          boolean ok = status >= 200 && status < 300;
+          record(new Attempt(Instant.now().toString(), batch.size(), status, latency,
+              ok ? null : ar.failed() ? String.valueOf(ar.cause().getMessage()) : "HTTP " + status));
+          lastStatus = status;
+          lastLatencyMillis = latency;
+          if (ok) {
+            delivered.addAndGet(batch.size());
+            return Future.succeededFuture();
+          }
+          failed.incrementAndGet();
+          LOG.log(System.Logger.Level.INFO, "webhook " + c.name() + ": attempt " + attempt + " of a batch of "
+              + batch.size() + " failed: " + (status == 0 ? String.valueOf(ar.cause()) : "HTTP " + status));
+          // start the next attempt on fresh connections: a pooled one may be stuck on a dead peer
+          HttpClient old = http;
+          http = clients.get();
+          old.close();
+          if (attempt >= c.maxAttempts() || tooOld(batch.get(0).json(), c)) {
+            return deadLetter(batch, "gave up after " + attempt + " attempts: "
+                + (status == 0 ? String.valueOf(ar.cause().getMessage()) : "HTTP " + status));
+          }
+          Promise<Void> later = Promise.promise();
+          vertx.setTimer(backoffMillis(c, attempt), t -> deliver(batch, attempt + 1).onComplete(later));
+          return later.future();
+        });
+  }
+
+  static long backoffMillis(WebhookConfig c, int attempt) {
+    double exp = c.backoff().toMillis() * Math.pow(2, Math.min(30, attempt - 1));
+    long capped = (long) Math.min(exp, c.maxBackoff().toMillis());
+    long jitter = ThreadLocalRandom.current().nextLong(capped / 4 + 1);
+    return Math.max(1, capped - capped / 8 + jitter); // +-12.5%
+  }
+
+  private static boolean tooOld(String eventJson, WebhookConfig c) {
+    try {
+      Instant t = Instant.parse(EventFormat.JSON.readTree(eventJson).path("timestamp").asText());
+      return t.plus(c.maxAge()).isBefore(Instant.now());
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private boolean wants(String json) {
+    WebhookConfig c = config;
+    try {
+      JsonNode e = EventFormat.JSON.readTree(json);
+      if (!c.actions().isEmpty() && !c.actions().contains(e.path("action").asText())) {
+        return false;
+      }
+      JsonNode target = e.path("target");
+      if (!c.mediaTypes().isEmpty() && !c.mediaTypes().contains(target.path("mediaType").asText())) {
+        return false;
+      }
+      return repositories.matcher(target.path("repository").asText()).matches();
+    } catch (IOException ex) {
+      return false;
+    }
+  }
+
+  private synchronized void record(Attempt a) {
+    history.addFirst(a);
+    while (history.size() > HISTORY) {
+      history.removeLast();
+    }
+  }
+
+  private Future<Void> deadLetter(List<EventJournal.Entry> batch, String reason) {
+    deadLettered.addAndGet(Math.max(1, batch.size()));
+    return vertx.executeBlocking(() -> {
+      StringBuilder sb = new StringBuilder();
+      String why = EventFormat.JSON.writeValueAsString(reason);
+      if (batch.isEmpty()) {
+        sb.append("{\"seq\":0,\"reason\":").append(why).append(",\"event\":null}\n");
+      }
+      for (EventJournal.Entry e : batch) {
+        sb.append("{\"seq\":").append(e.seq()).append(",\"reason\":").append(why).append(",\"event\":")
+            .append(e.json()).append("}\n");
+      }
+      try (var ch = java.nio.channels.FileChannel.open(dir.resolve("dead-letters.jsonl"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        ch.write(java.nio.ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8)));
+        ch.force(false);
+      }
+      return null;
+    }, false);
+  }
+
+  /** The dead-letter list: one JSON object per line ({@code seq}, {@code reason}, {@code event}); blocking. */
+  List<JsonNode> deadLetters() throws IOException {
+    Path f = dir.resolve("dead-letters.jsonl");
+    List<JsonNode> out = new ArrayList<>();
+    if (Files.exists(f)) {
+      for (String line : Files.readAllLines(f)) {
+        if (!line.isBlank()) {
+          out.add(EventFormat.JSON.readTree(line));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes every dead-lettered event off the list and queues it for delivery again, ahead of new
+   * events (with the same retry policy). Returns how many were queued. Call on the context.
+   */
+  Future<Integer> replay() {
+    return vertx.executeBlocking(() -> {
+      List<JsonNode> dead = deadLetters();
+      Fs.writeAtomic(dir.resolve("dead-letters.jsonl"), new byte[0]);
+      return dead;
+    }, false).map(dead -> {
+      List<EventJournal.Entry> entries = new ArrayList<>();
+      for (JsonNode d : dead) {
+        if (!d.path("event").isNull() && !d.path("event").isMissingNode()) {
+          entries.add(new EventJournal.Entry(d.path("seq").asLong(), d.path("event").toString()));
+        }
+      }
+      for (int i = 0; i < entries.size(); i += config.batchSize()) {
+        replays.add(entries.subList(i, Math.min(entries.size(), i + config.batchSize())));
+      }
+      deadLettered.addAndGet(-dead.size());
+      poke();
+      return entries.size();
+    });
+  }
+
+  private void saveCursor(EventJournal.Position p) {
+    Fs.writeAtomic(dir.resolve("cursor"), (p.seq() + " " + p.segment() + " " + p.offset())
+        .getBytes(StandardCharsets.US_ASCII));
+  }
+
+  public synchronized Status status() {
+    WebhookConfig c = config;
+    long pending = Math.max(0, journal.lastSeq() - (cursor == null ? 0 : cursor.seq()));
+    return new Status(c.name(), c.url(), c.paused(), c.format(), pending, delivered.get(), failed.get(),
+        deadLettered.get(), lastStatus, lastLatencyMillis, List.copyOf(history));
+  }
+}

@@ -1,0 +1,37 @@
+package io.flotilla.storage;
+
+import io.vertx.core.Future;
+
+/**
+ * Where the node that performs a registry operation reports it, once the operation is durable.
+ * Implemented by the events package; storage only calls it. Work a node does on its own behalf
+ * ({@link RequestContext#isInternal}: replication, rebalancing, GC) is not reported.
+ */
+public interface EventSink {
+  /** A sink that drops everything (single-purpose tools, unit tests). */
+  EventSink NONE = (ctx, event) -> Future.succeededFuture();
+
+  /**
+   * Records one operation. The future completes when the event is durable on this node (writes
+   * wait for it before they are acknowledged; reads need not).
+   */
+  Future<Void> record(RequestContext ctx, Operation event);
+
+  /**
+   * One operation, before the envelope (id, time, request, source) is added.
+   *
+   * @param action {@code push}, {@code pull}, {@code mount} or {@code delete}
+   * @param digest null for a tag or repository delete
+   * @param mediaType may be null (blobs are stored without one)
+   * @param size -1 when unknown
+   * @param tag may be null
+   * @param fromRepository set for mounts only
+   * @param references digests a pushed manifest references (may be empty)
+   */
+  record Operation(String action, String repository, String digest, String mediaType, long size, String tag,
+      String fromRepository, java.util.List<String> references) {
+    public Operation {
+      references = references == null ? java.util.List.of() : java.util.List.copyOf(references);
+    }
+  }
+}

@@ -1,0 +1,260 @@
+package io.flotilla.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.testing.Images;
+import io.flotilla.testing.NodeProcess;
+import io.flotilla.testing.OciClient;
+import io.flotilla.testing.ProcessCluster;
+import io.flotilla.testing.WebhookReceiver;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Registry events end to end on a 2-node cluster with real webhook receivers: every operation is
+ * delivered once (push, pull, mount, delete), signed, in order per repository, filtered as
+ * configured; a receiver that is down gets everything once it is back; a node killed with
+ * {@code kill -9} while events are pending delivers every acknowledged event after it restarts; a
+ * receiver that fails forever dead-letters, and replay delivers.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EventsIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SECRET = "s3cret-for-tests";
+
+  @TempDir
+  static Path dir;
+  static ProcessCluster cluster;
+  static WebhookReceiver receiver;
+
+  @RegisterExtension
+  static final TestWatcher NODE_LOGS_ON_FAILURE = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      for (int i = 0; cluster != null && i < cluster.nodes().size(); i++) {
+        try {
+          String[] lines = cluster.node(i).output().split("\n");
+          System.err.println("---- tail of node-" + i + " ----\n"
+              + String.join("\n", Arrays.asList(lines).subList(Math.max(0, lines.length - 30), lines.length)));
+        } catch (Exception ignored) {
+          // diagnostics only
+        }
+      }
+    }
+  };
+
+  @BeforeAll
+  static void start() throws Exception {
+    receiver = new WebhookReceiver();
+    cluster = ProcessCluster.start(dir, 2, "127.0.0.1", Map.of("FLOTILLA_CLUSTER_REPLICATION_FACTOR", "2"));
+    OciClient admin = client(0);
+    expectStatus(admin.send("POST", "/api/v1/webhooks", json("""
+        {"name":"all","url":"%s","secret":"%s","backoff":"100ms","maxBackoff":"500ms","maxAttempts":1000}
+        """.formatted(receiver.url("/all"), SECRET)), Map.of("Content-Type", "application/json")), 201);
+    expectStatus(admin.send("POST", "/api/v1/webhooks", json("""
+        {"name":"keep-pushes","url":"%s","actions":["push"],"repositories":"ev/keep/**","backoff":"100ms"}
+        """.formatted(receiver.url("/keep"))), Map.of("Content-Type", "application/json")), 201);
+    expectStatus(admin.send("POST", "/api/v1/webhooks", json("""
+        {"name":"broken","url":"%s","actions":["push"],"repositories":"ev/broken","backoff":"50ms","maxAttempts":2}
+        """.formatted(receiver.url("/broken"))), Map.of("Content-Type", "application/json")), 201);
+    receiver.answer("/broken", 500);
+    // both nodes know every endpoint before anything happens
+    for (int i = 0; i < 2; i++) {
+      OciClient c = client(i);
+      awaitTrue(() -> JSON.readTree(c.get("/api/v1/webhooks").body()).size() == 3, "endpoints on node-" + i);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (receiver != null) {
+      receiver.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void everyOperationIsDeliveredOnceSignedAndInOrderPerRepository() throws Exception {
+    Images.Pushed img = Images.push(client(0), "ev/a", "v1", 2, 1);
+    var m = client(1).get("/v2/ev/a/manifests/v1", Map.of("Accept", "application/vnd.oci.image.manifest.v1+json"));
+    assertEquals(200, m.statusCode());
+    assertEquals(200, client(1).get("/v2/ev/a/blobs/" + img.layers().get(0)).statusCode());
+    var mount = client(1).send("POST", "/v2/ev/b/blobs/uploads/?mount=" + img.config() + "&from=ev/a", null, Map.of());
+    assertEquals(201, mount.statusCode());
+    assertEquals(202, client(0).send("DELETE", "/v2/ev/a/manifests/" + img.manifest(), null, Map.of()).statusCode());
+
+    List<String> expected = new ArrayList<>();
+    expected.add("push ev/a " + img.config());
+    img.layers().forEach(l -> expected.add("push ev/a " + l));
+    expected.add("push ev/a " + img.manifest());
+    expected.add("pull ev/a " + img.manifest());
+    expected.add("pull ev/a " + img.layers().get(0));
+    expected.add("mount ev/b " + img.config());
+    expected.add("delete ev/a " + img.manifest());
+    awaitTrue(() -> keys(receiver.events("/all")).containsAll(expected), "all events at /all: " + expected);
+    Thread.sleep(500); // anything extra would have arrived by now
+    List<String> got = keys(receiver.events("/all"));
+    assertEquals(expected.stream().sorted().toList(), got.stream().sorted().toList(), "each operation exactly once");
+    // in order per repository for its writes (journaled by its primary): the push before the delete
+    List<String> a = got.stream().filter(k -> k.contains(" ev/a " + img.manifest()) && !k.startsWith("pull")).toList();
+    assertEquals(List.of("push ev/a " + img.manifest(), "delete ev/a " + img.manifest()), a);
+
+    for (WebhookReceiver.Received r : receiver.received("/all")) {
+      assertEquals("application/vnd.docker.distribution.events.v2+json", r.header("Content-Type"));
+      assertTrue(Signatures.verify(SECRET, r.body(), r.header(WebhookDispatcher.SIGNATURE_HEADER)), "signature");
+      assertTrue(!Signatures.verify("wrong", r.body(), r.header(WebhookDispatcher.SIGNATURE_HEADER)));
+    }
+    JsonNode push = receiver.events("/all").stream()
+        .filter(e -> key(e).equals("push ev/a " + img.manifest())).findFirst().orElseThrow();
+    assertEquals("application/vnd.oci.image.manifest.v1+json", push.at("/target/mediaType").asText());
+    assertEquals(img.body().length, push.at("/target/size").asLong());
+    assertEquals("v1", push.at("/target/tag").asText());
+    assertEquals("anonymous", push.at("/actor/name").asText());
+    assertTrue(push.at("/source/instanceID").asText().startsWith("node-"));
+    assertTrue(!push.at("/request/id").asText().isEmpty() && !push.at("/id").asText().isEmpty());
+    assertEquals(img.layers().size() + 1, push.at("/target/references").size());
+    JsonNode mounted = receiver.events("/all").stream().filter(e -> key(e).startsWith("mount ")).findFirst().orElseThrow();
+    assertEquals("ev/a", mounted.at("/target/fromRepository").asText());
+  }
+
+  @Test
+  @Order(2)
+  void filtersDropExactlyWhatTheyShould() throws Exception {
+    Images.Pushed kept = Images.push(client(1), "ev/keep/c", "v1", 1, 2);
+    assertEquals(200, client(0).get("/v2/ev/keep/c/manifests/v1",
+        Map.of("Accept", "application/vnd.oci.image.manifest.v1+json")).statusCode());
+    List<String> expected = List.of("push ev/keep/c " + kept.config(), "push ev/keep/c " + kept.layers().get(0),
+        "push ev/keep/c " + kept.manifest());
+    awaitTrue(() -> keys(receiver.events("/keep")).containsAll(expected), "pushes of ev/keep/** at /keep");
+    awaitTrue(() -> keys(receiver.events("/all")).contains("pull ev/keep/c " + kept.manifest()), "the pull at /all");
+    assertEquals(expected.stream().sorted().toList(), keys(receiver.events("/keep")).stream().sorted().toList(),
+        "only pushes of ev/keep/** (no pull, nothing from ev/a or ev/b)");
+    assertTrue(receiver.received("/keep").stream().allMatch(r -> r.header(WebhookDispatcher.SIGNATURE_HEADER) == null),
+        "an endpoint without a secret is not signed");
+  }
+
+  @Test
+  @Order(3)
+  void aReceiverThatIsDownGetsEverythingWhenItIsBack() throws Exception {
+    receiver.stop();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Images.Pushed p = Images.push(client(i % 2), "ev/down-" + i, "v1", 1, 10 + i);
+      expected.add("push ev/down-" + i + " " + p.manifest());
+    }
+    Thread.sleep(1500); // several failed attempts
+    receiver.start();
+    awaitTrue(() -> keys(receiver.events("/all")).containsAll(expected), "events pushed while the receiver was down");
+  }
+
+  @Test
+  @Order(4)
+  void aNodeKilledWithPendingEventsDeliversThemAfterARestart() throws Exception {
+    receiver.down();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Images.Pushed p = Images.push(client(0), "ev/crash-" + i, "v1", 1, 20 + i);
+      expected.add("push ev/crash-" + i + " " + p.manifest());
+    }
+    cluster.node(0).kill9();
+    cluster.node(1).kill9();
+    receiver.up();
+    cluster.restart(0);
+    cluster.restart(1);
+    cluster.awaitMembers(2);
+    awaitTrue(() -> keys(receiver.events("/all")).containsAll(expected), "acknowledged events after kill -9");
+  }
+
+  @Test
+  @Order(5)
+  void aReceiverThatFailsForeverDeadLettersAndReplayDelivers() throws Exception {
+    Images.Pushed p = Images.push(client(0), "ev/broken", "v1", 1, 30);
+    String manifestPush = "push ev/broken " + p.manifest();
+    awaitTrue(() -> deadLetterKeys().contains(manifestPush), "the push dead-lettered after 2 attempts");
+    assertTrue(receiver.received("/broken").isEmpty());
+    receiver.answer("/broken", 200);
+    for (int i = 0; i < 2; i++) {
+      var r = client(i).send("POST", "/api/v1/webhooks/broken/dead-letters/replay", null, Map.of());
+      assertEquals(202, r.statusCode(), OciClient.text(r));
+    }
+    awaitTrue(() -> keys(receiver.events("/broken")).contains(manifestPush), "replayed");
+    assertTrue(deadLetterKeys().isEmpty(), "the dead-letter lists are empty after the replay");
+    int attempts = 0;
+    for (int i = 0; i < 2; i++) {
+      JsonNode status = JSON.readTree(client(i).get("/api/v1/webhooks/broken").body());
+      attempts += status.path("history").size();
+      assertTrue(!status.toString().contains(SECRET));
+    }
+    assertTrue(attempts >= 3, "two failed attempts and the replay are in the history");
+    JsonNode all = JSON.readTree(client(0).get("/api/v1/webhooks/all").body());
+    assertTrue(!all.toString().contains(SECRET) && all.path("delivered").asLong() >= 0, all.toString());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static List<String> deadLetterKeys() throws Exception {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      for (JsonNode d : JSON.readTree(client(i).get("/api/v1/webhooks/broken/dead-letters").body())) {
+        if (d.hasNonNull("event")) {
+          out.add(key(d.get("event")));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String key(JsonNode e) {
+    return e.path("action").asText() + " " + e.at("/target/repository").asText() + " " + e.at("/target/digest").asText();
+  }
+
+  private static List<String> keys(List<JsonNode> events) {
+    return events.stream().map(EventsIT::key).toList();
+  }
+
+  private static OciClient client(int i) {
+    return new OciClient(cluster.node(i).url());
+  }
+
+  private static byte[] json(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void expectStatus(java.net.http.HttpResponse<byte[]> r, int status) {
+    assertEquals(status, r.statusCode(), OciClient.text(r));
+  }
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void awaitTrue(Check check, String what) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!check.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for: " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+}
