@@ -149,8 +149,8 @@ public final class Node {
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
       EventHub events = new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port());
       var reportedBytes = EventingBlobTransfer.reportingPushes(localBytes, events);
-      EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir.resolve("webhooks"),
-          config.events().webhooks());
+      EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
+          config.events().kafka());
       ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs);
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();

@@ -32,7 +32,8 @@ public final class ConfigLoader {
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
       "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout",
-      "events.journalMaxBytes", "events.webhooks");
+      "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
+      "events.kafka.format");
   /** Keys whose value is a list of objects, kept as JSON text by the flattening. */
   private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
@@ -63,6 +64,9 @@ public final class ConfigLoader {
     m.put("FLOTILLA_CLUSTER_WRITE_QUORUM", "cluster.writeQuorum");
     m.put("FLOTILLA_CLUSTER_REBALANCE_INTERVAL", "cluster.rebalanceInterval");
     m.put("FLOTILLA_CLUSTER_HANDOFF_TIMEOUT", "cluster.handoffTimeout");
+    m.put("FLOTILLA_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "events.kafka.bootstrapServers");
+    m.put("FLOTILLA_EVENTS_KAFKA_TOPIC", "events.kafka.topic");
+    m.put("FLOTILLA_EVENTS_KAFKA_FORMAT", "events.kafka.format");
     return Map.copyOf(m);
   }
 
@@ -106,7 +110,9 @@ public final class ConfigLoader {
         r.integer("cluster.writeQuorum", c.writeQuorum()), r.duration("cluster.rebalanceInterval", c.rebalanceInterval()),
         r.duration("cluster.handoffTimeout", c.handoffTimeout()));
     EventsConfig events = new EventsConfig(r.integer("events.journalMaxBytes", (int) Math.min(Integer.MAX_VALUE,
-        EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)));
+        EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)),
+        new KafkaConfig(r.str("events.kafka.bootstrapServers", ""), r.str("events.kafka.topic", KafkaConfig.OFF.topic()),
+            r.str("events.kafka.format", null)));
     return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster, events);
   }
 

@@ -11,15 +11,17 @@ import java.util.Set;
  * @param journalMaxBytes size limit of the event journal; past it the oldest events are dropped
  *     and recorded as lost for every endpoint that had not delivered them
  * @param webhooks endpoints from the configuration file
+ * @param kafka the Kafka sink (off unless configured)
  */
-public record EventsConfig(long journalMaxBytes, List<WebhookConfig> webhooks) {
-  public static final EventsConfig DEFAULT = new EventsConfig(1024L * 1024 * 1024, List.of());
+public record EventsConfig(long journalMaxBytes, List<WebhookConfig> webhooks, KafkaConfig kafka) {
+  public static final EventsConfig DEFAULT = new EventsConfig(1024L * 1024 * 1024, List.of(), KafkaConfig.OFF);
 
   public EventsConfig {
     if (journalMaxBytes < 1024 * 1024) {
       throw new ConfigException("events.journalMaxBytes", "must be at least 1 MiB");
     }
     webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
+    kafka = kafka == null ? KafkaConfig.OFF : kafka;
     Set<String> names = new HashSet<>();
     for (WebhookConfig w : webhooks) {
       if (!names.add(w.name())) {

@@ -1,5 +1,6 @@
 package io.flotilla.events;
 
+import io.flotilla.config.KafkaConfig;
 import io.flotilla.config.WebhookConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -7,17 +8,21 @@ import io.vertx.core.http.HttpClientOptions;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Runs this node's webhook delivery ({@link Webhooks}) on its own context. Thin. */
+/** Runs this node's event delivery (webhooks and, when configured, the Kafka sink) on its own context. Thin. */
 public final class EventsVerticle extends VerticleBase {
   private final EventJournal journal;
   private final Path dir;
   private final List<WebhookConfig> fromFile;
+  private final KafkaConfig kafka;
   private volatile Webhooks webhooks;
+  private KafkaSink sink;
 
-  public EventsVerticle(EventJournal journal, Path dir, List<WebhookConfig> fromFile) {
+  /** @param dir this node's events folder (webhook and Kafka positions, dead letters) */
+  public EventsVerticle(EventJournal journal, Path dir, List<WebhookConfig> fromFile, KafkaConfig kafka) {
     this.journal = journal;
     this.dir = dir;
     this.fromFile = fromFile;
+    this.kafka = kafka;
   }
 
   /** The running service (after start). */
@@ -28,13 +33,20 @@ public final class EventsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     webhooks = new Webhooks(vertx, journal, () -> vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)),
-        dir, fromFile);
-    return webhooks.start();
+        dir.resolve("webhooks"), fromFile);
+    Future<Void> started = webhooks.start();
+    if (!kafka.enabled()) {
+      return started;
+    }
+    sink = new KafkaSink(vertx, journal, kafka, dir.resolve("kafka"));
+    webhooks.addReader(sink::cursor);
+    journal.onAppended(() -> context.runOnContext(v -> sink.poke()));
+    return started.compose(v -> sink.start());
   }
 
   @Override
   public Future<?> stop() {
     webhooks.stop();
-    return Future.succeededFuture();
+    return sink == null ? Future.succeededFuture() : sink.stop();
   }
 }

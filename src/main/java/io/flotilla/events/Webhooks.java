@@ -39,6 +39,8 @@ public final class Webhooks {
   private final Path dir;
   private final List<WebhookConfig> fromFile;
   private final Map<String, WebhookDispatcher> dispatchers = new TreeMap<>();
+  private final List<java.util.function.Supplier<EventJournal.Position>> otherReaders =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private Context context;
   private MessageConsumer<String> changes;
   private long trimTimer = -1;
@@ -196,9 +198,20 @@ public final class Webhooks {
     }
   }
 
-  /** Deletes journal segments every endpoint has delivered. */
+  /** Another reader of the journal (the Kafka sink): trimming waits for it too. */
+  public void addReader(java.util.function.Supplier<EventJournal.Position> position) {
+    otherReaders.add(position);
+  }
+
+  /** Deletes journal segments every endpoint (and every other reader) has delivered. */
   private void trim() {
     EventJournal.Position min = journal.end();
+    for (var reader : otherReaders) {
+      EventJournal.Position c = reader.get();
+      if (c != null && c.seq() < min.seq()) {
+        min = c;
+      }
+    }
     for (WebhookDispatcher d : dispatchers.values()) {
       EventJournal.Position c = d.cursor();
       if (c != null && c.seq() < min.seq()) {

@@ -92,6 +92,16 @@ public final class ProcessCluster implements AutoCloseable {
     return NodeProcess.start(dir.resolve("node" + s.index()), s.http(), s.hz(), s.env());
   }
 
+  /** The Hazelcast cluster name the nodes join. */
+  public String clusterName() {
+    return clusterName;
+  }
+
+  /** The nodes' Hazelcast addresses ({@code host:port}), for another member that wants to join. */
+  public List<String> hazelcastMembers() {
+    return memberList();
+  }
+
   /** The node processes, by index; a restarted node's entry is its new process. */
   public List<NodeProcess> nodes() {
     return List.copyOf(nodes);

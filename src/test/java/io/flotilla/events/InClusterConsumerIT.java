@@ -1,0 +1,76 @@
+package io.flotilla.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.flotilla.testing.Images;
+import io.flotilla.testing.OciClient;
+import io.flotilla.testing.ProcessCluster;
+import io.flotilla.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The documented way to consume events inside the cluster, run for real: a plain Vert.x
+ * application joins the nodes' Hazelcast cluster (without a Flotilla node name, so nothing is
+ * placed on it), consumes {@code flotilla.events}, and receives each operation exactly once.
+ */
+class InClusterConsumerIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aVertxApplicationInTheClusterReceivesEachEventOnce() throws Exception {
+    try (ProcessCluster cluster = ProcessCluster.start(dir, 2, "127.0.0.1", Map.of())) {
+      Config hz = ConfigUtil.loadConfig();
+      hz.setClusterName(cluster.clusterName());
+      NetworkConfig net = hz.getNetworkConfig();
+      net.setPort(TestNode.freePort()).setPortAutoIncrement(false);
+      net.getInterfaces().setEnabled(true).setInterfaces(List.of("127.0.0.1"));
+      JoinConfig join = net.getJoin();
+      join.getMulticastConfig().setEnabled(false);
+      join.getAutoDetectionConfig().setEnabled(false);
+      join.getTcpIpConfig().setEnabled(true).setMembers(cluster.hazelcastMembers());
+      VertxOptions options = new VertxOptions();
+      options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");
+      Vertx vertx = Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      try {
+        List<JsonObject> events = new CopyOnWriteArrayList<>();
+        vertx.eventBus().<String>consumer(EventHub.ADDRESS, msg -> events.add(new JsonObject(msg.body())))
+            .completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Thread.sleep(1000); // the consumer's registration reaches every node
+
+        Images.Pushed img = Images.push(new OciClient(cluster.node(0).url()), "bus/app", "v1", 1, 3);
+        assertEquals(200, new OciClient(cluster.node(1).url()).get("/v2/bus/app/manifests/v1",
+            Map.of("Accept", "application/vnd.oci.image.manifest.v1+json")).statusCode());
+        List<String> expected = List.of("push " + img.config(), "push " + img.layers().get(0),
+            "push " + img.manifest(), "pull " + img.manifest());
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (events.size() < expected.size() && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        Thread.sleep(500); // nothing extra may follow
+        List<String> got = events.stream()
+            .map(e -> e.getString("action") + " " + e.getJsonObject("target").getString("digest")).sorted().toList();
+        assertEquals(expected.stream().sorted().toList(), got, "each event exactly once");
+        assertTrue(events.stream().allMatch(e -> "bus/app".equals(e.getJsonObject("target").getString("repository"))));
+      } finally {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
