@@ -18,6 +18,7 @@ import io.flotilla.events.EventingBlobTransfer;
 import io.flotilla.events.EventingStorage;
 import io.flotilla.events.EventsVerticle;
 import io.flotilla.events.WebhookApi;
+import io.flotilla.events.WebhookMetrics;
 import io.flotilla.http.AccessLog;
 import io.flotilla.http.HttpVerticle;
 import io.flotilla.http.OpsRoutes;
@@ -218,6 +219,7 @@ public final class Node {
                   }, false);
                 })
                 .map(x -> {
+                  WebhookMetrics.start(vertx, prometheus, eventsVerticle.webhooks(), 5000);
                   replicationVerticle.startRebalancing();
                   scheduleGc(client);
                   ready = true;

@@ -206,6 +206,11 @@ class EventsIT {
       assertTrue(!status.toString().contains(SECRET));
     }
     assertTrue(attempts >= 3, "two failed attempts and the replay are in the history");
+    awaitTrue(() -> {
+      String metrics = OciClient.text(client(0).get("/metrics"));
+      return metrics.contains("flotilla_webhook_delivered_events{endpoint=\"all\"}")
+          && metrics.contains("flotilla_webhook_dead_lettered_events{endpoint=\"broken\"}");
+    }, "per-endpoint metrics on /metrics");
     JsonNode all = JSON.readTree(client(0).get("/api/v1/webhooks/all").body());
     assertTrue(!all.toString().contains(SECRET) && all.path("delivered").asLong() >= 0, all.toString());
   }
