@@ -70,8 +70,9 @@ BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
 DIST_BIN="${DIST_BIN:-/usr/bin/docker-registry}"
 MIB=1048576
 
-log() { echo "[cluster.sh] $*" >&2; }
-die() { echo "[cluster.sh] ERROR: $*" >&2; exit 1; }
+BENCH_NAME=cluster.sh
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 want() { [[ " $FIGURES " == *" $1 "* ]]; }
 for f in $FIGURES; do
@@ -110,19 +111,6 @@ NODE_HZ=()
 NODE_PIDS=()
 DIST_PID=""
 
-stop_pid() { # stop one process we started, by pid: TERM, then KILL after 10 s
-  local pid="$1"
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 stop_nodes() { # TERM every node at once (no hand-off: FLOTILLA_CLUSTER_HANDOFF_TIMEOUT=0s), then wait
   local i pid
   for i in "${!NODE_PIDS[@]}"; do
@@ -154,34 +142,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-LAST_PORT=""
-free_port() { # first port >= $1 nobody listens on and not handed out by this script (bounded search)
-  local p="$1" end=$(( $1 + 200 ))
-  while (( p < end )); do
-    if [[ " $LAST_PORT " != *" $p "* ]] && ! ss -Htln "sport = :$p" | grep -q .; then
-      LAST_PORT="$LAST_PORT $p"
-      echo "$p"
-      return 0
-    fi
-    p=$(( p + 1 ))
-  done
-  die "no free port in $1..$end"
-}
-
-wait_ready() { # wait_ready NAME PID PORT: until GET /v2/ answers 200 (90 s at most)
-  local name="$1" pid="$2" port="$3" code=""
-  for _ in $(seq 1 900); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      local st=0; wait "$pid" 2>/dev/null || st=$?
-      die "$name exited during startup with status $st (log below)"
-    fi
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/v2/" || true)"
-    if [[ "$code" == "200" ]]; then log "$name is up on 127.0.0.1:$port (pid $pid)"; return 0; fi
-    sleep 0.1
-  done
-  die "$name did not answer 200 on GET /v2/ within 90 s (last status: $code)"
-}
 
 now() { date +%s.%N; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
@@ -269,32 +229,6 @@ check_alive() {
 }
 
 # ---------------------------------------------------------------- distribution
-start_distribution() {
-  DIST_PORT="$(free_port "${DIST_PORT:-15100}")"
-  mkdir -p "$WORK/dist-data"
-  cat >"$WORK/distribution.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: $WORK/dist-data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$DIST_PORT
-  secret: flotilla-bench-local-only
-EOF
-  log "starting distribution ($("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}')) on 127.0.0.1:$DIST_PORT"
-  "$DIST_BIN" serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-  DIST_PID=$!
-  wait_ready distribution "$DIST_PID" "$DIST_PORT"
-}
-
 # ---------------------------------------------------------------- pushing with curl
 # send_file METHOD URL FILE RESP: streams FILE as the body (Content-Length, no chunking, no
 # Expect: 100-continue), answer body into RESP; prints the status. The body comes from stdin so

@@ -52,8 +52,9 @@ FLOTILLA_JAR="$ROOT/target/flotilla.jar"
 BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
 DIST_BIN="${DIST_BIN:-/usr/bin/docker-registry}"
 
-log() { echo "[run.sh] $*" >&2; }
-die() { echo "[run.sh] ERROR: $*" >&2; exit 1; }
+BENCH_NAME=run.sh
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 for t in $TARGETS; do
@@ -87,19 +88,6 @@ WORK="$(mktemp -d "$BENCH_TMP/flotilla-bench.XXXXXX")"
 FLOTILLA_PID=""
 DIST_PID=""
 
-stop_pid() { # stop one server we started, by pid: TERM, then KILL after 10 s
-  local pid="$1"
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$?
   stop_pid "$FLOTILLA_PID"
@@ -116,29 +104,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() { # first port >= $1 nobody listens on (bounded search)
-  local p="$1" end=$(( $1 + 200 ))
-  while (( p < end )); do
-    if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
-    p=$(( p + 1 ))
-  done
-  die "no free port in $1..$end"
-}
-
-wait_ready() { # wait_ready NAME PID PORT: until GET /v2/ answers 200 (60 s at most)
-  local name="$1" pid="$2" port="$3" code
-  for _ in $(seq 1 600); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      local st=0; wait "$pid" 2>/dev/null || st=$?
-      die "$name exited during startup with status $st (log below)"
-    fi
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/v2/" || true)"
-    if [[ "$code" == "200" ]]; then log "$name is up on 127.0.0.1:$port (pid $pid)"; return 0; fi
-    sleep 0.1
-  done
-  die "$name did not answer 200 on GET /v2/ within 60 s (last status: $code)"
-}
 
 vmhwm_kb() { # peak resident set of a process, kB
   awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || true
@@ -166,29 +131,7 @@ if want flotilla; then
 fi
 
 if want distribution; then
-  DIST_PORT="$(free_port "${DIST_PORT:-15100}")"
-  mkdir -p "$WORK/dist-data"
-  cat >"$WORK/distribution.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: $WORK/dist-data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$DIST_PORT
-  secret: flotilla-bench-local-only
-EOF
-  log "starting distribution ($("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}')) on 127.0.0.1:$DIST_PORT"
-  "$DIST_BIN" serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-  DIST_PID=$!
-  wait_ready distribution "$DIST_PID" "$DIST_PORT"
+  start_distribution
 fi
 
 # ---------------------------------------------------------------- run the driver, one server at a time

@@ -33,6 +33,24 @@ public final class EventJournal implements AutoCloseable {
   /** Where a reader stands: after event {@code seq}, continuing at {@code offset} of segment {@code segment}. */
   public record Position(long seq, long segment, long offset) {
     public static final Position START = new Position(0, 1, 0);
+
+    /**
+     * A reader's saved position, or {@code ifMissing} (saved first) when it has none; blocking.
+     * Readers save after every batch they delivered, so a restart resumes there.
+     */
+    public static Position load(Path file, Position ifMissing) throws IOException {
+      if (!Files.exists(file)) {
+        ifMissing.save(file);
+        return ifMissing;
+      }
+      String[] p = Files.readString(file).trim().split(" ");
+      return new Position(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+    }
+
+    /** Saves this position atomically (temp file, fsync, rename); blocking. */
+    public void save(Path file) {
+      Fs.writeAtomic(file, (seq + " " + segment + " " + offset).getBytes(StandardCharsets.US_ASCII));
+    }
   }
 
   /** One event read back. */

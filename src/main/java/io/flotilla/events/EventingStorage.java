@@ -1,8 +1,5 @@
 package io.flotilla.events;
 
-import io.flotilla.oci.Descriptor;
-import io.flotilla.oci.Manifest;
-import io.flotilla.oci.ManifestParser;
 import io.flotilla.oci.Reference;
 import io.flotilla.storage.EventSink;
 import io.flotilla.storage.EventSink.Operation;
@@ -19,7 +16,6 @@ import io.flotilla.storage.StorageTypes.TagPage;
 import io.flotilla.storage.StorageTypes.UploadStatus;
 import io.flotilla.storage.StorageTypes.Usage;
 import io.vertx.core.Future;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -46,8 +42,8 @@ public final class EventingStorage implements RegistryStorage {
   @Override
   public Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request) {
     return local.putManifest(ctx, request).compose(put -> events.record(ctx, new Operation("push",
-        request.repository(), put.digest(), mediaType(request), request.body().length, tagOf(request.reference()),
-        null, references(request))).map(put));
+        request.repository(), put.digest(), put.mediaType(), request.body().length, tagOf(request.reference()),
+        null, put.references())).map(put));
   }
 
   @Override
@@ -73,28 +69,6 @@ public final class EventingStorage implements RegistryStorage {
   private static String tagOf(String reference) {
     Reference ref = Reference.parse(reference);
     return ref.isDigest() ? null : ref.tag().value();
-  }
-
-  private static String mediaType(PutManifest request) {
-    if (request.contentType() != null && !request.contentType().isBlank()) {
-      return request.contentType();
-    }
-    return ManifestParser.parse(request.body(), null).mediaType();
-  }
-
-  private static List<String> references(PutManifest request) {
-    Manifest m = ManifestParser.parse(request.body(), request.contentType());
-    List<String> out = new ArrayList<>();
-    if (m.config() != null) {
-      out.add(m.config().digest().toString());
-    }
-    for (Descriptor d : m.layers()) {
-      out.add(d.digest().toString());
-    }
-    for (Descriptor d : m.manifests()) {
-      out.add(d.digest().toString());
-    }
-    return out;
   }
 
   // ------------------------------------------------------------------ not reported

@@ -2,13 +2,11 @@ package io.flotilla.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flotilla.config.KafkaConfig;
-import io.flotilla.storage.Fs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,14 +73,7 @@ public final class KafkaSink {
         "request.timeout.ms", "10000"));
     return vertx.executeBlocking(() -> {
       Files.createDirectories(dir);
-      Path f = dir.resolve("cursor");
-      if (Files.exists(f)) {
-        String[] p = Files.readString(f).trim().split(" ");
-        return new EventJournal.Position(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
-      }
-      EventJournal.Position end = journal.end();
-      saveCursor(end);
-      return end;
+      return EventJournal.Position.load(dir.resolve("cursor"), journal.end());
     }, false).map(c -> {
       cursor = c;
       poke();
@@ -141,7 +132,7 @@ public final class KafkaSink {
         }
         cursor = batch.next();
         return vertx.executeBlocking(() -> {
-          saveCursor(batch.next());
+          batch.next().save(dir.resolve("cursor"));
           return batch.entries().size() == BATCH;
         }, false);
       });
@@ -166,10 +157,5 @@ public final class KafkaSink {
     } catch (IOException e) {
       return "";
     }
-  }
-
-  private void saveCursor(EventJournal.Position p) {
-    Fs.writeAtomic(dir.resolve("cursor"), (p.seq() + " " + p.segment() + " " + p.offset())
-        .getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -85,14 +85,7 @@ public final class WebhookDispatcher {
   /** Loads the saved position (a new endpoint starts after the newest event); blocking. */
   void load() throws IOException {
     Files.createDirectories(dir);
-    Path f = dir.resolve("cursor");
-    if (Files.exists(f)) {
-      String[] p = Files.readString(f).trim().split(" ");
-      cursor = new EventJournal.Position(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
-    } else {
-      cursor = journal.end();
-      saveCursor(cursor);
-    }
+    cursor = EventJournal.Position.load(dir.resolve("cursor"), journal.end());
   }
 
   EventJournal.Position cursor() {
@@ -155,7 +148,7 @@ public final class WebhookDispatcher {
         }
         cursor = batch.next();
         return vertx.executeBlocking(() -> {
-          saveCursor(batch.next());
+          batch.next().save(dir.resolve("cursor"));
           return batch.entries().size() == config.batchSize();
         }, false);
       });
@@ -310,11 +303,6 @@ public final class WebhookDispatcher {
       poke();
       return entries.size();
     });
-  }
-
-  private void saveCursor(EventJournal.Position p) {
-    Fs.writeAtomic(dir.resolve("cursor"), (p.seq() + " " + p.segment() + " " + p.offset())
-        .getBytes(StandardCharsets.US_ASCII));
   }
 
   public synchronized Status status() {

@@ -118,7 +118,8 @@ public final class LocalRegistry implements RegistryStorage {
         blobs.put(digest, body);
         metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));
         cache.put(digest, body);
-        return new ManifestPut(digest.toString(), meta.subject() == null ? null : meta.subject().toString());
+        return new ManifestPut(digest.toString(), meta.mediaType(), meta.references().stream().map(Digest::toString).toList(),
+            meta.subject() == null ? null : meta.subject().toString());
       });
     } catch (OciException e) {
       return Future.failedFuture(e);

@@ -16,8 +16,15 @@ public final class StorageTypes {
   /** A manifest push. {@code contentType} may be null. */
   public record PutManifest(String repository, String reference, String contentType, byte[] body) {}
 
-  /** The result of a manifest push; {@code subject} is null when the manifest has none. */
-  public record ManifestPut(String digest, String subject) {}
+  /**
+   * The result of a manifest push: its digest, its media type as stored, the digests it references
+   * (config, layers, child manifests) and its subject (null when it has none).
+   */
+  public record ManifestPut(String digest, String mediaType, List<String> references, String subject) {
+    public ManifestPut {
+      references = references == null ? List.of() : List.copyOf(references);
+    }
+  }
 
   /** A page of tags, and whether more follow. */
   public record TagPage(String name, List<String> tags, boolean more) {}
