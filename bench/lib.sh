@@ -42,8 +42,10 @@ wait_ready() { # wait_ready NAME PID PORT: until GET /v2/ answers 200 (90 s at m
 }
 
 start_distribution() { # sets DIST_PORT and DIST_PID: distribution on loopback, filesystem storage in $WORK
+  # (or $DIST_DATA); $DIST_EXTRA_YAML, when set, is appended to its configuration (e.g. notifications)
   DIST_PORT="$(free_port "${DIST_PORT:-15100}")"
-  mkdir -p "$WORK/dist-data"
+  local data="${DIST_DATA:-$WORK/dist-data}"
+  mkdir -p "$data"
   cat >"$WORK/distribution.yml" <<YAML
 version: 0.1
 log:
@@ -54,13 +56,14 @@ storage:
   cache:
     blobdescriptor: inmemory
   filesystem:
-    rootdirectory: $WORK/dist-data
+    rootdirectory: $data
   delete:
     enabled: true
 http:
   addr: 127.0.0.1:$DIST_PORT
   secret: flotilla-bench-local-only
 YAML
+  [[ -z "${DIST_EXTRA_YAML:-}" ]] || printf '%s\n' "$DIST_EXTRA_YAML" >>"$WORK/distribution.yml"
   log "starting distribution ($("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}')) on 127.0.0.1:$DIST_PORT"
   "$DIST_BIN" serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
   DIST_PID=$!

@@ -27,6 +27,7 @@ import io.flotilla.http.RequestObserver;
 import io.flotilla.http.V2Api;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
+import io.flotilla.storage.EventSink;
 import io.flotilla.storage.LocalBlobTransfer;
 import io.flotilla.storage.LocalRegistry;
 import io.flotilla.storage.MetadataStore;
@@ -148,7 +149,9 @@ public final class Node {
     }).compose(v -> {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
-      EventHub events = new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port());
+      EventSink events = config.events().enabled()
+          ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
+          : EventSink.NONE;
       var reportedBytes = EventingBlobTransfer.reportingPushes(localBytes, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
           config.events().kafka());

@@ -32,7 +32,7 @@ public final class ConfigLoader {
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
       "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout",
-      "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
+      "events.enabled", "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
       "events.kafka.format");
   /** Keys whose value is a list of objects, kept as JSON text by the flattening. */
   private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks");
@@ -64,6 +64,7 @@ public final class ConfigLoader {
     m.put("FLOTILLA_CLUSTER_WRITE_QUORUM", "cluster.writeQuorum");
     m.put("FLOTILLA_CLUSTER_REBALANCE_INTERVAL", "cluster.rebalanceInterval");
     m.put("FLOTILLA_CLUSTER_HANDOFF_TIMEOUT", "cluster.handoffTimeout");
+    m.put("FLOTILLA_EVENTS_ENABLED", "events.enabled");
     m.put("FLOTILLA_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "events.kafka.bootstrapServers");
     m.put("FLOTILLA_EVENTS_KAFKA_TOPIC", "events.kafka.topic");
     m.put("FLOTILLA_EVENTS_KAFKA_FORMAT", "events.kafka.format");
@@ -109,7 +110,7 @@ public final class ConfigLoader {
         hz == null || hz.isBlank() ? null : Path.of(hz), r.integer("cluster.replicationFactor", c.replicationFactor()),
         r.integer("cluster.writeQuorum", c.writeQuorum()), r.duration("cluster.rebalanceInterval", c.rebalanceInterval()),
         r.duration("cluster.handoffTimeout", c.handoffTimeout()));
-    EventsConfig events = new EventsConfig(r.integer("events.journalMaxBytes", (int) Math.min(Integer.MAX_VALUE,
+    EventsConfig events = new EventsConfig(r.bool("events.enabled", true), r.integer("events.journalMaxBytes", (int) Math.min(Integer.MAX_VALUE,
         EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)),
         new KafkaConfig(r.str("events.kafka.bootstrapServers", ""), r.str("events.kafka.topic", KafkaConfig.OFF.topic()),
             r.str("events.kafka.format", null)));

@@ -8,13 +8,15 @@ import java.util.Set;
  * Registry events: the node's durable event journal and the webhook endpoints configured in the
  * file (more can be added at runtime through {@code /api/v1/webhooks}).
  *
+ * @param enabled when false the node records no events at all (no journal writes, nothing on the bus,
+ *     webhooks and Kafka receive nothing); for registries that want none of it, and to measure the cost
  * @param journalMaxBytes size limit of the event journal; past it the oldest events are dropped
  *     and recorded as lost for every endpoint that had not delivered them
  * @param webhooks endpoints from the configuration file
  * @param kafka the Kafka sink (off unless configured)
  */
-public record EventsConfig(long journalMaxBytes, List<WebhookConfig> webhooks, KafkaConfig kafka) {
-  public static final EventsConfig DEFAULT = new EventsConfig(1024L * 1024 * 1024, List.of(), KafkaConfig.OFF);
+public record EventsConfig(boolean enabled, long journalMaxBytes, List<WebhookConfig> webhooks, KafkaConfig kafka) {
+  public static final EventsConfig DEFAULT = new EventsConfig(true, 1024L * 1024 * 1024, List.of(), KafkaConfig.OFF);
 
   public EventsConfig {
     if (journalMaxBytes < 1024 * 1024) {

@@ -1,6 +1,7 @@
 package io.flotilla.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,7 @@ class ConfigLoaderTest {
     assertEquals(Path.of("data"), c.storage().dataDir());
     assertEquals(List.of(), c.cluster().members());
     assertEquals(4 * 1024 * 1024, c.storage().maxManifestBytes());
+    assertTrue(c.events().enabled());
   }
 
   @Test
@@ -32,7 +34,7 @@ class ConfigLoaderTest {
         cluster: {members: [10.0.0.1:5701, 10.0.0.2:5701]}
         """);
     FlotillaConfig c = ConfigLoader.load(file, Map.of("FLOTILLA_HTTP_PORT", "7000",
-        "FLOTILLA_CLUSTER_MEMBERS", "a:1,b:2", "FLOTILLA_DATA_DIR", "/d"));
+        "FLOTILLA_CLUSTER_MEMBERS", "a:1,b:2", "FLOTILLA_DATA_DIR", "/d", "FLOTILLA_EVENTS_ENABLED", "false"));
     assertEquals("from-file", c.nodeName());
     assertEquals(7000, c.http().port());
     assertEquals(Duration.ofSeconds(5), c.http().shutdownTimeout());
@@ -40,6 +42,7 @@ class ConfigLoaderTest {
     assertEquals(false, c.storage().deleteEnabled());
     assertEquals(Duration.ofMinutes(10), c.storage().gcGrace());
     assertEquals(List.of("a:1", "b:2"), c.cluster().members());
+    assertFalse(c.events().enabled());
   }
 
   @Test

@@ -108,6 +108,20 @@ public final class KafkaBroker implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs a broker for the benchmark ({@code bench/events.sh}): {@code KafkaBroker DIR SECONDS} starts
+   * it in DIR, prints {@code bootstrap=<host:port>} and stops it after SECONDS (or when this JVM is
+   * terminated: the reaper hook stops the broker too), so it never outlives its caller by long.
+   */
+  public static void main(String[] args) throws Exception {
+    long seconds = args.length > 1 ? Long.parseLong(args[1]) : 3600;
+    try (KafkaBroker broker = start(Path.of(args[0]))) {
+      System.out.println("bootstrap=" + broker.bootstrapServers());
+      System.out.flush();
+      broker.process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+  }
+
   /** {@code 127.0.0.1:<port>}, the value for a client's {@code bootstrap.servers}. */
   public String bootstrapServers() {
     return "127.0.0.1:" + port;

@@ -13,6 +13,13 @@ public final class BenchMain {
         Report.main(Arrays.copyOfRange(args, 1, args.length));
         System.exit(0);
       }
+      if (args.length > 0 && args[0].equals("event-receiver")) {
+        EventSinks.receiver(Arrays.copyOfRange(args, 1, args.length));
+        System.exit(0);
+      }
+      if (args.length > 0 && args[0].equals("await-events")) {
+        System.exit(EventSinks.await(Arrays.copyOfRange(args, 1, args.length)));
+      }
       if (args.length > 0 && args[0].equals("stub-server")) {
         StubServer.main(Arrays.copyOfRange(args, 1, args.length));
         System.exit(0);
