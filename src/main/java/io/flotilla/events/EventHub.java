@@ -3,6 +3,7 @@ package io.flotilla.events;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.flotilla.storage.EventSink;
 import io.flotilla.storage.RequestContext;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -58,8 +59,11 @@ public final class EventHub implements EventSink {
     } catch (JsonProcessingException e) {
       return Future.failedFuture(e);
     }
+    // Back on the caller's context before anything else happens: the journal's writer thread only
+    // writes and syncs, and the request goes on (and publishes) on its own event loop.
+    Context context = vertx.getOrCreateContext();
     Promise<Void> durable = Promise.promise();
-    journal.append(json).whenComplete((seq, err) -> {
+    journal.append(json).whenComplete((seq, err) -> context.runOnContext(v -> {
       if (err != null) {
         durable.fail(err);
         return;
@@ -68,7 +72,7 @@ public final class EventHub implements EventSink {
       vertx.eventBus().publish(ADDRESS, json, new DeliveryOptions().addHeader("seq", Long.toString(seq))
           .addHeader("node", nodeName));
       durable.complete();
-    });
+    }));
     return durable.future();
   }
 

@@ -23,6 +23,13 @@ import java.util.concurrent.TimeUnit;
  * concurrent writes share one fsync. Readers (the delivery queues) only see what is durable. A line
  * torn by a crash is cut off when the journal is opened.
  *
+ * <p>Segments are preallocated: a new segment is written full of zero bytes (and synced) before the
+ * first event goes in, so an append overwrites blocks that already exist and its
+ * {@code fdatasync} flushes only those data blocks, not the file system's metadata journal (which
+ * every other fsync of the node's storage queues on). The end of the events in a segment is the first
+ * zero byte (event lines are JSON text and never contain one); a segment is cut to its events' length
+ * when the next one starts.
+ *
  * <p>Retention: segments every reader has passed are deleted ({@link #trimBefore}); when the journal
  * grows past its size limit the oldest segments are deleted anyway and the readers that had not
  * consumed them learn the lost range from {@link #read} (never silently: see {@link Batch#skipped}).
@@ -278,13 +285,33 @@ public final class EventJournal implements AutoCloseable {
   }
 
   private void roll() throws IOException {
+    current.truncate(currentSize); // closed segments end exactly after their last event
+    current.force(true);
     current.close();
     currentSegment = lastSeq + 1;
-    Path file = segmentFile(currentSegment);
-    current = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    Fs.fsyncDir(dir);
+    current = createSegment(segmentFile(currentSegment));
     currentSize = 0;
     enforceLimit();
+  }
+
+  /** A new segment, preallocated with zeros and synced (data and directory entry). */
+  private FileChannel createSegment(Path file) throws IOException {
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    zeroFill(ch, 0, segmentBytes);
+    Fs.fsyncDir(dir);
+    return ch;
+  }
+
+  /** Writes zeros over [from, to) and syncs the file, so later appends there overwrite allocated blocks. */
+  private static void zeroFill(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer zeros = ByteBuffer.allocate(1024 * 1024);
+    for (long at = from; at < to; ) {
+      zeros.clear().limit((int) Math.min(zeros.capacity(), to - at));
+      while (zeros.hasRemaining()) {
+        at += ch.write(zeros, at);
+      }
+    }
+    ch.force(true);
   }
 
   /** Deletes the oldest closed segments while the journal is over its size limit. */
@@ -312,15 +339,18 @@ public final class EventJournal implements AutoCloseable {
     List<Long> segs = segments();
     if (segs.isEmpty()) {
       currentSegment = 1;
-      current = FileChannel.open(segmentFile(1), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      Fs.fsyncDir(dir);
+      current = createSegment(segmentFile(1));
       currentSize = 0;
       lastSeq = 0;
     } else {
       currentSegment = segs.get(segs.size() - 1);
       Path file = segmentFile(currentSegment);
       byte[] bytes = Files.readAllBytes(file);
-      int end = bytes.length;
+      int written = 0;
+      while (written < bytes.length && bytes[written] != 0) {
+        written++; // the events end at the preallocated zeros
+      }
+      int end = written;
       while (end > 0 && bytes[end - 1] != '\n') {
         end--; // a line torn by a crash: never acknowledged, cut it
       }
@@ -334,9 +364,14 @@ public final class EventJournal implements AutoCloseable {
         }
       }
       current = FileChannel.open(file, StandardOpenOption.WRITE);
-      if (end < bytes.length) {
-        current.truncate(end);
-        current.force(true);
+      int dirty = end;
+      while (dirty < bytes.length && bytes[dirty] != 0) {
+        dirty++;
+      }
+      // zero the torn line's bytes, so a shorter append after it cannot leave a fragment behind,
+      // and make sure the segment is preallocated to its full length (segments of older versions were not)
+      if (dirty > end || bytes.length < segmentBytes) {
+        zeroFill(current, end, Math.max(dirty, Math.max(bytes.length, segmentBytes)));
       }
       currentSize = end;
     }
