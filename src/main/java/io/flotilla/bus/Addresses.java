@@ -4,6 +4,7 @@ import io.flotilla.bus.Messages.CancelUpload;
 import io.flotilla.bus.Messages.CollectGarbage;
 import io.flotilla.bus.Messages.DeleteBlob;
 import io.flotilla.bus.Messages.DeleteManifest;
+import io.flotilla.bus.Messages.DeleteRepository;
 import io.flotilla.bus.Messages.Done;
 import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetInventory;
@@ -60,6 +61,8 @@ public final class Addresses {
       new Address<>("flotilla.storage.blob.stat", StatBlob.class, BlobInfo.class, READ);
   public static final Address<DeleteBlob, Done> BLOB_DELETE =
       new Address<>("flotilla.storage.blob.delete", DeleteBlob.class, Done.class, WRITE);
+  public static final Address<DeleteRepository, Done> REPOSITORY_DELETE =
+      new Address<>("flotilla.storage.repository.delete", DeleteRepository.class, Done.class, WRITE);
   public static final Address<MountBlob, Mounted> BLOB_MOUNT =
       new Address<>("flotilla.storage.blob.mount", MountBlob.class, Mounted.class, WRITE);
   public static final Address<StartUpload, UploadStatus> UPLOAD_START =
@@ -102,7 +105,7 @@ public final class Addresses {
 
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
-      REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
+      REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES);
 
   private Addresses() {}

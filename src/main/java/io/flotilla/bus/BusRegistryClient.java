@@ -4,6 +4,7 @@ import io.flotilla.bus.Messages.CancelUpload;
 import io.flotilla.bus.Messages.CollectGarbage;
 import io.flotilla.bus.Messages.DeleteBlob;
 import io.flotilla.bus.Messages.DeleteManifest;
+import io.flotilla.bus.Messages.DeleteRepository;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
 import io.flotilla.bus.Messages.GetUsage;
@@ -108,6 +109,11 @@ public final class BusRegistryClient implements RegistryStorage {
   @Override
   public Future<Void> cancelUpload(RequestContext ctx, String repository, String uploadId) {
     return call(Addresses.UPLOAD_CANCEL, new CancelUpload(ctx, repository, uploadId)).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
+    return call(Addresses.REPOSITORY_DELETE, new DeleteRepository(ctx, repository)).mapEmpty();
   }
 
   @Override

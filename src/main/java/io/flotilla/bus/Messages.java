@@ -26,6 +26,8 @@ public final class Messages {
 
   public record DeleteBlob(RequestContext ctx, String repository, String digest) {}
 
+  public record DeleteRepository(RequestContext ctx, String repository) {}
+
   public record MountBlob(RequestContext ctx, String repository, String digest, String from) {}
 
   public record StartUpload(RequestContext ctx, String repository) {}

@@ -33,6 +33,8 @@ public final class StorageVerticle extends VerticleBase {
         Bus.serve(vertx, Addresses.BLOB_STAT, nodeId, q -> s.statBlob(q.ctx(), q.repository(), q.digest())),
         Bus.serve(vertx, Addresses.BLOB_DELETE, nodeId,
             q -> s.deleteBlob(q.ctx(), q.repository(), q.digest()).map(v -> new Messages.Done())),
+        Bus.serve(vertx, Addresses.REPOSITORY_DELETE, nodeId,
+            q -> s.deleteRepository(q.ctx(), q.repository()).map(v -> new Messages.Done())),
         Bus.serve(vertx, Addresses.BLOB_MOUNT, nodeId,
             q -> s.mountBlob(q.ctx(), q.repository(), q.digest(), q.from()).map(Messages.Mounted::new)),
         Bus.serve(vertx, Addresses.UPLOAD_START, nodeId, q -> s.startUpload(q.ctx(), q.repository())),

@@ -271,6 +271,13 @@ public final class RoutingStorage implements RegistryStorage {
    * Runs a delete on every member but the primary, as internal work (the primary's delete is the one
    * reported as an event); "not there" and failures are ignored.
    */
+  @Override
+  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
+    return primary(repository).deleteRepository(ctx, repository)
+        .compose(v -> everywhereElse(repository,
+            node -> client(node).deleteRepository(RequestContext.internal(ctx.requestId()), repository)));
+  }
+
   private Future<Void> everywhereElse(String repository, java.util.function.Function<String, Future<Void>> delete) {
     String primary = primaryOf(repository);
     List<Future<?>> all = new ArrayList<>();

@@ -21,7 +21,7 @@ import java.util.List;
 /**
  * This node's storage with events: wraps the node's own storage (the node that performs an
  * operation is the one that reports it, so a request routed through another node is reported once)
- * and reports manifest pushes, pulls and deletes, tag deletes, blob mounts and deletes once they are
+ * and reports manifest pushes, pulls and deletes, tag deletes, repository deletes, blob mounts and deletes once they are
  * durable. Writes are acknowledged only after their event is durable; pulls do not wait for it.
  */
 public final class EventingStorage implements RegistryStorage {
@@ -64,6 +64,12 @@ public final class EventingStorage implements RegistryStorage {
     return local.mountBlob(ctx, repository, digest, from).compose(mounted -> !mounted ? Future.succeededFuture(false)
         : local.statBlob(ctx, repository, digest).compose(info -> events.record(ctx, new Operation("mount",
             repository, digest, "application/octet-stream", info.size(), null, from, List.of()))).map(true));
+  }
+
+  @Override
+  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
+    return local.deleteRepository(ctx, repository).compose(v -> events.record(ctx, new Operation("delete",
+        repository, null, null, -1, null, null, List.of())));
   }
 
   private static String tagOf(String reference) {

@@ -53,6 +53,14 @@ public final class OpsRoutes {
         write(rc, usage);
       });
     });
+    router.deleteWithRegex("/api/v1/repositories/(?<name>.+)").handler(rc ->
+        admin.deleteRepository(ctx(rc), rc.pathParam("name")).onComplete(ar -> {
+          if (ar.failed()) {
+            ErrorRenderer.render(rc.response(), ar.cause());
+          } else {
+            rc.response().setStatusCode(202).end();
+          }
+        }));
     router.post("/api/v1/storage/gc").handler(rc -> {
       boolean dryRun = "true".equalsIgnoreCase(rc.request().getParam("dryRun"));
       admin.collectGarbage(ctx(rc), dryRun).onComplete(ar -> {

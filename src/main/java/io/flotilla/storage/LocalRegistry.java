@@ -347,6 +347,23 @@ public final class LocalRegistry implements RegistryStorage {
 
   // ------------------------------------------------------------------ helpers
 
+  @Override
+  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
+    try {
+      requireDeletes();
+      RepositoryName name = RepositoryName.of(repository);
+      return blocking(() -> {
+        if (!metadata.exists(name)) {
+          throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
+        }
+        metadata.dropRepository(name);
+        return null;
+      });
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
   private void requireDeletes() {
     if (!config.deleteEnabled()) {
       throw OciError.UNSUPPORTED.with("deletes are disabled on this registry");

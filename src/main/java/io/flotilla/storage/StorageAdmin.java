@@ -4,8 +4,15 @@ import io.flotilla.storage.StorageTypes.GcReport;
 import io.flotilla.storage.StorageTypes.Usage;
 import io.vertx.core.Future;
 
-/** Operator-facing storage functions: usage accounting and garbage collection. */
+/** Operator-facing storage functions: usage accounting, garbage collection, repository deletion. */
 public interface StorageAdmin {
+  /**
+   * Deletes a whole repository: its manifests, tags and blob links (blob files shared with other
+   * repositories stay; the rest go at the next garbage collection). NAME_UNKNOWN when it does not
+   * exist, UNSUPPORTED when deletes are disabled.
+   */
+  Future<Void> deleteRepository(RequestContext ctx, String repository);
+
   Future<Usage> usage(RequestContext ctx);
 
   Future<GcReport> collectGarbage(RequestContext ctx, boolean dryRun);

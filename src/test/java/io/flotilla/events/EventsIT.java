@@ -102,6 +102,14 @@ class EventsIT {
     var mount = client(1).send("POST", "/v2/ev/b/blobs/uploads/?mount=" + img.config() + "&from=ev/a", null, Map.of());
     assertEquals(201, mount.statusCode());
     assertEquals(202, client(0).send("DELETE", "/v2/ev/a/manifests/" + img.manifest(), null, Map.of()).statusCode());
+    assertEquals(202, client(1).send("DELETE", "/api/v1/repositories/ev/b", null, Map.of()).statusCode());
+    for (int i = 0; i < 2; i++) {
+      assertEquals(404, client(i).get("/v2/ev/b/blobs/" + img.config()).statusCode(), "ev/b is gone on node " + i);
+      assertTrue(!OciClient.text(client(i).get("/v2/_catalog")).contains("ev/b"), "ev/b left the catalog");
+    }
+    var again = client(0).send("DELETE", "/api/v1/repositories/ev/b", null, Map.of());
+    assertEquals(404, again.statusCode());
+    assertTrue(OciClient.text(again).contains("NAME_UNKNOWN"), OciClient.text(again));
 
     List<String> expected = new ArrayList<>();
     expected.add("push ev/a " + img.config());
@@ -111,6 +119,7 @@ class EventsIT {
     expected.add("pull ev/a " + img.layers().get(0));
     expected.add("mount ev/b " + img.config());
     expected.add("delete ev/a " + img.manifest());
+    expected.add("delete ev/b "); // the repository: no digest, no tag
     awaitTrue(() -> keys(receiver.events("/all")).containsAll(expected), "all events at /all: " + expected);
     Thread.sleep(500); // anything extra would have arrived by now
     List<String> got = keys(receiver.events("/all"));
@@ -118,6 +127,8 @@ class EventsIT {
     // in order per repository for its writes (journaled by its primary): the push before the delete
     List<String> a = got.stream().filter(k -> k.contains(" ev/a " + img.manifest()) && !k.startsWith("pull")).toList();
     assertEquals(List.of("push ev/a " + img.manifest(), "delete ev/a " + img.manifest()), a);
+    assertEquals(List.of("mount ev/b " + img.config(), "delete ev/b "),
+        got.stream().filter(k -> k.contains(" ev/b ")).toList());
 
     for (WebhookReceiver.Received r : receiver.received("/all")) {
       assertEquals("application/vnd.docker.distribution.events.v2+json", r.header("Content-Type"));
