@@ -40,10 +40,9 @@ public final class WebhookApi {
       return EventFormat.JSON.createObjectNode().put("deleted", s.name());
     })));
     for (String op : new String[] {"pause", "resume"}) {
-      router.post(base + "/:name/" + op).handler(rc -> answer(rc, 202, webhooks.get(rc.pathParam("name")).map(s -> {
-        webhooks.setPaused(s.name(), op.equals("pause"));
-        return EventFormat.JSON.createObjectNode().put(op.equals("pause") ? "paused" : "resumed", s.name());
-      })));
+      router.post(base + "/:name/" + op).handler(rc -> answer(rc, 202,
+          webhooks.setPaused(rc.pathParam("name"), op.equals("pause")).map(v -> EventFormat.JSON.createObjectNode()
+              .put(op.equals("pause") ? "paused" : "resumed", rc.pathParam("name")))));
     }
     router.get(base + "/:name/dead-letters").handler(rc -> answer(rc, 200,
         webhooks.deadLetters(rc.pathParam("name")).map(list -> {
