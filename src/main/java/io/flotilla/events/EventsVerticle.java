@@ -39,14 +39,14 @@ public final class EventsVerticle extends VerticleBase {
       return started;
     }
     sink = new KafkaSink(vertx, journal, kafka, dir.resolve("kafka"));
-    webhooks.addReader(sink::cursor);
+    webhooks.addReader(sink::savedPosition);
     journal.onAppended(() -> context.runOnContext(v -> sink.poke()));
     return started.compose(v -> sink.start());
   }
 
   @Override
   public Future<?> stop() {
-    webhooks.stop();
-    return sink == null ? Future.succeededFuture() : sink.stop();
+    Future<Void> hooks = webhooks.stop();
+    return sink == null ? hooks : Future.join(hooks, sink.stop());
   }
 }

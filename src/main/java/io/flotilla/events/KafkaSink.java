@@ -31,7 +31,7 @@ public final class KafkaSink {
   private final KafkaConfig config;
   private final Path dir;
   private KafkaProducer<String, String> producer;
-  private EventJournal.Position cursor;
+  private JournalCursor cursor;
   private boolean running;
   private boolean poked;
   private boolean stopped;
@@ -55,8 +55,8 @@ public final class KafkaSink {
     return failed.get();
   }
 
-  public EventJournal.Position cursor() {
-    return cursor;
+  public EventJournal.Position savedPosition() {
+    return cursor == null ? null : cursor.saved();
   }
 
   /** Opens the producer and loads the saved position (a new sink starts after the newest event). */
@@ -73,7 +73,7 @@ public final class KafkaSink {
         "request.timeout.ms", "10000"));
     return vertx.executeBlocking(() -> {
       Files.createDirectories(dir);
-      return EventJournal.Position.load(dir.resolve("cursor"), journal.end());
+      return JournalCursor.load(vertx, dir.resolve("cursor"), journal.end());
     }, false).map(c -> {
       cursor = c;
       poke();
@@ -83,7 +83,8 @@ public final class KafkaSink {
 
   public Future<Void> stop() {
     stopped = true;
-    return producer == null ? Future.succeededFuture() : producer.close();
+    Future<Void> saved = cursor == null ? Future.succeededFuture() : cursor.close();
+    return producer == null ? saved : saved.compose(v -> producer.close());
   }
 
   /** New events may be there. Call on the context. */
@@ -114,7 +115,7 @@ public final class KafkaSink {
   }
 
   private Future<Boolean> next() {
-    EventJournal.Position from = cursor;
+    EventJournal.Position from = cursor.position();
     return vertx.executeBlocking(() -> journal.read(from, BATCH), false).compose(batch -> {
       if (batch.skipped() > 0) {
         LOG.log(System.Logger.Level.ERROR, "kafka sink: " + batch.skipped()
@@ -130,11 +131,8 @@ public final class KafkaSink {
         if (batch.next().equals(from)) {
           return Future.succeededFuture(false);
         }
-        cursor = batch.next();
-        return vertx.executeBlocking(() -> {
-          batch.next().save(dir.resolve("cursor"));
-          return batch.entries().size() == BATCH;
-        }, false);
+        cursor.advance(batch.next());
+        return Future.succeededFuture(batch.entries().size() == BATCH);
       });
     });
   }

@@ -28,9 +28,10 @@ import java.util.regex.Pattern;
  * in journal order (so in order per repository): one batch in flight at a time; a failed batch is
  * retried with exponential backoff and jitter, capped, and after {@code maxAttempts} (or when its
  * oldest event is older than {@code maxAge}) its events go to the endpoint's dead-letter list, from
- * which {@link #replay} sends them again. The endpoint's position in the journal is saved (atomic
- * write) after each delivered batch, so a restart resumes where delivery stood; a crash between a
- * delivery and the save re-sends that batch (receivers de-duplicate by event id). Bodies are signed:
+ * which {@link #replay} sends them again. The endpoint's position in the journal is a
+ * {@link JournalCursor} (saved at most once a second and on stop), so a restart resumes where delivery
+ * stood; after a crash up to a second of delivered events is sent again (receivers de-duplicate by
+ * event id). Bodies are signed:
  * {@code Flotilla-Signature: sha256=<hex HMAC-SHA256 of the body>} with the endpoint's secret.
  * Runs on the Vert.x context it was started on; journal and file I/O run on workers.
  */
@@ -47,7 +48,7 @@ public final class WebhookDispatcher {
   private final Path dir;
   private volatile WebhookConfig config;
   private final Pattern repositories;
-  private EventJournal.Position cursor;
+  private JournalCursor cursor;
   private boolean running;
   private boolean poked;
   private boolean stopped;
@@ -85,11 +86,12 @@ public final class WebhookDispatcher {
   /** Loads the saved position (a new endpoint starts after the newest event); blocking. */
   void load() throws IOException {
     Files.createDirectories(dir);
-    cursor = EventJournal.Position.load(dir.resolve("cursor"), journal.end());
+    cursor = JournalCursor.load(vertx, dir.resolve("cursor"), journal.end());
   }
 
-  EventJournal.Position cursor() {
-    return cursor;
+  /** The saved position: the journal may be trimmed before it. */
+  EventJournal.Position savedPosition() {
+    return cursor == null ? null : cursor.saved();
   }
 
   /** New events may be there: deliver them unless a delivery is already under way. Call on the context. */
@@ -111,9 +113,20 @@ public final class WebhookDispatcher {
     });
   }
 
-  void stop() {
+  /** Stops delivering and saves the position. */
+  Future<Void> stop() {
     stopped = true;
     http.close();
+    return cursor == null ? Future.succeededFuture() : cursor.close();
+  }
+
+  /** Stops delivering without saving anything (the endpoint is being deleted). */
+  void discard() {
+    stopped = true;
+    http.close();
+    if (cursor != null) {
+      cursor.discard();
+    }
   }
 
   void setPaused(boolean paused) {
@@ -129,7 +142,7 @@ public final class WebhookDispatcher {
     if (replay != null) {
       return deliver(replay, 1).map(true);
     }
-    EventJournal.Position from = cursor;
+    EventJournal.Position from = cursor.position();
     return vertx.executeBlocking(() -> journal.read(from, config.batchSize()), false).compose(batch -> {
       Future<Void> lost = batch.skipped() > 0
           ? deadLetter(List.of(), "journal full: " + batch.skipped() + " events before seq " + (batch.next().seq()
@@ -146,11 +159,8 @@ public final class WebhookDispatcher {
         if (batch.next().equals(from)) {
           return Future.succeededFuture(false);
         }
-        cursor = batch.next();
-        return vertx.executeBlocking(() -> {
-          batch.next().save(dir.resolve("cursor"));
-          return batch.entries().size() == config.batchSize();
-        }, false);
+        cursor.advance(batch.next());
+        return Future.succeededFuture(batch.entries().size() == config.batchSize());
       });
     });
   }
@@ -307,7 +317,7 @@ public final class WebhookDispatcher {
 
   public synchronized Status status() {
     WebhookConfig c = config;
-    long pending = Math.max(0, journal.lastSeq() - (cursor == null ? 0 : cursor.seq()));
+    long pending = Math.max(0, journal.lastSeq() - (cursor == null ? 0 : cursor.position().seq()));
     return new Status(c.name(), c.url(), c.paused(), c.format(), pending, delivered.get(), failed.get(),
         deadLettered.get(), lastStatus, lastLatencyMillis, List.copyOf(history));
   }

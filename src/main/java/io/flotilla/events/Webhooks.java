@@ -111,8 +111,8 @@ public final class Webhooks {
     return synced.onSuccess(v -> sync.serve(() -> enqueue(() -> Future.succeededFuture(snapshot()))));
   }
 
-  /** Stops delivering, listening to changes and answering snapshot requests. */
-  public void stop() {
+  /** Stops delivering (saving every endpoint's position), listening to changes and answering snapshot requests. */
+  public Future<Void> stop() {
     if (trimTimer >= 0) {
       vertx.cancelTimer(trimTimer);
     }
@@ -120,7 +120,7 @@ public final class Webhooks {
       changes.unregister();
     }
     sync.stop();
-    dispatchers.values().forEach(WebhookDispatcher::stop);
+    return Future.join(dispatchers.values().stream().map(WebhookDispatcher::stop).toList()).mapEmpty();
   }
 
   // ------------------------------------------------------------------ API (any thread)
@@ -312,17 +312,18 @@ public final class Webhooks {
         return null;
       }, false);
     }
+    Future<Void> stopped = Future.succeededFuture();
     if (old != null) {
       dispatchers.remove(w.name());
-      old.stop();
+      stopped = old.stop(); // its saved position is where the replacement starts
     }
-    return vertx.executeBlocking(() -> {
+    return stopped.otherwiseEmpty().compose(v -> vertx.executeBlocking(() -> {
       Files.createDirectories(d);
       Fs.writeAtomic(d.resolve("endpoint.json"), bytes);
       WebhookDispatcher nd = new WebhookDispatcher(vertx, journal, http, d, w);
       nd.load();
       return nd;
-    }, false).onSuccess(nd -> {
+    }, false)).onSuccess(nd -> {
       dispatchers.put(w.name(), nd);
       nd.poke();
     }).onFailure(e -> LOG.log(System.Logger.Level.ERROR, "could not add webhook " + w.name(), e)).mapEmpty();
@@ -335,7 +336,7 @@ public final class Webhooks {
     if (old == null) {
       return Future.succeededFuture();
     }
-    old.stop();
+    old.discard();
     return vertx.executeBlocking(() -> {
       Fs.deleteTree(dir.resolve(name));
       return null;
@@ -357,7 +358,7 @@ public final class Webhooks {
       }
     }
     for (WebhookDispatcher d : dispatchers.values()) {
-      EventJournal.Position c = d.cursor();
+      EventJournal.Position c = d.savedPosition();
       if (c != null && c.seq() < min.seq()) {
         min = c;
       }
