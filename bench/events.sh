@@ -4,18 +4,19 @@
 # the same small images (the bench driver's figure 5: config blob + 4 KiB layer + manifest, so 3
 # push events per image) and, where events go somewhere, waits until every event has arrived.
 #
-# Configurations, interleaved in each round:
-#   flotilla-off     events.enabled=false (no journal, nothing emitted): the baseline
-#   flotilla-journal events on, no endpoint: the cost of the durable journal alone
-#   flotilla-sinks   events on, one webhook endpoint (a local receiver) and the Kafka sink (a local
-#                    KRaft broker): push rate, then events/s delivered to each sink
-#   flotilla-drain   the same endpoint paused during the push, then resumed: how fast a backlog drains
-#   dist-off         distribution without notifications
-#   dist-notify      distribution with one notifications endpoint (the same receiver)
+# Configurations (CONFIGS, run in this order in each round, so they interleave):
+#   off          Flotilla, events.enabled=false (no journal, nothing emitted): the baseline
+#   journal      Flotilla, events on, no endpoint: the cost of the durable journal alone
+#   webhook      Flotilla, one webhook endpoint (a local receiver): push rate, events/s delivered
+#   kafka        Flotilla, the Kafka sink (a local KRaft broker): push rate, events/s produced
+#   drain        Flotilla, the endpoint paused during the push, then resumed: how fast a backlog drains
+#   dist-off     distribution without notifications
+#   dist-notify  distribution with one notifications endpoint (the same receiver as webhook)
+# The receiver and the broker run on the same 2 cores for every configuration.
 #
 # Usage: bench/events.sh            (results in bench/results/events-<time>.md and events-latest.md)
-# Knobs (environment): ROUNDS [3], IMAGES [511], IMAGE_CONCURRENCY [8], FLOTILLA_JAVA_OPTS,
-#   SKIP_BUILD=1, DIST_BIN [/usr/bin/docker-registry], BENCH_TMP [/tmp].
+# Knobs (environment): ROUNDS [3], IMAGES [511], IMAGE_CONCURRENCY [8], CONFIGS [all of the above],
+#   FLOTILLA_JAVA_OPTS, SKIP_BUILD=1, DIST_BIN [/usr/bin/docker-registry], BENCH_TMP [/tmp].
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +30,10 @@ DIST_BIN="${DIST_BIN:-/usr/bin/docker-registry}"
 FLOTILLA_JAR="$ROOT/target/flotilla.jar"
 BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
 EXPECT=$(( IMAGES * 3 ))
+CONFIGS="${CONFIGS:-off journal webhook kafka drain dist-off dist-notify}"
+for c in $CONFIGS; do
+  case "$c" in off|journal|webhook|kafka|drain|dist-off|dist-notify) ;; *) die "unknown configuration $c";; esac
+done
 
 BENCH_NAME=events.sh
 source "$BENCH_DIR/lib.sh"
@@ -60,6 +65,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+cp "$FLOTILLA_JAR" "$WORK/flotilla-under-bench.jar" # a rebuild during the run does not change what is measured
+FLOTILLA_JAR="$WORK/flotilla-under-bench.jar"
 
 # ---------------------------------------------------------------- sinks: receiver and Kafka broker
 RECEIVER_PORT="$(free_port 15400)"
@@ -84,8 +91,8 @@ done
 log "Kafka broker on $BOOTSTRAP, receiver on 127.0.0.1:$RECEIVER_PORT"
 
 # ---------------------------------------------------------------- one configuration
-start_flotilla() { # start_flotilla NAME EVENTS(true|false) WITH_SINKS(0|1) PAUSED(0|1)
-  local name="$1" enabled="$2" sinks="$3" paused="$4"
+start_flotilla() { # start_flotilla NAME EVENTS(true|false) WEBHOOK(0|1) PAUSED(0|1) KAFKA(0|1)
+  local name="$1" enabled="$2" sinks="$3" paused="$4" with_kafka="${5:-0}"
   FLOTILLA_PORT="$(free_port 15000)"
   local hz; hz="$(free_port 15700)"
   rm -rf "$WORK/flotilla-data"; mkdir -p "$WORK/flotilla-data"
@@ -100,10 +107,10 @@ events:
       timeout: 5s
       paused: $([[ "$paused" == 1 ]] && echo true || echo false)
 YAML
-    kafka="$BOOTSTRAP"
   else
     echo "{}" >"$cfg"
   fi
+  [[ "$with_kafka" == 0 ]] || kafka="$BOOTSTRAP"
   FLOTILLA_HTTP_PORT="$FLOTILLA_PORT" FLOTILLA_HTTP_HOST=127.0.0.1 FLOTILLA_DATA_DIR="$WORK/flotilla-data" \
     FLOTILLA_CLUSTER_NAME="flotilla-events-bench-$$" FLOTILLA_CLUSTER_HOST=127.0.0.1 FLOTILLA_CLUSTER_PORT="$hz" \
     FLOTILLA_HTTP_ACCESS_LOG=false FLOTILLA_EVENTS_ENABLED="$enabled" \
@@ -135,64 +142,77 @@ rate() { # rate EVENTS FROM_MS TO_MS
 
 json_field() { sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9]*\).*/\1/p" <<<"$1"; }
 
+await_kafka() { # await_kafka TOPIC -> JSON line (the receiver path is unused: expect 0 there)
+  local out
+  out="$(java -jar "$BENCH_JAR" await-events --stats "http://127.0.0.1:$RECEIVER_PORT/stats/none" --expect "$EXPECT" \
+    --kafka-only true --kafka "$BOOTSTRAP" --topic "$1" --timeout "${AWAIT_S:-180}" 2>"$WORK/await.log")" \
+    || die "not every event reached Kafka topic $1 within ${AWAIT_S:-180} s: $out"
+  echo "$out"
+}
+
 declare -A RESULT
-for r in $(seq 1 "$ROUNDS"); do
-  log "round $r of $ROUNDS"
-  start_flotilla "off-$r" false 0 0
-  RESULT[off,$r]="$(push_images "flotilla-off-$r" "$FLOTILLA_PORT")"
-  stop_pid "$FLOTILLA_PID"; FLOTILLA_PID=""
-
-  start_flotilla "journal-$r" true 0 0
-  RESULT[journal,$r]="$(push_images "flotilla-journal-$r" "$FLOTILLA_PORT")"
-  stop_pid "$FLOTILLA_PID"; FLOTILLA_PID=""
-
-  start_flotilla "sinks-$r" true 1 0
-  t0="$(date +%s%3N)"
-  RESULT[sinks,$r]="$(push_images "flotilla-sinks-$r" "$FLOTILLA_PORT")"
-  t1="$(date +%s%3N)"
-  out="$(await "sinks-$r" "bench-sinks-$r")"
-  wh_last="$(json_field "$out" webhook lastMs)"; wh_first="$(json_field "$out" webhook firstMs)"
-  kf_reached="$(json_field "$out" kafka reachedMs)"
-  RESULT[sinks_webhook,$r]="$(rate "$EXPECT" "$wh_first" "$wh_last")"
-  RESULT[sinks_webhook_lag,$r]="$(( wh_last > t1 ? wh_last - t1 : 0 ))"
-  RESULT[sinks_kafka,$r]="$(rate "$EXPECT" "$wh_first" "$kf_reached")"
-  RESULT[sinks_kafka_lag,$r]="$(( kf_reached > t1 ? kf_reached - t1 : 0 ))"
-  RESULT[sinks_requests,$r]="$(json_field "$out" webhook requests)"
-  log "sinks round $r: push ${RESULT[sinks,$r]} images/s; pushes took $(( t1 - t0 )) ms; $out"
-  stop_pid "$FLOTILLA_PID"; FLOTILLA_PID=""
-
-  start_flotilla "drain-$r" true 1 1
-  push_images "flotilla-drain-$r" "$FLOTILLA_PORT" >/dev/null
-  sleep 1
-  [[ "$(curl -s "http://127.0.0.1:$RECEIVER_PORT/stats/drain-$r" | sed -n 's/.*"events":\([0-9]*\).*/\1/p')" == 0 ]] \
-    || die "the paused endpoint received events"
-  t_resume="$(date +%s%3N)"
-  curl -sf -X POST "http://127.0.0.1:$FLOTILLA_PORT/api/v1/webhooks/bench/resume" >/dev/null || die "resume failed"
-  out="$(await "drain-$r")"
-  RESULT[drain,$r]="$(rate "$EXPECT" "$t_resume" "$(json_field "$out" webhook lastMs)")"
-  RESULT[drain_requests,$r]="$(json_field "$out" webhook requests)"
-  stop_pid "$FLOTILLA_PID"; FLOTILLA_PID=""
-
-  DIST_DATA="$WORK/dist-off-$r" DIST_EXTRA_YAML="" start_distribution
-  RESULT[dist_off,$r]="$(push_images "dist-off-$r" "$DIST_PORT")"
-  stop_pid "$DIST_PID"; DIST_PID=""; rm -rf "$WORK/dist-off-$r"
-
-  DIST_DATA="$WORK/dist-notify-$r" DIST_EXTRA_YAML="notifications:
+run_config() { # run_config CONFIG ROUND
+  local c="$1" r="$2" t0 t1 out first last
+  case "$c" in
+    off|journal)
+      start_flotilla "$c-$r" "$([[ $c == off ]] && echo false || echo true)" 0 0
+      RESULT[$c,$r]="$(push_images "flotilla-$c-$r" "$FLOTILLA_PORT")" ;;
+    webhook)
+      start_flotilla "webhook-$r" true 1 0
+      RESULT[webhook,$r]="$(push_images "flotilla-webhook-$r" "$FLOTILLA_PORT")"; t1="$(date +%s%3N)"
+      out="$(await "webhook-$r")"
+      first="$(json_field "$out" webhook firstMs)"; last="$(json_field "$out" webhook lastMs)"
+      RESULT[webhook_rate,$r]="$(rate "$EXPECT" "$first" "$last")"
+      RESULT[webhook_lag,$r]="$(( last > t1 ? last - t1 : 0 ))"
+      RESULT[webhook_requests,$r]="$(json_field "$out" webhook requests)" ;;
+    kafka)
+      start_flotilla "kafka-$r" true 0 0 1
+      t0="$(date +%s%3N)"
+      RESULT[kafka,$r]="$(push_images "flotilla-kafka-$r" "$FLOTILLA_PORT")"; t1="$(date +%s%3N)"
+      out="$(await_kafka "bench-kafka-$r")"
+      last="$(json_field "$out" kafka reachedMs)"
+      RESULT[kafka_rate,$r]="$(rate "$EXPECT" "$t0" "$last")"
+      RESULT[kafka_lag,$r]="$(( last > t1 ? last - t1 : 0 ))" ;;
+    drain)
+      start_flotilla "drain-$r" true 1 1
+      push_images "flotilla-drain-$r" "$FLOTILLA_PORT" >/dev/null
+      sleep 1
+      [[ "$(curl -s "http://127.0.0.1:$RECEIVER_PORT/stats/drain-$r" | sed -n 's/.*"events":\([0-9]*\).*/\1/p')" == 0 ]] \
+        || die "the paused endpoint received events"
+      t0="$(date +%s%3N)"
+      curl -sf -X POST "http://127.0.0.1:$FLOTILLA_PORT/api/v1/webhooks/bench/resume" >/dev/null || die "resume failed"
+      out="$(await "drain-$r")"
+      RESULT[drain,$r]="$(rate "$EXPECT" "$t0" "$(json_field "$out" webhook lastMs)")"
+      RESULT[drain_requests,$r]="$(json_field "$out" webhook requests)" ;;
+    dist-off)
+      DIST_DATA="$WORK/dist-off-$r" DIST_EXTRA_YAML="" start_distribution
+      RESULT[dist_off,$r]="$(push_images "dist-off-$r" "$DIST_PORT")"
+      stop_pid "$DIST_PID"; DIST_PID=""; rm -rf "$WORK/dist-off-$r" ;;
+    dist-notify)
+      DIST_DATA="$WORK/dist-notify-$r" DIST_EXTRA_YAML="notifications:
   endpoints:
     - name: bench
       url: http://127.0.0.1:$RECEIVER_PORT/dist-$r
       timeout: 5s
       threshold: 5
       backoff: 1s" start_distribution
-  t0="$(date +%s%3N)"
-  RESULT[dist_notify,$r]="$(push_images "dist-notify-$r" "$DIST_PORT")"
-  t1="$(date +%s%3N)"
-  out="$(await "dist-$r")"
-  wh_last="$(json_field "$out" webhook lastMs)"; wh_first="$(json_field "$out" webhook firstMs)"
-  RESULT[dist_webhook,$r]="$(rate "$EXPECT" "$wh_first" "$wh_last")"
-  RESULT[dist_webhook_lag,$r]="$(( wh_last > t1 ? wh_last - t1 : 0 ))"
-  RESULT[dist_requests,$r]="$(json_field "$out" webhook requests)"
-  stop_pid "$DIST_PID"; DIST_PID=""; rm -rf "$WORK/dist-notify-$r"
+      RESULT[dist_notify,$r]="$(push_images "dist-notify-$r" "$DIST_PORT")"; t1="$(date +%s%3N)"
+      out="$(await "dist-$r")"
+      first="$(json_field "$out" webhook firstMs)"; last="$(json_field "$out" webhook lastMs)"
+      RESULT[dist_rate,$r]="$(rate "$EXPECT" "$first" "$last")"
+      RESULT[dist_lag,$r]="$(( last > t1 ? last - t1 : 0 ))"
+      RESULT[dist_requests,$r]="$(json_field "$out" webhook requests)"
+      stop_pid "$DIST_PID"; DIST_PID=""; rm -rf "$WORK/dist-notify-$r" ;;
+  esac
+  if [[ -n "$FLOTILLA_PID" ]]; then stop_pid "$FLOTILLA_PID"; FLOTILLA_PID=""; fi
+  log "round $r, $c: ${RESULT[$c,$r]:-${RESULT[${c//-/_},$r]:-}} images/s"
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  log "round $r of $ROUNDS"
+  for c in $CONFIGS; do
+    run_config "$c" "$r"
+  done
 done
 
 # ---------------------------------------------------------------- report
@@ -205,6 +225,7 @@ row() { # row LABEL KEY
   local vals; vals="$(col "$2")"
   printf '| %s | %s | %s |\n' "$1" "$(echo "$vals" | sed 's/ *$//; s/ / \/ /g')" "$(echo "$vals" | median)"
 }
+has() { [[ " $CONFIGS " == *" $1 "* ]]; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (b - a) * 100 / a }'; }
 {
   echo "# Events: cost on pushes and delivery rate ($TS UTC, git $(cd "$ROOT" && git rev-parse --short HEAD))"
@@ -214,26 +235,39 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (b - a) * 100 / a }';
   echo
   echo "| figure | rounds | median |"
   echo "|---|---|---:|"
-  row "Flotilla push, events off (images/s)" off
-  row "Flotilla push, journal only (images/s)" journal
-  row "Flotilla push, webhook + Kafka (images/s)" sinks
-  row "Flotilla webhook delivery during the push (events/s)" sinks_webhook
-  row "Flotilla webhook lag after the last push (ms)" sinks_webhook_lag
-  row "Flotilla webhook requests (batches)" sinks_requests
-  row "Flotilla Kafka delivery during the push (events/s)" sinks_kafka
-  row "Flotilla Kafka lag after the last push (ms)" sinks_kafka_lag
-  row "Flotilla webhook backlog drain (events/s)" drain
-  row "distribution push, notifications off (images/s)" dist_off
-  row "distribution push, one endpoint (images/s)" dist_notify
-  row "distribution webhook delivery during the push (events/s)" dist_webhook
-  row "distribution webhook lag after the last push (ms)" dist_webhook_lag
-  row "distribution webhook requests" dist_requests
+  has off && row "Flotilla push, events off (images/s)" off
+  has journal && row "Flotilla push, journal only, no endpoint (images/s)" journal
+  if has webhook; then
+    row "Flotilla push, one webhook endpoint (images/s)" webhook
+    row "Flotilla webhook delivery during the push (events/s)" webhook_rate
+    row "Flotilla webhook lag after the last push (ms)" webhook_lag
+    row "Flotilla webhook requests (batches)" webhook_requests
+  fi
+  if has kafka; then
+    row "Flotilla push, Kafka sink (images/s)" kafka
+    row "Flotilla Kafka events/s (push start to last record)" kafka_rate
+    row "Flotilla Kafka lag after the last push (ms)" kafka_lag
+  fi
+  if has drain; then
+    row "Flotilla webhook backlog drain (events/s)" drain
+    row "Flotilla webhook backlog drain requests" drain_requests
+  fi
+  has dist-off && row "distribution push, notifications off (images/s)" dist_off
+  if has dist-notify; then
+    row "distribution push, one endpoint (images/s)" dist_notify
+    row "distribution webhook delivery during the push (events/s)" dist_rate
+    row "distribution webhook lag after the last push (ms)" dist_lag
+    row "distribution webhook requests" dist_requests
+  fi
   echo
-  off="$(col off | median)"; journal="$(col journal | median)"; sinks="$(col sinks | median)"
-  doff="$(col dist_off | median)"; dnot="$(col dist_notify | median)"
-  echo "- Flotilla, cost of events on pushes (medians): journal only $(pct "$off" "$journal"), webhook + Kafka $(pct "$off" "$sinks")"
-  echo "- distribution, cost of one notifications endpoint: $(pct "$doff" "$dnot")"
-  echo "- push with events delivered, Flotilla / distribution: $(awk -v a="$sinks" -v b="$dnot" 'BEGIN { printf "%.2fx", a / b }')"
+  med() { col "$1" | median; }
+  if has off && has journal; then echo "- Flotilla, cost of the journal on pushes (medians): $(pct "$(med off)" "$(med journal)")"; fi
+  if has off && has webhook; then echo "- Flotilla, cost of one webhook endpoint on pushes: $(pct "$(med off)" "$(med webhook)")"; fi
+  if has off && has kafka; then echo "- Flotilla, cost of the Kafka sink on pushes: $(pct "$(med off)" "$(med kafka)")"; fi
+  if has dist-off && has dist-notify; then echo "- distribution, cost of one notifications endpoint: $(pct "$(med dist_off)" "$(med dist_notify)")"; fi
+  if has webhook && has dist-notify; then
+    echo "- push with one webhook endpoint, Flotilla / distribution: $(awk -v a="$(med webhook)" -v b="$(med dist_notify)" 'BEGIN { printf "%.2fx", a / b }')"
+  fi
 } >"$OUT"
 cp "$OUT" "$BENCH_DIR/results/events-latest.md"
 cat "$OUT"
