@@ -17,6 +17,7 @@ import io.flotilla.events.EventJournal;
 import io.flotilla.events.EventingBlobTransfer;
 import io.flotilla.events.EventingStorage;
 import io.flotilla.events.EventsVerticle;
+import io.flotilla.events.StoredEvents;
 import io.flotilla.events.WebhookApi;
 import io.flotilla.events.WebhookMetrics;
 import io.flotilla.http.AccessLog;
@@ -144,15 +145,16 @@ public final class Node {
       blobs.load();
       uploads.load();
       membership.loadStates(nodeId);
-      journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes());
+      journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
+          new StoredEvents(metadata));
       return null;
     }).compose(v -> {
-      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads);
-      LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs);
       EventSink events = config.events().enabled()
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
           : EventSink.NONE;
-      var reportedBytes = EventingBlobTransfer.reportingPushes(localBytes, events);
+      // pushes are reported by the local storage itself (their events are written ahead, see EventSink#prepare)
+      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events);
+      LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
           config.events().kafka());
       ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs);
@@ -163,7 +165,7 @@ public final class Node {
       return vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
-            return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, reportedBytes),
+            return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, localBytes),
                 new DeploymentOptions().setInstances(instances));
           })
           .compose(id -> {
@@ -181,7 +183,7 @@ public final class Node {
             RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
                 new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
             var bytes = EventingBlobTransfer.reportingPulls(
-                new RoutingBlobTransfer(vertx, nodeId, reportedBytes, client), events);
+                new RoutingBlobTransfer(vertx, nodeId, localBytes, client), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * This node's event pipeline: turns each reported operation into a {@link RegistryEvent}, appends
  * it to the durable {@link EventJournal} (from which webhook and Kafka queues deliver), and, once it
  * is durable, publishes it on the cluster bus address {@link #ADDRESS} for in-cluster consumers.
+ * Pushes are written ahead ({@link #prepare}): the event's fsync overlaps the operation's own, and
+ * the event is delivered and published only once the operation is durable too.
  * Internal work (replication, rebalancing, GC) is not reported.
  */
 public final class EventHub implements EventSink {
@@ -68,12 +70,56 @@ public final class EventHub implements EventSink {
         durable.fail(err);
         return;
       }
-      emitted.incrementAndGet();
-      vertx.eventBus().publish(ADDRESS, json, new DeliveryOptions().addHeader("seq", Long.toString(seq))
-          .addHeader("node", nodeName));
+      published(json, seq);
       durable.complete();
     }));
     return durable.future();
+  }
+
+  @Override
+  public Intent prepare(RequestContext ctx, Operation op) {
+    if (ctx.isInternal()) {
+      return Intent.NONE;
+    }
+    String json;
+    try {
+      json = EventFormat.JSON.writeValueAsString(toEvent(ctx, op));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    Context context = vertx.getOrCreateContext();
+    EventJournal.Prepared prepared = journal.prepare(json);
+    Promise<Void> written = Promise.promise();
+    prepared.written().whenComplete((seq, err) -> context.runOnContext(v -> {
+      if (err != null) {
+        written.fail(err);
+      } else {
+        written.complete();
+      }
+    }));
+    return new Intent() {
+      @Override
+      public Future<Void> written() {
+        return written.future();
+      }
+
+      @Override
+      public void commit() {
+        prepared.commit();
+        prepared.written().thenAccept(seq -> context.runOnContext(v -> published(json, seq)));
+      }
+
+      @Override
+      public void abort() {
+        prepared.abort();
+      }
+    };
+  }
+
+  private void published(String json, long seq) {
+    emitted.incrementAndGet();
+    vertx.eventBus().publish(ADDRESS, json, new DeliveryOptions().addHeader("seq", Long.toString(seq))
+        .addHeader("node", nodeName));
   }
 
   RegistryEvent toEvent(RequestContext ctx, Operation op) {
@@ -88,6 +134,11 @@ public final class EventHub implements EventSink {
   }
 
   private static boolean isManifest(Operation op) {
-    return op.mediaType() != null && (op.mediaType().contains("manifest") || op.mediaType().contains("index"));
+    return isManifestType(op.mediaType());
+  }
+
+  /** Whether an event's media type is a manifest's (blobs are reported as application/octet-stream). */
+  static boolean isManifestType(String mediaType) {
+    return mediaType != null && (mediaType.contains("manifest") || mediaType.contains("index"));
   }
 }

@@ -30,6 +30,14 @@ import java.util.concurrent.TimeUnit;
  * zero byte (event lines are JSON text and never contain one); a segment is cut to its events' length
  * when the next one starts.
  *
+ * <p>Write-ahead ({@link #prepare}): an event can be written before its operation is durable, while
+ * the operation's own files are being synced, so a write does not wait for two fsyncs in a row. Such
+ * an event stays invisible to readers (and so does every event after it) until it is committed (the
+ * operation is durable) or aborted (the operation failed: readers skip it, and the abort is saved).
+ * Where readers may read up to is saved at most once a second ({@code visible}); when the journal is
+ * opened after a crash, every event after that point is checked against storage by a
+ * {@link Verifier}, and events of operations that did not happen are recorded as aborted.
+ *
  * <p>Retention: segments every reader has passed are deleted ({@link #trimBefore}); when the journal
  * grows past its size limit the oldest segments are deleted anyway and the readers that had not
  * consumed them learn the lost range from {@link #read} (never silently: see {@link Batch#skipped}).
@@ -82,27 +90,89 @@ public final class EventJournal implements AutoCloseable {
   private long currentSize;
   private long lastSeq;
   private Position durableEnd;
+  private Position visibleEnd;
+  private final java.util.ArrayDeque<Position> notVisible = new java.util.ArrayDeque<>();
+  private final java.util.Set<Long> unresolved = new java.util.HashSet<>();
+  // read without the lock
+  private final java.util.Set<Long> aborted = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Verifier verifier;
+  // the writer thread's (or, while it does not run, the opener's/closer's)
+  private Position savedVisible;
+  private long savedVisibleAt;
 
-  private record Pending(String json, CompletableFuture<Long> done) {}
+  private record Pending(String json, boolean ahead, CompletableFuture<Long> done) {}
 
-  private EventJournal(Path dir, long segmentBytes, long maxBytes) {
+  /**
+   * Decides, when the journal is opened after a crash, whether the operation of an event written
+   * ahead did happen (is durable in storage).
+   */
+  @FunctionalInterface
+  public interface Verifier {
+    /** Every event is taken as done (for journals without write-ahead events). */
+    Verifier ALL_DONE = (json, later) -> true;
+
+    /**
+     * @param json the event
+     * @param later the events written after it (a later delete can explain why a pushed thing is gone)
+     */
+    boolean happened(String json, List<String> later);
+  }
+
+  /**
+   * An event written ahead of its operation: {@link #written} completes when it is on disk; then
+   * {@link #commit} once the operation is durable, or {@link #abort} if it failed.
+   */
+  public final class Prepared {
+    private final CompletableFuture<Long> written;
+
+    private Prepared(CompletableFuture<Long> written) {
+      this.written = written;
+    }
+
+    /** Completes with the event's sequence number once it is on disk. */
+    public CompletableFuture<Long> written() {
+      return written;
+    }
+
+    /** The operation is durable: readers may deliver the event. */
+    public void commit() {
+      written.thenAccept(seq -> resolve(seq, true));
+    }
+
+    /** The operation failed: readers skip the event (recorded on a pool thread: it syncs a file). */
+    public void abort() {
+      written.thenAcceptAsync(seq -> resolve(seq, false));
+    }
+  }
+
+  private EventJournal(Path dir, long segmentBytes, long maxBytes, Verifier verifier) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
     this.maxBytes = maxBytes;
+    this.verifier = verifier;
     this.writer = new Thread(this::writeLoop, "flotilla-event-journal");
     this.writer.setDaemon(true);
   }
 
-  /** Opens (or creates) the journal in {@code dir}; blocking. */
+  /** Opens (or creates) the journal in {@code dir}, taking every event as done; blocking. */
   public static EventJournal open(Path dir, long segmentBytes, long maxBytes) throws IOException {
-    EventJournal j = new EventJournal(dir, segmentBytes, maxBytes);
+    return open(dir, segmentBytes, maxBytes, Verifier.ALL_DONE);
+  }
+
+  /**
+   * Opens (or creates) the journal in {@code dir}; events that may have been written ahead of an
+   * operation that never became durable (a crash) are checked with {@code verifier}; blocking.
+   */
+  public static EventJournal open(Path dir, long segmentBytes, long maxBytes, Verifier verifier) throws IOException {
+    EventJournal j = new EventJournal(dir, segmentBytes, maxBytes, verifier);
     j.recover();
+    j.verifyTail();
     j.writer.start();
     return j;
   }
 
-  /** Called (on the writer thread) after each durable batch; must not block. */
+  /** Called after events became readable (on the writer thread, or where one was committed); must not block. */
   public void onAppended(Runnable listener) {
     listeners.add(listener);
   }
@@ -112,26 +182,75 @@ public final class EventJournal implements AutoCloseable {
     if (json.indexOf('\n') >= 0) {
       throw new IllegalArgumentException("an event must be one line of JSON");
     }
+    return enqueue(json, false);
+  }
+
+  /**
+   * Writes an event ahead of its operation: readers see it (and what follows it) only after
+   * {@link Prepared#commit}; {@link Prepared#abort} hides it for good.
+   */
+  public Prepared prepare(String json) {
+    return new Prepared(enqueue(json, true));
+  }
+
+  private CompletableFuture<Long> enqueue(String json, boolean ahead) {
+    if (json.indexOf('\n') >= 0) {
+      throw new IllegalArgumentException("an event must be one line of JSON");
+    }
     CompletableFuture<Long> done = new CompletableFuture<>();
     if (closed) {
       done.completeExceptionally(new IllegalStateException("event journal is closed"));
       return done;
     }
-    queue.add(new Pending(json, done));
+    queue.add(new Pending(json, ahead, done));
     return done;
   }
 
-  /** The sequence number of the last durable event (0 when there is none). */
-  public long lastSeq() {
+  private void resolve(long seq, boolean committed) {
+    if (!committed) {
+      saveAborted(seq);
+    }
     synchronized (lock) {
-      return durableEnd.seq();
+      unresolved.remove(seq);
+      advanceVisible();
+    }
+    for (Runnable r : listeners) {
+      r.run();
     }
   }
 
-  /** The position after the last durable event: where a reader starts that wants only new events. */
+  /** Records an aborted event durably (one line in {@code aborted}); aborts are rare. */
+  private void saveAborted(long seq) {
+    synchronized (aborted) {
+      try (FileChannel ch = FileChannel.open(dir.resolve("aborted"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        ch.write(ByteBuffer.wrap((seq + "\n").getBytes(StandardCharsets.US_ASCII)));
+        ch.force(false);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      aborted.add(seq);
+    }
+  }
+
+  /** Moves the readers' end over every written event up to the first one still unresolved; under the lock. */
+  private void advanceVisible() {
+    while (!notVisible.isEmpty() && !unresolved.contains(notVisible.peekFirst().seq())) {
+      visibleEnd = notVisible.pollFirst();
+    }
+  }
+
+  /** The sequence number of the last readable event (0 when there is none). */
+  public long lastSeq() {
+    synchronized (lock) {
+      return visibleEnd.seq();
+    }
+  }
+
+  /** The position after the last readable event: where a reader starts that wants only new events. */
   public Position end() {
     synchronized (lock) {
-      return durableEnd;
+      return visibleEnd;
     }
   }
 
@@ -187,7 +306,9 @@ public final class EventJournal implements AutoCloseable {
             String line = new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8);
             int tab = line.indexOf('\t');
             seq = Long.parseLong(line.substring(0, tab));
-            out.add(new Entry(seq, line.substring(tab + 1)));
+            if (!aborted.contains(seq)) {
+              out.add(new Entry(seq, line.substring(tab + 1)));
+            }
             offset = at.offset() + i + 1;
             lineStart = i + 1;
           }
@@ -219,6 +340,7 @@ public final class EventJournal implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    saveVisible(true);
     synchronized (lock) {
       try {
         current.close();
@@ -235,6 +357,7 @@ public final class EventJournal implements AutoCloseable {
     while (!closed) {
       try {
         Pending first = queue.poll(1, TimeUnit.SECONDS);
+        saveVisible(false);
         if (first == null) {
           continue;
         }
@@ -266,18 +389,27 @@ public final class EventJournal implements AutoCloseable {
       if (currentSize >= segmentBytes) {
         roll();
       }
-      StringBuilder sb = new StringBuilder();
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      long[] ends = new long[batch.size()];
       for (int i = 0; i < batch.size(); i++) {
         seqs[i] = ++lastSeq;
-        sb.append(seqs[i]).append('\t').append(batch.get(i).json()).append('\n');
+        out.writeBytes((seqs[i] + "\t" + batch.get(i).json() + "\n").getBytes(StandardCharsets.UTF_8));
+        ends[i] = currentSize + out.size();
       }
-      ByteBuffer bytes = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
+      ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
       while (bytes.hasRemaining()) {
         current.write(bytes, currentSize + bytes.position());
       }
       currentSize += bytes.capacity();
       current.force(false);
       durableEnd = new Position(lastSeq, currentSegment, currentSize);
+      for (int i = 0; i < batch.size(); i++) {
+        if (batch.get(i).ahead()) {
+          unresolved.add(seqs[i]);
+        }
+        notVisible.add(new Position(seqs[i], currentSegment, ends[i]));
+      }
+      advanceVisible();
     }
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).done().complete(seqs[i]);
@@ -376,6 +508,59 @@ public final class EventJournal implements AutoCloseable {
       currentSize = end;
     }
     durableEnd = new Position(lastSeq, currentSegment, currentSize);
+    visibleEnd = durableEnd;
+  }
+
+  /**
+   * After a crash, events after the last saved readable end may belong to operations that never
+   * became durable: checks each with the verifier and records the ones that did not happen as
+   * aborted. Then everything on disk is readable. Blocking; runs before the writer starts.
+   */
+  private void verifyTail() throws IOException {
+    Path abortedFile = dir.resolve("aborted");
+    if (Files.exists(abortedFile)) {
+      for (String line : Files.readAllLines(abortedFile, StandardCharsets.US_ASCII)) {
+        if (!line.isBlank()) {
+          aborted.add(Long.parseLong(line.trim()));
+        }
+      }
+    }
+    Path visibleFile = dir.resolve("visible");
+    // a journal without the file was written before write-ahead existed: all of it is done
+    Position from = Files.exists(visibleFile) ? Position.load(visibleFile, durableEnd) : durableEnd;
+    if (from.seq() < durableEnd.seq()) {
+      List<Entry> tail = read(from, Integer.MAX_VALUE).entries();
+      int dropped = 0;
+      for (int i = 0; i < tail.size(); i++) {
+        List<String> later = tail.subList(i + 1, tail.size()).stream().map(Entry::json).toList();
+        if (!verifier.happened(tail.get(i).json(), later)) {
+          saveAborted(tail.get(i).seq());
+          dropped++;
+        }
+      }
+      LOG.log(System.Logger.Level.INFO, "event journal: checked " + tail.size() + " events written after the last "
+          + "saved readable end, " + dropped + " of operations that did not complete were dropped");
+    }
+    saveVisible(true);
+  }
+
+  /**
+   * Saves where readers may read up to, at most once a second unless forced: on the writer thread,
+   * or when it is not running (opening, closing).
+   */
+  private void saveVisible(boolean force) {
+    long now = System.nanoTime();
+    Position end = end();
+    if (end.equals(savedVisible) || (!force && now - savedVisibleAt < 1_000_000_000L)) {
+      return;
+    }
+    try {
+      end.save(dir.resolve("visible"));
+      savedVisible = end;
+      savedVisibleAt = now;
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "could not save the event journal's readable end", e);
+    }
   }
 
   private long currentSegmentSafe() {

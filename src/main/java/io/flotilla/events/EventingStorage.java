@@ -21,8 +21,9 @@ import java.util.List;
 /**
  * This node's storage with events: wraps the node's own storage (the node that performs an
  * operation is the one that reports it, so a request routed through another node is reported once)
- * and reports manifest pushes, pulls and deletes, tag deletes, repository deletes, blob mounts and deletes once they are
- * durable. Writes are acknowledged only after their event is durable; pulls do not wait for it.
+ * and reports manifest pulls and deletes, tag deletes, repository deletes, blob mounts and deletes once they are
+ * durable. Writes are acknowledged only after their event is durable; pulls do not wait for it. Pushes are
+ * reported by the local storage itself, which writes their events ahead while it syncs the pushed content.
  */
 public final class EventingStorage implements RegistryStorage {
   private final RegistryStorage local;
@@ -41,9 +42,7 @@ public final class EventingStorage implements RegistryStorage {
 
   @Override
   public Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request) {
-    return local.putManifest(ctx, request).compose(put -> events.record(ctx, new Operation("push",
-        request.repository(), put.digest(), put.mediaType(), request.body().length, tagOf(request.reference()),
-        null, put.references())).map(put));
+    return local.putManifest(ctx, request); // reported by the local storage, written ahead (EventSink#prepare)
   }
 
   @Override

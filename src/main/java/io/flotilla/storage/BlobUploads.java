@@ -12,6 +12,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
+import java.util.function.Function;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -52,12 +53,16 @@ public final class BlobUploads {
         stream(s, body, expectedLength, true).andThen(ar -> s.release()).map(v -> s.offset()));
   }
 
-  /** Finishes a session: appends an optional last body, verifies the digest, commits and links the blob. */
+  /**
+   * Finishes a session: appends an optional last body, verifies the digest, commits and links the
+   * blob. {@code ahead} is asked for the push's event once the digest is verified, and the event is
+   * written while the blob is made durable (see {@link EventSink#prepare}).
+   */
   public Future<BlobInfo> finish(RepositoryName repository, String uploadId, Digest expected,
-      ReadStream<Buffer> body, long rangeStart, long expectedLength) {
+      ReadStream<Buffer> body, long rangeStart, long expectedLength, Function<BlobInfo, EventSink.Intent> ahead) {
     return claim(repository, uploadId, rangeStart).compose(s -> {
       Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength, false);
-      return appended.compose(v -> commit(s, expected)).andThen(ar -> s.release());
+      return appended.compose(v -> commit(s, expected, ahead)).andThen(ar -> s.release());
     });
   }
 
@@ -83,15 +88,15 @@ public final class BlobUploads {
     return Future.succeededFuture(s);
   }
 
-  /** A whole blob in one request (POST with ?digest=): a throw-away session, streamed and committed. */
+  /** A whole blob in one request (POST with ?digest=): a throw-away session, streamed and committed; as {@link #finish}. */
   public Future<BlobInfo> monolithic(RepositoryName repository, Digest expected, ReadStream<Buffer> body,
-      long expectedLength) {
+      long expectedLength, Function<BlobInfo, EventSink.Intent> ahead) {
     body.pause();
     return vertx.executeBlocking(() -> uploads.create(repository, false), false)
         .compose(s -> {
           s.tryAcquire();
           return stream(s, body, expectedLength, false)
-              .compose(v -> commit(s, expected))
+              .compose(v -> commit(s, expected, ahead))
               .andThen(ar -> {
                 s.release();
                 if (ar.failed()) {
@@ -101,7 +106,7 @@ public final class BlobUploads {
         });
   }
 
-  private Future<BlobInfo> commit(UploadSession s, Digest expected) {
+  private Future<BlobInfo> commit(UploadSession s, Digest expected, Function<BlobInfo, EventSink.Intent> ahead) {
     Context ctx = vertx.getOrCreateContext();
     Promise<Digest> hashed = Promise.promise();
     s.hashLane().execute(() -> {
@@ -115,6 +120,8 @@ public final class BlobUploads {
       }
     });
     return hashed.future().compose(actual -> {
+      EventSink.Intent event = actual.equals(expected)
+          ? ahead.apply(new BlobInfo(actual.toString(), s.offset())) : EventSink.Intent.NONE;
       Promise<BlobInfo> committed = Promise.promise();
       s.lane().execute(() -> {
         try {
@@ -134,7 +141,7 @@ public final class BlobUploads {
           ctx.runOnContext(v -> committed.fail(e));
         }
       });
-      return committed.future();
+      return event.around(committed.future());
     });
   }
 

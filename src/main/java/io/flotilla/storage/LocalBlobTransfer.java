@@ -8,14 +8,24 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 
-/** Blob bytes on this node: uploads through {@link BlobUploads}, downloads by zero-copy {@code sendFile}. */
+/**
+ * Blob bytes on this node: uploads through {@link BlobUploads}, downloads by zero-copy {@code sendFile}.
+ * Finished uploads are reported to the event sink as pushes, written ahead while the blob is synced.
+ */
 public final class LocalBlobTransfer implements BlobTransfer {
   private final BlobUploads uploads;
   private final BlobStore files;
+  private final EventSink events;
 
-  public LocalBlobTransfer(BlobUploads uploads, BlobStore files) {
+  public LocalBlobTransfer(BlobUploads uploads, BlobStore files, EventSink events) {
     this.uploads = uploads;
     this.files = files;
+    this.events = events;
+  }
+
+  private java.util.function.Function<BlobInfo, EventSink.Intent> pushEvent(RequestContext ctx, RepositoryName repository) {
+    return info -> events.prepare(ctx, new EventSink.Operation("push", repository.value(), info.digest(),
+        "application/octet-stream", info.size(), null, null, java.util.List.of()));
   }
 
   @Override
@@ -27,13 +37,13 @@ public final class LocalBlobTransfer implements BlobTransfer {
   @Override
   public Future<BlobInfo> finish(RequestContext ctx, RepositoryName repository, String uploadId, Digest expected,
       ReadStream<Buffer> body, long rangeStart, long expectedLength) {
-    return uploads.finish(repository, uploadId, expected, body, rangeStart, expectedLength);
+    return uploads.finish(repository, uploadId, expected, body, rangeStart, expectedLength, pushEvent(ctx, repository));
   }
 
   @Override
   public Future<BlobInfo> monolithic(RequestContext ctx, RepositoryName repository, Digest expected,
       ReadStream<Buffer> body, long expectedLength) {
-    return uploads.monolithic(repository, expected, body, expectedLength);
+    return uploads.monolithic(repository, expected, body, expectedLength, pushEvent(ctx, repository));
   }
 
   @Override

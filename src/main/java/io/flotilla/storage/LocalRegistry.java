@@ -47,9 +47,13 @@ public final class LocalRegistry implements RegistryStorage {
   /** Hot manifests in memory: an eighth of the heap, at most 64 MiB. */
   private final ManifestCache cache = new ManifestCache(Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8));
 
+  private final EventSink events;
+
+  /** @param events where manifest pushes are reported (written ahead while the manifest is synced) */
   public LocalRegistry(Vertx vertx, StorageConfig config, MetadataStore metadata, BlobStore blobs,
-      UploadStore uploads) {
+      UploadStore uploads, EventSink events) {
     this.vertx = vertx;
+    this.events = events;
     this.config = config;
     this.metadata = metadata;
     this.blobs = blobs;
@@ -114,13 +118,16 @@ public final class LocalRegistry implements RegistryStorage {
           manifest.subject() == null ? null : manifest.subject().digest(), manifest.annotations(),
           references(manifest), System.currentTimeMillis());
       checkReferences(name, manifest);
-      return blocking(() -> {
+      EventSink.Intent event = events.prepare(ctx, new EventSink.Operation("push", name.value(), digest.toString(),
+          meta.mediaType(), body.length, ref.isDigest() ? null : ref.tag().value(), null,
+          meta.references().stream().map(Digest::toString).toList()));
+      return event.around(blocking(() -> {
         blobs.put(digest, body);
         metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));
         cache.put(digest, body);
         return new ManifestPut(digest.toString(), meta.mediaType(), meta.references().stream().map(Digest::toString).toList(),
             meta.subject() == null ? null : meta.subject().toString());
-      });
+      }));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }

@@ -120,6 +120,70 @@ class EventJournalTest {
     }
   }
 
+  @Test
+  void anEventWrittenAheadHoldsBackLaterEventsUntilItsOperationCommits(@TempDir Path dir) throws Exception {
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
+      EventJournal.Prepared a = j.prepare("{\"n\":\"a\"}");
+      long b = j.append("{\"n\":\"b\"}").get();
+      a.written().get();
+      assertEquals(2, b);
+      assertEquals(List.of(), seqs(j.read(EventJournal.Position.START, 10)), "nothing readable past an unresolved event");
+      assertEquals(0, j.lastSeq());
+      a.commit();
+      awaitLastSeq(j, 2);
+      assertEquals(List.of(1L, 2L), seqs(j.read(EventJournal.Position.START, 10)));
+    }
+  }
+
+  @Test
+  void anAbortedEventIsSkippedByReadersAlsoAfterReopening(@TempDir Path dir) throws Exception {
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
+      EventJournal.Prepared a = j.prepare("{\"n\":\"a\"}");
+      j.append("{\"n\":\"b\"}").get();
+      a.abort();
+      awaitLastSeq(j, 2);
+      assertEquals(List.of(2L), seqs(j.read(EventJournal.Position.START, 10)));
+    }
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
+      assertEquals(List.of(2L), seqs(j.read(EventJournal.Position.START, 10)));
+    }
+  }
+
+  @Test
+  void afterACrashEventsWrittenAheadAreKeptOnlyIfTheirOperationHappened(@TempDir Path dir) throws Exception {
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
+      j.append("{\"n\":\"before\"}").get();
+      awaitLastSeq(j, 1);
+      j.prepare("{\"n\":\"lost\"}").written().get(); // the process dies before the operation is durable
+      j.prepare("{\"n\":\"stored\"}").written().get(); // ... and this one's operation made it
+      j.append("{\"n\":\"after\"}").get();
+    }
+    List<String> checked = new ArrayList<>();
+    EventJournal.Verifier storage = (json, later) -> {
+      checked.add(json);
+      return !json.contains("lost");
+    };
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30, storage)) {
+      List<EventJournal.Entry> all = j.read(EventJournal.Position.START, 10).entries();
+      assertEquals(List.of("{\"n\":\"before\"}", "{\"n\":\"stored\"}", "{\"n\":\"after\"}"),
+          all.stream().map(EventJournal.Entry::json).toList());
+      assertEquals(3, checked.size(), "only events after the saved readable end are checked: " + checked);
+      assertEquals(4, j.lastSeq());
+    }
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30, (json, later) -> {
+      throw new AssertionError("nothing left to check after a clean reopen: " + json);
+    })) {
+      assertEquals(3, j.read(EventJournal.Position.START, 10).entries().size());
+    }
+  }
+
+  private static void awaitLastSeq(EventJournal j, long seq) throws InterruptedException {
+    for (int i = 0; i < 500 && j.lastSeq() < seq; i++) {
+      Thread.sleep(10);
+    }
+    assertEquals(seq, j.lastSeq());
+  }
+
   private static void appendAll(EventJournal j, int from, int to) throws Exception {
     for (int i = from; i < to; i++) {
       j.append("{\"n\":" + i + "}").get();

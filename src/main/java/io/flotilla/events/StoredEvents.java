@@ -1,0 +1,70 @@
+package io.flotilla.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.MetadataStore;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Decides, when the event journal is opened after a crash, whether a push whose event was written
+ * ahead did happen: the manifest or blob is in the repository on this node's storage, or a later
+ * event deletes it (or its repository), which explains why it is gone. Every other event was
+ * written after its operation was durable and stands.
+ */
+public final class StoredEvents implements EventJournal.Verifier {
+  private final MetadataStore metadata;
+
+  /** @param metadata this node's metadata, loaded */
+  public StoredEvents(MetadataStore metadata) {
+    this.metadata = metadata;
+  }
+
+  @Override
+  public boolean happened(String json, List<String> later) {
+    JsonNode event = parse(json);
+    if (event == null || !"push".equals(event.path("action").asText())) {
+      return true;
+    }
+    String repository = event.at("/target/repository").asText();
+    String digest = event.at("/target/digest").asText(null);
+    if (digest == null) {
+      return true;
+    }
+    try {
+      RepositoryName name = RepositoryName.of(repository);
+      Digest d = Digest.parse(digest);
+      boolean stored = EventHub.isManifestType(event.at("/target/mediaType").asText(null))
+          ? metadata.manifest(name, d) != null
+          : metadata.blobSize(name, d) >= 0;
+      return stored || deletedLater(repository, digest, later);
+    } catch (RuntimeException invalid) {
+      return true; // not ours to judge: deliver it
+    }
+  }
+
+  private static boolean deletedLater(String repository, String digest, List<String> later) {
+    for (String json : later) {
+      JsonNode e = parse(json);
+      if (e != null && "delete".equals(e.path("action").asText())
+          && repository.equals(e.at("/target/repository").asText())) {
+        JsonNode d = e.at("/target/digest");
+        JsonNode tag = e.at("/target/tag");
+        boolean wholeRepository = (d.isMissingNode() || d.isNull()) && (tag.isMissingNode() || tag.isNull());
+        if (wholeRepository || digest.equals(d.asText())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      return EventFormat.JSON.readTree(json);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+}
