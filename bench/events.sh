@@ -15,21 +15,23 @@
 # The receiver and the broker run on the same 2 cores for every configuration.
 #
 # Usage: bench/events.sh            (results in bench/results/events-<time>.md and events-latest.md)
-# Knobs (environment): ROUNDS [3], IMAGES [511], IMAGE_CONCURRENCY [8], CONFIGS [all of the above],
+# Every server first gets WARMUP_IMAGES pushes (not measured: a fresh JVM compiles its hot paths then).
+# Knobs (environment): ROUNDS [3], IMAGES [1000], WARMUP_IMAGES [300], IMAGE_CONCURRENCY [8], CONFIGS [all],
 #   FLOTILLA_JAVA_OPTS, SKIP_BUILD=1, DIST_BIN [/usr/bin/docker-registry], BENCH_TMP [/tmp].
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 ROUNDS="${ROUNDS:-3}"
-IMAGES="${IMAGES:-511}"
+IMAGES="${IMAGES:-1000}"
+WARMUP_IMAGES="${WARMUP_IMAGES:-300}"
 IMAGE_CONCURRENCY="${IMAGE_CONCURRENCY:-8}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
 DIST_BIN="${DIST_BIN:-/usr/bin/docker-registry}"
 FLOTILLA_JAR="$ROOT/target/flotilla.jar"
 BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
-EXPECT=$(( IMAGES * 3 ))
+EXPECT=$(( (IMAGES + WARMUP_IMAGES) * 3 ))
 CONFIGS="${CONFIGS:-off journal webhook kafka drain dist-off dist-notify}"
 for c in $CONFIGS; do
   case "$c" in off|journal|webhook|kafka|drain|dist-off|dist-notify) ;; *) die "unknown configuration $c";; esac
@@ -120,7 +122,12 @@ YAML
   wait_ready Flotilla "$FLOTILLA_PID" "$FLOTILLA_PORT"
 }
 
-push_images() { # push_images NAME PORT -> prints images/s
+push_images() { # push_images NAME PORT -> prints images/s (after WARMUP_IMAGES unmeasured ones)
+  if (( WARMUP_IMAGES > 0 )); then
+    java -jar "$BENCH_JAR" --url "http://127.0.0.1:$2" --name "$1-warmup" --figures images \
+      --images "$WARMUP_IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" --prefix "warmup-$1" \
+      --tmp-dir "$WORK" --out "$WORK/$1-warmup.json" >/dev/null 2>"$WORK/driver.log" || die "warm-up failed against $1"
+  fi
   java -jar "$BENCH_JAR" --url "http://127.0.0.1:$2" --name "$1" --figures images \
     --images "$IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" --prefix "events-$1" \
     --tmp-dir "$WORK" --out "$WORK/$1.json" >/dev/null 2>"$WORK/driver.log" || die "driver failed against $1"
@@ -230,7 +237,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (b - a) * 100 / a }';
 {
   echo "# Events: cost on pushes and delivery rate ($TS UTC, git $(cd "$ROOT" && git rev-parse --short HEAD))"
   echo
-  echo "$(nproc) cores, loopback; $IMAGES small images per configuration, $IMAGE_CONCURRENCY in flight, 3 events each;"
+  echo "$(nproc) cores, loopback; $IMAGES small images measured per configuration after $WARMUP_IMAGES unmeasured, $IMAGE_CONCURRENCY in flight, 3 events each;"
   echo "Flotilla JVM: ${FLOTILLA_JAVA_OPTS:-(none)}; distribution $("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}'); $ROUNDS rounds, interleaved."
   echo
   echo "| figure | rounds | median |"

@@ -1,6 +1,5 @@
 package io.flotilla.events;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import io.flotilla.storage.EventSink;
 import io.flotilla.storage.RequestContext;
 import io.vertx.core.Context;
@@ -8,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -54,13 +52,7 @@ public final class EventHub implements EventSink {
     if (ctx.isInternal()) {
       return Future.succeededFuture();
     }
-    RegistryEvent event = toEvent(ctx, op);
-    String json;
-    try {
-      json = EventFormat.JSON.writeValueAsString(event);
-    } catch (JsonProcessingException e) {
-      return Future.failedFuture(e);
-    }
+    String json = toEvent(ctx, op).toJson();
     // Back on the caller's context before anything else happens: the journal's writer thread only
     // writes and syncs, and the request goes on (and publishes) on its own event loop.
     Context context = vertx.getOrCreateContext();
@@ -81,12 +73,7 @@ public final class EventHub implements EventSink {
     if (ctx.isInternal()) {
       return Intent.NONE;
     }
-    String json;
-    try {
-      json = EventFormat.JSON.writeValueAsString(toEvent(ctx, op));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    String json = toEvent(ctx, op).toJson();
     Context context = vertx.getOrCreateContext();
     EventJournal.Prepared prepared = journal.prepare(json);
     Promise<Void> written = Promise.promise();
@@ -128,9 +115,20 @@ public final class EventHub implements EventSink {
         + (isManifest(op) ? "manifests/" : "blobs/") + op.digest();
     RegistryEvent.Target target = new RegistryEvent.Target(op.mediaType(), size, op.digest(), size, op.repository(),
         op.fromRepository(), url, op.tag(), op.references().isEmpty() ? null : op.references());
-    return new RegistryEvent(UUID.randomUUID().toString(), Instant.now().toString(), op.action(), target,
+    return new RegistryEvent(newId(), Timestamps.now(), op.action(), target,
         new RegistryEvent.Request(ctx.requestId(), ctx.remoteAddress(), ctx.host(), ctx.method(), ctx.userAgent()),
         new RegistryEvent.Actor(ctx.identity()), new RegistryEvent.Source(nodeAddress, nodeName));
+  }
+
+  /**
+   * A random (version 4) UUID from the thread's own generator: event ids must be unique, not
+   * unpredictable, and {@link UUID#randomUUID} serializes every caller on one secure generator.
+   */
+  static String newId() {
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(msb, lsb).toString();
   }
 
   private static boolean isManifest(Operation op) {

@@ -84,11 +84,12 @@ public final class EventJournal implements AutoCloseable {
   private final Thread writer;
   private final Object lock = new Object();
   private volatile boolean closed;
-  // guarded by lock
+  // the writer thread's (and, while it does not run, the opener's and closer's): no lock is held for I/O
   private FileChannel current;
-  private long currentSegment;
+  private volatile long currentSegment;
   private long currentSize;
   private long lastSeq;
+  // guarded by lock: what readers and committers see
   private Position durableEnd;
   private Position visibleEnd;
   private final java.util.ArrayDeque<Position> notVisible = new java.util.ArrayDeque<>();
@@ -341,12 +342,10 @@ public final class EventJournal implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     saveVisible(true);
-    synchronized (lock) {
-      try {
-        current.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "closing the event journal", e);
-      }
+    try {
+      current.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "closing the event journal", e);
     }
   }
 
@@ -385,23 +384,24 @@ public final class EventJournal implements AutoCloseable {
 
   private void writeBatch(List<Pending> batch) throws IOException {
     long[] seqs = new long[batch.size()];
+    // written and synced without the lock: committers and readers (on event loops) never wait for an fsync
+    if (currentSize >= segmentBytes) {
+      roll();
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    long[] ends = new long[batch.size()];
+    for (int i = 0; i < batch.size(); i++) {
+      seqs[i] = ++lastSeq;
+      out.writeBytes((seqs[i] + "\t" + batch.get(i).json() + "\n").getBytes(StandardCharsets.UTF_8));
+      ends[i] = currentSize + out.size();
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
+    while (bytes.hasRemaining()) {
+      current.write(bytes, currentSize + bytes.position());
+    }
+    currentSize += bytes.capacity();
+    current.force(false);
     synchronized (lock) {
-      if (currentSize >= segmentBytes) {
-        roll();
-      }
-      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-      long[] ends = new long[batch.size()];
-      for (int i = 0; i < batch.size(); i++) {
-        seqs[i] = ++lastSeq;
-        out.writeBytes((seqs[i] + "\t" + batch.get(i).json() + "\n").getBytes(StandardCharsets.UTF_8));
-        ends[i] = currentSize + out.size();
-      }
-      ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
-      while (bytes.hasRemaining()) {
-        current.write(bytes, currentSize + bytes.position());
-      }
-      currentSize += bytes.capacity();
-      current.force(false);
       durableEnd = new Position(lastSeq, currentSegment, currentSize);
       for (int i = 0; i < batch.size(); i++) {
         if (batch.get(i).ahead()) {
@@ -564,9 +564,7 @@ public final class EventJournal implements AutoCloseable {
   }
 
   private long currentSegmentSafe() {
-    synchronized (lock) {
-      return currentSegment;
-    }
+    return currentSegment;
   }
 
   private static long nextSegment(List<Long> segs, long segment) {

@@ -233,6 +233,9 @@ public final class WebhookDispatcher {
 
   private boolean wants(String json) {
     WebhookConfig c = config;
+    if (c.actions().isEmpty() && c.mediaTypes().isEmpty() && c.repositories().equals("**")) {
+      return true; // no filter: no need to parse the event
+    }
     try {
       JsonNode e = EventFormat.JSON.readTree(json);
       if (!c.actions().isEmpty() && !c.actions().contains(e.path("action").asText())) {
