@@ -127,13 +127,7 @@ cleanup() {
   local rc=$?
   stop_nodes
   stop_pid "$DIST_PID"
-  if [[ $rc -ne 0 ]]; then
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] || continue
-      echo "----- last lines of $(basename "$f") -----" >&2
-      tail -n 30 "$f" >&2
-    done
-  fi
+  [[ $rc -eq 0 ]] || tail_logs
   if [[ -n "${LOG_DIR:-}" ]]; then
     if mkdir -p "$LOG_DIR"; then cp "$WORK"/*.log "$WORK"/*.txt "$LOG_DIR"/ 2>/dev/null || true; fi
   fi

@@ -55,13 +55,7 @@ FLOTILLA_PID=""; DIST_PID=""; RECEIVER_PID=""; KAFKA_PID=""
 cleanup() {
   local rc=$?
   stop_pid "$FLOTILLA_PID"; stop_pid "$DIST_PID"; stop_pid "$RECEIVER_PID"; stop_pid "$KAFKA_PID"
-  if [[ $rc -ne 0 ]]; then
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] || continue
-      echo "----- last lines of $(basename "$f") -----" >&2
-      tail -n 30 "$f" >&2
-    done
-  fi
+  [[ $rc -eq 0 ]] || tail_logs
   rm -rf "$WORK"
   exit $rc
 }

@@ -18,6 +18,15 @@ stop_pid() { # stop one process we started, by pid: TERM, then KILL after 10 s
   wait "$pid" 2>/dev/null || true
 }
 
+tail_logs() { # the last 30 lines of every non-empty log in $WORK, to stderr (after a failure)
+  local f
+  for f in "$WORK"/*.log; do
+    [[ -s "$f" ]] || continue
+    echo "----- last lines of $(basename "$f") -----" >&2
+    tail -n 30 "$f" >&2
+  done
+}
+
 free_port() { # first port >= $1 nobody listens on (bounded search)
   local p="$1" end=$(( $1 + 200 ))
   while (( p < end )); do

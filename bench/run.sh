@@ -92,13 +92,7 @@ cleanup() {
   local rc=$?
   stop_pid "$FLOTILLA_PID"
   stop_pid "$DIST_PID"
-  if [[ $rc -ne 0 ]]; then
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] || continue
-      echo "----- last lines of $(basename "$f") -----" >&2
-      tail -n 30 "$f" >&2
-    done
-  fi
+  [[ $rc -eq 0 ]] || tail_logs
   rm -rf "$WORK"
   exit $rc
 }
