@@ -53,19 +53,27 @@ public final class EventHub implements EventSink {
       return Future.succeededFuture();
     }
     String json = toEvent(ctx, op).toJson();
-    // Back on the caller's context before anything else happens: the journal's writer thread only
-    // writes and syncs, and the request goes on (and publishes) on its own event loop.
-    Context context = vertx.getOrCreateContext();
-    Promise<Void> durable = Promise.promise();
-    journal.append(json).whenComplete((seq, err) -> context.runOnContext(v -> {
-      if (err != null) {
-        durable.fail(err);
-        return;
-      }
+    return onCallersContext(journal.append(json)).map(seq -> {
       published(json, seq);
-      durable.complete();
+      return null;
+    });
+  }
+
+  /**
+   * The journal's future, completed back on the caller's context: the journal's writer thread only
+   * writes and syncs, and the request goes on (and publishes) on its own event loop.
+   */
+  private Future<Long> onCallersContext(java.util.concurrent.CompletableFuture<Long> written) {
+    Context context = vertx.getOrCreateContext();
+    Promise<Long> done = Promise.promise();
+    written.whenComplete((seq, err) -> context.runOnContext(v -> {
+      if (err != null) {
+        done.fail(err);
+      } else {
+        done.complete(seq);
+      }
     }));
-    return durable.future();
+    return done.future();
   }
 
   @Override
@@ -74,26 +82,18 @@ public final class EventHub implements EventSink {
       return Intent.NONE;
     }
     String json = toEvent(ctx, op).toJson();
-    Context context = vertx.getOrCreateContext();
     EventJournal.Prepared prepared = journal.prepare(json);
-    Promise<Void> written = Promise.promise();
-    prepared.written().whenComplete((seq, err) -> context.runOnContext(v -> {
-      if (err != null) {
-        written.fail(err);
-      } else {
-        written.complete();
-      }
-    }));
+    Future<Long> written = onCallersContext(prepared.written());
     return new Intent() {
       @Override
       public Future<Void> written() {
-        return written.future();
+        return written.mapEmpty();
       }
 
       @Override
-      public void commit() {
+      public void commit() { // called on the caller's context once written() succeeded
         prepared.commit();
-        prepared.written().thenAccept(seq -> context.runOnContext(v -> published(json, seq)));
+        written.onSuccess(seq -> published(json, seq));
       }
 
       @Override

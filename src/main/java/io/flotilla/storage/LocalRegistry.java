@@ -118,14 +118,14 @@ public final class LocalRegistry implements RegistryStorage {
           manifest.subject() == null ? null : manifest.subject().digest(), manifest.annotations(),
           references(manifest), System.currentTimeMillis());
       checkReferences(name, manifest);
+      List<String> references = meta.references().stream().map(Digest::toString).toList();
       EventSink.Intent event = events.prepare(ctx, new EventSink.Operation("push", name.value(), digest.toString(),
-          meta.mediaType(), body.length, ref.isDigest() ? null : ref.tag().value(), null,
-          meta.references().stream().map(Digest::toString).toList()));
+          meta.mediaType(), body.length, ref.isDigest() ? null : ref.tag().value(), null, references));
       return event.around(blocking(() -> {
         blobs.put(digest, body);
         metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));
         cache.put(digest, body);
-        return new ManifestPut(digest.toString(), meta.mediaType(), meta.references().stream().map(Digest::toString).toList(),
+        return new ManifestPut(digest.toString(), meta.mediaType(), references,
             meta.subject() == null ? null : meta.subject().toString());
       }));
     } catch (OciException e) {
