@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.testing.Await;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.NodeProcess;
 import io.flotilla.testing.OciClient;
@@ -12,6 +13,7 @@ import io.flotilla.testing.ProcessCluster;
 import io.flotilla.testing.WebhookReceiver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -260,17 +262,7 @@ class EventsIT {
     assertEquals(status, r.statusCode(), OciClient.text(r));
   }
 
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void awaitTrue(Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (!check.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what);
-      }
-      Thread.sleep(100);
-    }
+  private static void awaitTrue(Await.Check check, String what) throws Exception {
+    Await.until(what, Duration.ofSeconds(60), check);
   }
 }

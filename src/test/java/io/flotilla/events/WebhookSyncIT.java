@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.cluster.Placement;
+import io.flotilla.testing.Await;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.ProcessCluster;
@@ -14,6 +15,7 @@ import io.flotilla.testing.WebhookReceiver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -111,17 +113,7 @@ class WebhookSyncIT {
     return out;
   }
 
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void awaitTrue(Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!check.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what);
-      }
-      Thread.sleep(100);
-    }
+  private static void awaitTrue(Await.Check check, String what) throws Exception {
+    Await.until(what, Duration.ofSeconds(30), check);
   }
 }
