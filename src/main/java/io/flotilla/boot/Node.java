@@ -3,6 +3,7 @@ package io.flotilla.boot;
 import io.flotilla.bus.BlobTransferVerticle;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
+import io.flotilla.cluster.CatchUp;
 import io.flotilla.cluster.ClusterCatalog;
 import io.flotilla.cluster.ClusterStatus;
 import io.flotilla.cluster.RoutingBlobTransfer;
@@ -66,6 +67,8 @@ public final class Node {
   private final ExecutorService io;
   private final AccessLog accessLog;
   private final Membership membership;
+  private final com.hazelcast.core.HazelcastInstance hazelcast;
+  private CatchUp catchUp;
   private final List<String> deployments = new ArrayList<>();
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
   private volatile boolean ready;
@@ -76,8 +79,10 @@ public final class Node {
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
 
-  private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership) {
+  private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership,
+      com.hazelcast.core.HazelcastInstance hazelcast) {
     this.config = config;
+    this.hazelcast = hazelcast;
     this.membership = membership;
     this.vertx = vertx;
     this.io = io;
@@ -107,7 +112,8 @@ public final class Node {
                 return t;
               });
           Membership membership = Membership.start(cluster.getHazelcastInstance());
-          Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership);
+          Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
+              cluster.getHazelcastInstance());
           return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
         });
   }
@@ -150,6 +156,7 @@ public final class Node {
       blobs.load();
       uploads.load();
       membership.loadStates(nodeId);
+      catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.repositories().stream().anyMatch(metadata::exists));
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
           new StoredEvents(metadata));
       return null;
@@ -162,10 +169,11 @@ public final class Node {
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
           config.events().kafka());
-      ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs);
+      ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs, storageConfig.deleteEnabled(),
+          storageConfig.gcGrace().toMillis());
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();
-      rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor);
+      rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
       EventingStorage reported = new EventingStorage(local, events);
       return vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
@@ -180,12 +188,12 @@ public final class Node {
           .compose(id -> {
             deployments.add(id);
             return vertx.deployVerticle(replicationVerticle = new ReplicationVerticle(
-                new Replicator(vertx, nodeId, replicas, local, localBytes), nodeId, rebalancer,
+                new Replicator(vertx, nodeId, replicas, local, localBytes), nodeId, rebalancer, catchUp,
                 config.cluster().rebalanceInterval().toMillis()));
           })
           .compose(id -> {
             deployments.add(id);
-            RoutingStorage client = new RoutingStorage(vertx, membership, nodeId,
+            RoutingStorage client = new RoutingStorage(vertx, membership, catchUp, nodeId,
                 new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
             var bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client), events);
@@ -328,6 +336,9 @@ public final class Node {
       chain = chain.compose(v -> vertx.undeploy(id));
     }
     return chain.eventually(() -> {
+      if (catchUp != null) {
+        catchUp.close();
+      }
       membership.close();
       return vertx.close();
     }).andThen(ar -> {

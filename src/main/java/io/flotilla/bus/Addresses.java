@@ -1,12 +1,17 @@
 package io.flotilla.bus;
 
+import io.flotilla.bus.Messages.ApplyDelete;
 import io.flotilla.bus.Messages.CancelUpload;
+import io.flotilla.bus.Messages.CaughtUp;
 import io.flotilla.bus.Messages.CollectGarbage;
 import io.flotilla.bus.Messages.DeleteBlob;
 import io.flotilla.bus.Messages.DeleteManifest;
 import io.flotilla.bus.Messages.DeleteRepository;
+import io.flotilla.bus.Messages.Deleted;
 import io.flotilla.bus.Messages.Done;
+import io.flotilla.bus.Messages.Fingerprints;
 import io.flotilla.bus.Messages.GetBlobBytes;
+import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
@@ -103,10 +108,21 @@ public final class Addresses {
   public static final Address<GetBlobBytes, BlobBytes> REPLICA_BLOB_BYTES =
       new Address<>("flotilla.replica.blob.bytes", GetBlobBytes.class, BlobBytes.class, READ);
 
+  /** Apply a delete with a given time (a client's delete on the other owners, or a copied one). */
+  public static final Address<ApplyDelete, Deleted> REPLICA_DELETE =
+      new Address<>("flotilla.replica.delete", ApplyDelete.class, Deleted.class, WRITE);
+  /** A node's fingerprints of some repositories (rebalancing skips owners whose copy agrees). */
+  public static final Address<GetFingerprints, Fingerprints> REPLICA_FINGERPRINTS =
+      new Address<>("flotilla.replica.fingerprints.get", GetFingerprints.class, Fingerprints.class, READ);
+  /** A rebalancing pass has copied a node everything it owns from the sender (see cluster.CatchUp). */
+  public static final Address<CaughtUp, Done> REPLICA_CAUGHT_UP =
+      new Address<>("flotilla.replica.caughtup", CaughtUp.class, Done.class, READ);
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES);
+      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
+      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP);
 
   private Addresses() {}
 }

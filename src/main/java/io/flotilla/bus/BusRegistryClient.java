@@ -62,8 +62,9 @@ public final class BusRegistryClient implements RegistryStorage {
   }
 
   @Override
-  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
-    return call(Addresses.MANIFEST_DELETE, new DeleteManifest(ctx, repository, reference)).mapEmpty();
+  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference,
+      boolean presentElsewhere) {
+    return call(Addresses.MANIFEST_DELETE, new DeleteManifest(ctx, repository, reference, presentElsewhere)).mapEmpty();
   }
 
   @Override
@@ -112,8 +113,8 @@ public final class BusRegistryClient implements RegistryStorage {
   }
 
   @Override
-  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
-    return call(Addresses.REPOSITORY_DELETE, new DeleteRepository(ctx, repository)).mapEmpty();
+  public Future<Void> deleteRepository(RequestContext ctx, String repository, boolean presentElsewhere) {
+    return call(Addresses.REPOSITORY_DELETE, new DeleteRepository(ctx, repository, presentElsewhere)).mapEmpty();
   }
 
   @Override

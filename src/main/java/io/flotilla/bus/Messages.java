@@ -2,6 +2,8 @@ package io.flotilla.bus;
 
 import io.flotilla.storage.RequestContext;
 import io.flotilla.storage.StorageTypes.PutManifest;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Request records of the storage addresses. Each carries the caller's {@link RequestContext}
@@ -14,7 +16,7 @@ public final class Messages {
 
   public record PutManifestRequest(RequestContext ctx, PutManifest manifest) {}
 
-  public record DeleteManifest(RequestContext ctx, String repository, String reference) {}
+  public record DeleteManifest(RequestContext ctx, String repository, String reference, boolean presentElsewhere) {}
 
   public record ListTags(RequestContext ctx, String repository, int n, String last) {}
 
@@ -26,7 +28,7 @@ public final class Messages {
 
   public record DeleteBlob(RequestContext ctx, String repository, String digest) {}
 
-  public record DeleteRepository(RequestContext ctx, String repository) {}
+  public record DeleteRepository(RequestContext ctx, String repository, boolean presentElsewhere) {}
 
   public record MountBlob(RequestContext ctx, String repository, String digest, String from) {}
 
@@ -50,7 +52,35 @@ public final class Messages {
    * Asks a node to copy one manifest (its blobs and child manifests first) of a repository from
    * {@code source}, and to point {@code tag} (nullable) at it as a new write.
    */
-  public record PullManifest(RequestContext ctx, String repository, String source, String digest, String tag) {}
+  public record PullManifest(RequestContext ctx, String repository, String source, String digest, String tag,
+      long createdMillis, long tagMillis) {}
+
+  /**
+   * Asks a node to apply a delete stamped {@code millis}: of a tag or manifest ({@code reference}), or
+   * of the whole repository ({@code reference} null). {@code fresh}: a client's delete, stamped after
+   * what the node holds (and refused while an index lists the manifest); otherwise a copied delete
+   * that loses to newer writes. {@code owner}: the node owns the repository and records the delete
+   * even if it holds nothing of it (a node that does not own it applies it only to a copy it holds).
+   * {@code checkOnly}: only check that the delete would be allowed, change nothing. The reply says
+   * whether the node held what was deleted.
+   */
+  public record ApplyDelete(RequestContext ctx, String repository, String reference, long millis, boolean fresh,
+      boolean owner, boolean checkOnly) {}
+
+  /** Reply of {@link ApplyDelete}. */
+  public record Deleted(boolean present) {}
+
+  /** Asks a node for its fingerprints of some repositories (0 for one it does not hold). */
+  public record GetFingerprints(RequestContext ctx, List<String> repositories) {}
+
+  /** Reply of {@link GetFingerprints}: repository -> fingerprint. */
+  public record Fingerprints(Map<String, Long> fingerprints) {}
+
+  /**
+   * Tells a node that {@code from} finished a rebalancing pass in which every repository the node
+   * owns and {@code from} holds was copied to it (see cluster.CatchUp).
+   */
+  public record CaughtUp(String from) {}
 
   /** Asks a node to copy a blob that {@code source} stores into {@code repository} (a cross-node mount). */
   public record PullBlob(RequestContext ctx, String repository, String source, String digest, long size) {}

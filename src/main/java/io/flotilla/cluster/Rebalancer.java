@@ -2,16 +2,23 @@ package io.flotilla.cluster;
 
 import io.flotilla.bus.Addresses;
 import io.flotilla.bus.Bus;
+import io.flotilla.bus.Messages.CaughtUp;
+import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.storage.ReplicaStore;
 import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes.Fingerprint;
 import io.flotilla.storage.StorageTypes.SyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,8 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * here, every owner other than this node is asked to copy it from here ({@link Replicator} on the
  * owner pulls only what it lacks). When this node is no longer an owner and every owner confirmed a
  * complete copy, the repository is dropped here (copy, then remove). A node that is draining
- * (leaving gracefully) copies but keeps its data. A repository already confirmed on the same owners
- * with the same content is skipped, so a quiet cluster costs nothing.
+ * (leaving gracefully) copies but keeps its data. Each pass asks every owner, in one message per
+ * owner, for its fingerprints of the repositories it owns that this node holds, and copies only to
+ * owners whose copy differs: a quiet cluster costs one small message per member and pass, and an
+ * owner that lost its copy (replaced, or crashed after an old owner dropped) is found on the next
+ * pass. At the end of a pass, every catching-up member that got everything it owns from here is told
+ * so ({@link CatchUp}).
  *
  * <p>One pass runs at a time; a change during a pass schedules another. At most
  * {@link #PARALLEL_REPOSITORIES} repositories move at once. Runs on the Vert.x context it was
@@ -39,8 +50,7 @@ public final class Rebalancer {
   private final String localNode;
   private final ReplicaStore store;
   private final int replicationFactor;
-  /** Repository -> the (owners, content) it was last confirmed complete on. */
-  private final Map<String, String> confirmed = new ConcurrentHashMap<>();
+  private final CatchUp catchUp;
 
   private final AtomicLong passes = new AtomicLong();
   private final AtomicInteger pending = new AtomicInteger();
@@ -58,8 +68,10 @@ public final class Rebalancer {
   private Membership.Subscription subscription;
   private io.vertx.core.Context context;
 
-  public Rebalancer(Vertx vertx, Membership membership, String localNode, ReplicaStore store, int replicationFactor) {
+  public Rebalancer(Vertx vertx, Membership membership, String localNode, ReplicaStore store, int replicationFactor,
+      CatchUp catchUp) {
     this.vertx = vertx;
+    this.catchUp = catchUp;
     this.membership = membership;
     this.localNode = localNode;
     this.store = store;
@@ -150,28 +162,53 @@ public final class Rebalancer {
     passes.incrementAndGet();
     Placement placement = membership.placement();
     boolean draining = membership.draining().contains(localNode);
-    List<Future<?>> results = new ArrayList<>();
-    AsyncLimiter limiter = new AsyncLimiter(PARALLEL_REPOSITORIES);
     pending.set(0);
     moved.set(0);
     failed.set(0);
     dropped.set(0);
+    // each repository's state as of now: owners are compared with it, and a drop is refused if it changes
+    Map<String, Fingerprint> held = new LinkedHashMap<>();
+    Map<String, List<String>> ownersOf = new HashMap<>();
+    Map<String, List<String>> askEach = new TreeMap<>();
     for (String repository : store.repositories()) {
       List<String> owners = new ArrayList<>();
       placement.owners(repository, replicationFactor).forEach(m -> owners.add(m.nodeName()));
       if (owners.isEmpty()) {
         continue;
       }
-      String signature = owners + "#" + store.fingerprint(repository);
-      if (signature.equals(confirmed.get(repository))) {
-        continue;
+      held.put(repository, store.fingerprintAt(repository));
+      ownersOf.put(repository, owners);
+      for (String owner : owners) {
+        if (!owner.equals(localNode)) {
+          askEach.computeIfAbsent(owner, k -> new ArrayList<>()).add(repository);
+        }
       }
-      pending.incrementAndGet();
-      boolean keep = owners.contains(localNode) || draining;
-      results.add(limiter.run(() -> move(repository, owners, keep, signature)));
     }
-    return Future.join(results).otherwiseEmpty().<Void>mapEmpty().andThen(ar -> {
+    Set<String> unreachable = ConcurrentHashMap.newKeySet();
+    return fingerprintsOf(askEach, unreachable).compose(theirs -> {
+      List<Future<?>> results = new ArrayList<>();
+      AsyncLimiter limiter = new AsyncLimiter(PARALLEL_REPOSITORIES);
+      for (Map.Entry<String, Fingerprint> e : held.entrySet()) {
+        String repository = e.getKey();
+        List<String> owners = ownersOf.get(repository);
+        List<String> behind = new ArrayList<>();
+        for (String owner : owners) {
+          if (!owner.equals(localNode)
+              && !Long.valueOf(e.getValue().value()).equals(theirs.getOrDefault(owner, Map.of()).get(repository))) {
+            behind.add(owner);
+          }
+        }
+        boolean keep = owners.contains(localNode) || draining;
+        if (behind.isEmpty() && keep) {
+          continue; // every owner's copy agrees with this one
+        }
+        pending.incrementAndGet();
+        results.add(limiter.run(() -> move(repository, owners, behind, keep, e.getValue(), unreachable)));
+      }
+      return Future.join(results).otherwiseEmpty();
+    }).<Void>mapEmpty().andThen(ar -> {
       lastPassMillis = System.currentTimeMillis() - started;
+      tellCaughtUp(placement, unreachable);
       if (moved.get() + failed.get() > 0) {
         LOG.log(System.Logger.Level.INFO, "rebalancing pass " + passes.get() + ": " + moved.get() + " repositories"
             + " checked on their owners, " + failed.get() + " failed, " + dropped.get() + " dropped here, "
@@ -180,26 +217,69 @@ public final class Rebalancer {
     });
   }
 
-  /** Has every other owner copy the repository from here; drops it here when this node is not an owner. */
-  private Future<Void> move(String repository, List<String> owners, boolean keep, String signature) {
+  /**
+   * Asks each owner, in one message, for its fingerprints of the repositories it owns that this node
+   * holds. An owner that does not answer is taken as holding none of them (and marked unreachable).
+   */
+  private Future<Map<String, Map<String, Long>>> fingerprintsOf(Map<String, List<String>> askEach,
+      Set<String> unreachable) {
+    Map<String, Map<String, Long>> out = new ConcurrentHashMap<>();
+    List<Future<?>> asks = new ArrayList<>();
+    RequestContext ctx = RequestContext.internal("rebalance");
+    for (Map.Entry<String, List<String>> e : askEach.entrySet()) {
+      asks.add(Bus.request(vertx, Addresses.REPLICA_FINGERPRINTS, e.getKey(), false, new GetFingerprints(ctx, e.getValue()))
+          .onSuccess(f -> out.put(e.getKey(), f.fingerprints()))
+          .onFailure(err -> unreachable.add(e.getKey())));
+    }
+    return Future.join(asks).otherwiseEmpty().map(v -> out);
+  }
+
+  /**
+   * Tells each catching-up serving member of this pass's placement that was reached without failure
+   * that it now has everything it owns from here (see {@link CatchUp}).
+   */
+  private void tellCaughtUp(Placement placement, Set<String> failedFor) {
+    for (Member m : placement.view().members()) {
+      String node = m.nodeName();
+      if (!node.equals(localNode) && !failedFor.contains(node) && catchUp.isCatchingUp(node)) {
+        Bus.request(vertx, Addresses.REPLICA_CAUGHT_UP, node, false, new CaughtUp(localNode))
+            .onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "could not tell " + node + " it caught up: " + err));
+      }
+    }
+  }
+
+  /**
+   * Has every owner whose copy differs ({@code behind}) copy the repository from here; then, when this
+   * node is not an owner, drops it here if every owner confirmed a complete copy and nothing changed
+   * here since {@code state} (re-checked under the repository's lock, see ReplicaStore#dropIfUnchanged).
+   */
+  private Future<Void> move(String repository, List<String> owners, List<String> behind, boolean keep,
+      Fingerprint state, Set<String> failedFor) {
     RequestContext ctx = RequestContext.internal("rebalance");
     List<Future<SyncResult>> copies = new ArrayList<>();
-    for (String owner : owners) {
-      if (!owner.equals(localNode)) {
-        copies.add(Bus.request(vertx, Addresses.REPLICA_SYNC, owner, false, new SyncRepository(ctx, repository, localNode)));
-      }
+    for (String owner : behind) {
+      copies.add(Bus.request(vertx, Addresses.REPLICA_SYNC, owner, false, new SyncRepository(ctx, repository, localNode))
+          .onComplete(ar -> {
+            if (ar.failed() || !ar.result().complete()) {
+              failedFor.add(owner);
+            }
+          }));
     }
     return Future.all(copies)
         .compose(all -> {
-          for (Future<SyncResult> f : copies) {
-            bytesCopied.addAndGet(f.result().bytes());
+          List<String> problems = new ArrayList<>();
+          for (int i = 0; i < copies.size(); i++) {
+            SyncResult r = copies.get(i).result();
+            bytesCopied.addAndGet(r.bytes());
+            if (!r.complete()) {
+              problems.add(behind.get(i) + " could not copy " + r.failed() + " objects: " + r.problems());
+            }
+          }
+          if (!problems.isEmpty()) {
+            return Future.failedFuture(new IllegalStateException(String.join("; ", problems)));
           }
           if (keep) {
             return Future.<Void>succeededFuture();
-          }
-          // a write may have landed here after the copy started: only drop what the owners confirmed
-          if (!signature.endsWith("#" + store.fingerprint(repository))) {
-            return Future.failedFuture(new IllegalStateException(repository + " changed while it was copied"));
           }
           // the owners may have changed meanwhile (this node may own it again): the next pass decides
           List<String> now = new ArrayList<>();
@@ -207,16 +287,13 @@ public final class Rebalancer {
           if (!now.equals(owners)) {
             return Future.failedFuture(new IllegalStateException(repository + " changed owners while it was copied"));
           }
-          return store.drop(repository).onSuccess(v -> dropped.incrementAndGet());
+          return store.dropIfUnchanged(repository, state.version()).compose(gone -> gone
+              ? Future.<Void>succeededFuture().onSuccess(v -> dropped.incrementAndGet())
+              : Future.failedFuture(new IllegalStateException(repository + " changed while it was copied")));
         })
         .andThen(ar -> {
           pending.decrementAndGet();
           if (ar.succeeded()) {
-            if (keep) {
-              confirmed.put(repository, signature);
-            } else {
-              confirmed.remove(repository);
-            }
             moved.incrementAndGet();
             totalMoved.incrementAndGet();
           } else {
@@ -226,6 +303,7 @@ public final class Rebalancer {
                 + ar.cause().getMessage());
           }
         })
+        .<Void>mapEmpty()
         .otherwiseEmpty();
   }
 }

@@ -2,6 +2,7 @@ package io.flotilla.cluster;
 
 import io.flotilla.bus.Addresses;
 import io.flotilla.bus.Bus;
+import io.flotilla.bus.Messages;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.List;
@@ -17,8 +18,12 @@ public final class ReplicationVerticle extends VerticleBase {
   private final Rebalancer rebalancer;
   private final long rebalanceIntervalMillis;
 
-  public ReplicationVerticle(Replicator replicator, String nodeId, Rebalancer rebalancer, long rebalanceIntervalMillis) {
+  private final CatchUp catchUp;
+
+  public ReplicationVerticle(Replicator replicator, String nodeId, Rebalancer rebalancer, CatchUp catchUp,
+      long rebalanceIntervalMillis) {
     this.replicator = replicator;
+    this.catchUp = catchUp;
     this.nodeId = nodeId;
     this.rebalancer = rebalancer;
     this.rebalanceIntervalMillis = rebalanceIntervalMillis;
@@ -37,7 +42,16 @@ public final class ReplicationVerticle extends VerticleBase {
         Bus.serve(vertx, Addresses.REPLICA_INVENTORY, nodeId, q -> Future.succeededFuture(r.inventory(q.repository()))),
         Bus.serve(vertx, Addresses.REPLICA_SYNC, nodeId, q -> r.syncRepository(q.ctx(), q.repository(), q.source())),
         Bus.serve(vertx, Addresses.REPLICA_MANIFEST, nodeId,
-            q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag())),
+            q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag(), q.createdMillis(),
+                q.tagMillis())),
+        Bus.serve(vertx, Addresses.REPLICA_DELETE, nodeId,
+            q -> r.applyDelete(q.repository(), q.reference(), q.millis(), q.fresh(), q.owner(), q.checkOnly()).map(Messages.Deleted::new)),
+        Bus.serve(vertx, Addresses.REPLICA_FINGERPRINTS, nodeId,
+            q -> Future.succeededFuture(new Messages.Fingerprints(r.fingerprints(q.repositories())))),
+        Bus.serve(vertx, Addresses.REPLICA_CAUGHT_UP, nodeId, q -> {
+          catchUp.heardFrom(q.from());
+          return Future.succeededFuture(new Messages.Done());
+        }),
         Bus.serve(vertx, Addresses.REPLICA_BLOB, nodeId,
             q -> r.pullBlob(q.ctx(), q.repository(), q.source(), q.digest(), q.size())),
         Bus.serve(vertx, Addresses.REPLICA_BLOB_BYTES, nodeId, q -> r.blobBytes(q.digest()))));

@@ -77,8 +77,12 @@ public final class Replicator {
   }
 
   /**
-   * Copies everything {@code source} holds of a repository and this node lacks: manifests (with
-   * their blobs), linked blobs, and tags that are missing here or were set later there.
+   * Makes this node's copy of a repository agree with {@code source}'s: first the deletes recorded
+   * there (last writer wins, so nothing set here later is lost), then every manifest there that this
+   * node lacks and has not deleted since (with the blobs it references, children first), then tags
+   * that are missing here or were set later there. Blob links that no manifest references are not
+   * copied (they are uploads in flight or garbage). One object that cannot be copied does not stop
+   * the rest: it is counted in {@link SyncResult#failed} and described in its problems.
    */
   public Future<SyncResult> syncRepository(RequestContext caller, String repository, String source) {
     RequestContext ctx = internal(caller);
@@ -86,34 +90,55 @@ public final class Replicator {
       return Future.succeededFuture(SyncResult.NOTHING);
     }
     return Bus.request(vertx, Addresses.REPLICA_INVENTORY, source, false, new GetInventory(ctx, repository))
-        .compose(inv -> {
-          Future<SyncResult> chain = Future.succeededFuture(SyncResult.NOTHING);
-          for (String digest : inv.manifests()) {
-            chain = chain.compose(acc -> ensureManifest(ctx, repository, source, digest, 0).map(acc::plus));
-          }
-          for (Map.Entry<String, Long> blob : inv.blobs().entrySet()) {
-            chain = chain.compose(acc -> ensureBlob(ctx, repository, source, blob.getKey(), blob.getValue()).map(acc::plus));
+        .compose(inv -> store.applyTombstones(inv).compose(deleted -> {
+          Future<SyncResult> chain = Future.succeededFuture(new SyncResult(0, 0, 0, 0, deleted, 0, List.of()));
+          for (Map.Entry<String, Long> m : inv.manifests().entrySet()) {
+            chain = chain.compose(acc -> copyManifest(ctx, repository, source, m.getKey(), m.getValue(), inv.manifests())
+                .map(acc::plus));
           }
           for (Map.Entry<String, TagEntry> tag : inv.tags().entrySet()) {
-            chain = chain.compose(acc -> store.importTag(repository, tag.getKey(), tag.getValue().digest(),
-                tag.getValue().updatedMillis()).map(changed -> changed ? acc.plus(new SyncResult(0, 0, 0, 1)) : acc));
+            chain = chain.compose(acc -> copyTag(repository, tag.getKey(), tag.getValue()).map(acc::plus));
           }
           return chain;
-        });
+        }));
+  }
+
+  /** One manifest of a sync; a failure is reported in the result, not raised. */
+  private Future<SyncResult> copyManifest(RequestContext ctx, String repository, String source, String digest,
+      long createdMillis, Map<String, Long> sourceManifests) {
+    if (store.hasManifest(repository, digest) || store.deletedSince(repository, digest, createdMillis)) {
+      return Future.succeededFuture(SyncResult.NOTHING);
+    }
+    return ensureManifest(ctx, repository, source, digest, createdMillis, sourceManifests, 0)
+        .recover(err -> Future.succeededFuture(SyncResult.failure("manifest " + digest + ": " + err.getMessage())));
+  }
+
+  /** One tag of a sync: last writer wins; a tag whose manifest is not here (deleted, or not copied) is left. */
+  private Future<SyncResult> copyTag(String repository, String tag, TagEntry entry) {
+    if (!store.hasManifest(repository, entry.digest())) {
+      return Future.succeededFuture(SyncResult.NOTHING);
+    }
+    return store.importTag(repository, tag, entry.digest(), entry.updatedMillis())
+        .map(changed -> changed ? new SyncResult(0, 0, 0, 1) : SyncResult.NOTHING)
+        .recover(err -> Future.succeededFuture(SyncResult.failure("tag " + tag + ": " + err.getMessage())));
   }
 
   /**
    * Copies one manifest (and what it references) from {@code source}; when {@code tag} is given it
-   * is pointed at the manifest as a new write (this is the replica side of a push).
+   * is pointed at the manifest with the time the primary set it (this is the replica side of a push).
+   *
+   * @param createdMillis when the primary stored the manifest (0: now)
+   * @param tagMillis when the primary set the tag (0: now)
    */
   public Future<SyncResult> pullManifest(RequestContext caller, String repository, String source, String digest,
-      String tag) {
+      String tag, long createdMillis, long tagMillis) {
     RequestContext ctx = internal(caller);
-    return ensureManifest(ctx, repository, source, digest, 0).compose(result -> {
-      if (tag == null) {
+    long created = createdMillis > 0 ? createdMillis : System.currentTimeMillis();
+    return ensureManifest(ctx, repository, source, digest, created, null, 0).compose(result -> {
+      if (tag == null || !store.hasManifest(repository, digest)) {
         return Future.succeededFuture(result);
       }
-      return store.importTag(repository, tag, digest, System.currentTimeMillis())
+      return store.importTag(repository, tag, digest, tagMillis > 0 ? tagMillis : System.currentTimeMillis())
           .map(changed -> changed ? result.plus(new SyncResult(0, 0, 0, 1)) : result);
     });
   }
@@ -131,8 +156,13 @@ public final class Replicator {
     return RequestContext.internal(caller.requestId());
   }
 
+  /**
+   * Copies a manifest and, first, the child manifests and blobs it references. With the source's
+   * manifest list ({@code sourceManifests}, from a sync), a child the source no longer holds is left
+   * out and the index is copied as it is there (faithfully, dangling child included).
+   */
   private Future<SyncResult> ensureManifest(RequestContext ctx, String repository, String source, String digest,
-      int depth) {
+      long createdMillis, Map<String, Long> sourceManifests, int depth) {
     if (store.hasManifest(repository, digest)) {
       return Future.succeededFuture(SyncResult.NOTHING);
     }
@@ -143,8 +173,16 @@ public final class Replicator {
       Manifest m = ManifestParser.parse(content.body(), content.mediaType());
       Future<SyncResult> chain = Future.succeededFuture(SyncResult.NOTHING);
       for (Descriptor child : m.manifests()) {
-        chain = chain.compose(acc -> ensureManifest(ctx, repository, source, child.digest().toString(), depth + 1)
-            .map(acc::plus));
+        String childDigest = child.digest().toString();
+        if (sourceManifests != null && !sourceManifests.containsKey(childDigest)) {
+          continue; // not held by the source either: copy the index as it is there
+        }
+        long childCreated = sourceManifests == null ? createdMillis : sourceManifests.get(childDigest);
+        if (store.deletedSince(repository, childDigest, childCreated)) {
+          continue;
+        }
+        chain = chain.compose(acc -> ensureManifest(ctx, repository, source, childDigest, childCreated, sourceManifests,
+            depth + 1).map(acc::plus));
       }
       List<Descriptor> blobs = new ArrayList<>();
       if (m.config() != null) {
@@ -158,14 +196,25 @@ public final class Replicator {
       for (Descriptor b : blobs) {
         chain = chain.compose(acc -> ensureBlob(ctx, repository, source, b.digest().toString(), b.size()).map(acc::plus));
       }
-      return chain.compose(acc -> store(ctx, repository, content).map(v -> acc.plus(new SyncResult(1, 0,
+      return chain.compose(acc -> store(ctx, repository, content, createdMillis).map(v -> acc.plus(new SyncResult(1, 0,
           content.body().length, 0))));
     });
   }
 
-  private Future<Void> store(RequestContext ctx, String repository, ManifestContent content) {
-    return manifests.putManifest(ctx, new PutManifest(repository, content.digest(), content.mediaType(), content.body()))
-        .mapEmpty();
+  private Future<Void> store(RequestContext ctx, String repository, ManifestContent content, long createdMillis) {
+    return manifests.putManifest(ctx, new PutManifest(repository, content.digest(), content.mediaType(), content.body(),
+        createdMillis)).mapEmpty();
+  }
+
+  /** Applies a delete on this node (see {@link ReplicaStore#applyDelete}); returns whether it held it. */
+  public Future<Boolean> applyDelete(String repository, String reference, long millis, boolean fresh, boolean owner,
+      boolean checkOnly) {
+    return store.applyDelete(repository, reference, millis, fresh, owner, checkOnly);
+  }
+
+  /** This node's fingerprints of some repositories. */
+  public Map<String, Long> fingerprints(List<String> repositories) {
+    return store.fingerprints(repositories);
   }
 
   private Future<SyncResult> ensureBlob(RequestContext ctx, String repository, String source, String digest,

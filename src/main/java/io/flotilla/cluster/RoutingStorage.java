@@ -3,9 +3,15 @@ package io.flotilla.cluster;
 import io.flotilla.bus.Addresses;
 import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
+import io.flotilla.bus.Messages.ApplyDelete;
+import io.flotilla.bus.Messages.Deleted;
 import io.flotilla.bus.Messages.PullBlob;
 import io.flotilla.bus.Messages.PullManifest;
 import io.flotilla.bus.Messages.SyncRepository;
+import io.flotilla.oci.Descriptor;
+import io.flotilla.oci.Manifest;
+import io.flotilla.oci.ManifestParser;
+import io.flotilla.oci.MediaTypes;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.oci.Reference;
@@ -28,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 
 /**
  * The storage API on a clustered node: every repository-scoped call goes over the bus to the
@@ -36,16 +43,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * cluster routes everything to itself, through the same path.
  *
  * <ul>
- *   <li>Reads go to this node when it is an owner, else to the primary owner, then the other
- *       owners, then every other member (the data may still sit on a former owner while membership
- *       changes) until one has it.
+ *   <li>Manifest, tag and referrer reads go to the owners that are not catching up ({@link CatchUp}),
+ *       this node first when it is one, then the primary: their "not found" is the answer. Only when
+ *       no such owner answers (all down, or all just joined) do they go on to every other member
+ *       (the data may still sit on a former owner while membership changes), then to the owners that
+ *       are catching up. Blob reads try every member (a layer may sit only where it was uploaded).
  *   <li>A manifest PUT is stored on the primary, then every other live owner pulls it (with the
  *       blobs and child manifests it references) from the primary; the push is acknowledged once
  *       the write quorum (all live owners by default) holds it durably. If the primary lacks a
  *       referenced blob that another member has (a layer pushed before the owners changed), the
  *       primary first copies the repository from the other members, then the PUT is retried once.
- *   <li>Deletes go to the primary, then to every other member (best effort), so no copy of the
- *       deleted content is left to come back through a later copy.
+ *   <li>Deletes are stamped with a time and applied on every other owner, which records a tombstone
+ *       (so no older copy brings the content back), then on the primary, which reports the delete;
+ *       the client gets 202 once every live owner applied it and one of them held it. Other
+ *       members apply it too, best effort.
  *   <li>A mount whose source repository lives on another node copies the blob to the primary.
  * </ul>
  */
@@ -53,6 +64,8 @@ public final class RoutingStorage implements RegistryStorage {
   /** Outcomes of a read that mean "try another node". */
   private static final Set<OciError> TRY_ELSEWHERE =
       Set.of(OciError.NAME_UNKNOWN, OciError.MANIFEST_UNKNOWN, OciError.BLOB_UNKNOWN, OciError.UNAVAILABLE);
+  /** Answers of an owner that is not catching up that settle a manifest or tag read. */
+  private static final Set<OciError> FINAL_MISS = Set.of(OciError.NAME_UNKNOWN, OciError.MANIFEST_UNKNOWN);
 
   private static final System.Logger LOG = System.getLogger(RoutingStorage.class.getName());
 
@@ -63,14 +76,16 @@ public final class RoutingStorage implements RegistryStorage {
   private final int replicationFactor;
   private final int writeQuorum;
   private final ConcurrentHashMap<String, BusRegistryClient> clients = new ConcurrentHashMap<>();
+  private final CatchUp catchUp;
 
   /**
    * @param replicationFactor owners per repository (capped by the member count)
    * @param writeQuorum owners that must hold a pushed manifest before it is acknowledged; 0 = all
    */
-  public RoutingStorage(Vertx vertx, Membership membership, String localNode, ClusterCatalog catalog,
+  public RoutingStorage(Vertx vertx, Membership membership, CatchUp catchUp, String localNode, ClusterCatalog catalog,
       int replicationFactor, int writeQuorum) {
     this.vertx = vertx;
+    this.catchUp = catchUp;
     this.membership = membership;
     this.localNode = localNode;
     this.catalog = catalog;
@@ -155,19 +170,63 @@ public final class RoutingStorage implements RegistryStorage {
     });
   }
 
+  /**
+   * Asks the owners that are not catching up (this node first when it is one); their "not found" is
+   * final. When none of them answered, asks every other member, then the catching-up owners.
+   */
+  private <T> Future<T> readOwned(String repository, BiFunction<String, RegistryStorage, Future<T>> call) {
+    List<String> owners = ownersOf(repository);
+    List<String> current = new ArrayList<>();
+    List<String> behind = new ArrayList<>();
+    if (owners.contains(localNode) && !catchUp.isCatchingUp(localNode)) {
+      current.add(localNode);
+    }
+    for (String owner : owners) {
+      if (!current.contains(owner)) {
+        (catchUp.isCatchingUp(owner) ? behind : current).add(owner);
+      }
+    }
+    List<String> rest = new ArrayList<>();
+    for (String n : membership.current().nodeNames()) {
+      if (!owners.contains(n)) {
+        rest.add(n);
+      }
+    }
+    rest.addAll(behind);
+    return ownersFirst(current, 0, call, null).recover(err -> {
+      if (err instanceof OciException e && FINAL_MISS.contains(e.error()) || rest.isEmpty()) {
+        return Future.failedFuture(err);
+      }
+      return attempt(rest, 0, call, err);
+    });
+  }
+
+  /** Tries {@code owners} in order; fails with a final miss if one answered "not found", else with the first failure. */
+  private <T> Future<T> ownersFirst(List<String> owners, int i, BiFunction<String, RegistryStorage, Future<T>> call,
+      Throwable miss) {
+    if (i >= owners.size()) {
+      return Future.failedFuture(miss != null ? miss : OciError.UNAVAILABLE.with("no owner of the repository answered"));
+    }
+    String node = owners.get(i);
+    return call.apply(node, client(node)).recover(err -> {
+      boolean notFound = err instanceof OciException e && FINAL_MISS.contains(e.error());
+      return ownersFirst(owners, i + 1, call, notFound ? err : miss);
+    });
+  }
+
   @Override
   public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
-    return read(repository, (node, s) -> s.getManifest(ctx, repository, reference));
+    return readOwned(repository, (node, s) -> s.getManifest(ctx, repository, reference));
   }
 
   @Override
   public Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last) {
-    return read(repository, (node, s) -> s.listTags(ctx, repository, n, last));
+    return readOwned(repository, (node, s) -> s.listTags(ctx, repository, n, last));
   }
 
   @Override
   public Future<Referrers> referrers(RequestContext ctx, String repository, String subject, String artifactType) {
-    return primary(repository).referrers(ctx, repository, subject, artifactType);
+    return readOwned(repository, (node, s) -> s.referrers(ctx, repository, subject, artifactType));
   }
 
   @Override
@@ -187,7 +246,9 @@ public final class RoutingStorage implements RegistryStorage {
               || membership.current().size() < 2) {
             return Future.failedFuture(err);
           }
-          return copyFromOthers(ctx, repository, primary).compose(v -> client(primary).putManifest(ctx, request));
+          return copyFromOthers(ctx, repository, primary)
+              .compose(v -> copyReferencedBlobs(ctx, repository, primary, request))
+              .compose(v -> client(primary).putManifest(ctx, request));
         })
         .compose(put -> replicate(ctx, repository, owners, put, Reference.parse(request.reference())));
   }
@@ -200,6 +261,41 @@ public final class RoutingStorage implements RegistryStorage {
         chain = chain.compose(v -> Bus.request(vertx, Addresses.REPLICA_SYNC, target, target.equals(localNode),
             new SyncRepository(ctx, repository, source)).<Void>mapEmpty().recover(err -> Future.succeededFuture()));
       }
+    }
+    return chain;
+  }
+
+  /**
+   * Copies to {@code target} each blob the manifest references that it lacks, from a member that
+   * has it in the repository (a layer uploaded through another primary while the owners changed:
+   * repository syncs copy only what manifests reference, not such uploads).
+   */
+  private Future<Void> copyReferencedBlobs(RequestContext ctx, String repository, String target, PutManifest request) {
+    Manifest m;
+    try {
+      m = ManifestParser.parse(request.body(), request.contentType());
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+    List<Descriptor> blobs = new ArrayList<>();
+    if (m.config() != null) {
+      blobs.add(m.config());
+    }
+    for (Descriptor layer : m.layers()) {
+      if (!MediaTypes.isForeignLayer(layer.mediaType())) {
+        blobs.add(layer);
+      }
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (Descriptor b : blobs) {
+      String digest = b.digest().toString();
+      chain = chain.compose(v -> client(target).statBlob(ctx, repository, digest).<Void>mapEmpty()
+          .recover(missing -> read(repository, (node, s) -> s.statBlob(ctx, repository, digest)
+                  .map(info -> new BlobInfo(info.digest(), info.size(), node)))
+              .compose(found -> Bus.request(vertx, Addresses.REPLICA_BLOB, target, target.equals(localNode),
+                  new PullBlob(RequestContext.internal(ctx.requestId()), repository, found.node(), digest, found.size())))
+              .<Void>mapEmpty()
+              .otherwiseEmpty()));
     }
     return chain;
   }
@@ -231,7 +327,7 @@ public final class RoutingStorage implements RegistryStorage {
     List<Future<?>> copies = new ArrayList<>();
     for (String replica : owners.subList(1, owners.size())) {
       copies.add(Bus.request(vertx, Addresses.REPLICA_MANIFEST, replica, replica.equals(localNode),
-          new PullManifest(ctx, repository, primary, put.digest(), tag)));
+          new PullManifest(ctx, repository, primary, put.digest(), tag, put.createdMillis(), put.tagMillis())));
     }
     int required = writeQuorum == 0 ? owners.size() : Math.min(writeQuorum, owners.size());
     return Future.join(copies).transform(ignored -> {
@@ -255,9 +351,67 @@ public final class RoutingStorage implements RegistryStorage {
 
   @Override
   public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
-    return primary(repository).deleteManifest(ctx, repository, reference)
-        .compose(v -> everywhereElse(repository,
-            node -> client(node).deleteManifest(RequestContext.internal(ctx.requestId()), repository, reference)));
+    return delete(ctx, repository, reference,
+        elsewhere -> primary(repository).deleteManifest(ctx, repository, reference, elsewhere));
+  }
+
+  @Override
+  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference, boolean presentElsewhere) {
+    return deleteManifest(ctx, repository, reference);
+  }
+
+  /**
+   * A client's delete (of a tag or manifest, or of the repository when {@code reference} is null):
+   * stamped now, applied on every member but the primary (the owners must all succeed, the rest is
+   * best effort), then on the primary, which reports it and answers "not found" only when no copy
+   * held it. A refusal (an index lists the manifest) or a failure on an owner fails the delete.
+   */
+  private Future<Void> delete(RequestContext ctx, String repository, String reference,
+      java.util.function.Function<Boolean, Future<Void>> onPrimary) {
+    long millis = System.currentTimeMillis();
+    List<String> owners = ownersOf(repository);
+    String primary = owners.get(0);
+    RequestContext internal = RequestContext.internal(ctx.requestId());
+    // a refusal (an index lists the manifest) must come before anything is deleted anywhere
+    return Bus.request(vertx, Addresses.REPLICA_DELETE, primary, primary.equals(localNode),
+        new ApplyDelete(internal, repository, reference, millis, true, true, true)).compose(allowed -> {
+      List<Future<Boolean>> onOwners = new ArrayList<>();
+      List<Future<Boolean>> onOthers = new ArrayList<>();
+      for (String node : membership.current().nodeNames()) {
+        if (node.equals(primary)) {
+          continue;
+        }
+        boolean owner = owners.contains(node);
+        Future<Boolean> f = Bus.request(vertx, Addresses.REPLICA_DELETE, node, node.equals(localNode),
+            new ApplyDelete(internal, repository, reference, millis, true, owner, false)).map(Deleted::present);
+        (owner ? onOwners : onOthers).add(f);
+      }
+      return applied(repository, onOwners, onOthers, onPrimary);
+    });
+  }
+
+  /** Completes a delete once the other owners applied it: on the primary, which reports it. */
+  private Future<Void> applied(String repository, List<Future<Boolean>> onOwners, List<Future<Boolean>> onOthers,
+      java.util.function.Function<Boolean, Future<Void>> onPrimary) {
+    List<Future<?>> all = new ArrayList<>(onOwners);
+    all.addAll(onOthers);
+    return Future.join(all).transform(ignored -> {
+      boolean elsewhere = false;
+      for (Future<Boolean> f : onOwners) {
+        if (f.failed()) {
+          if (f.cause() instanceof OciException e && e.error() != OciError.UNAVAILABLE && e.error() != OciError.UNKNOWN) {
+            return Future.failedFuture(e);
+          }
+          return Future.failedFuture(new OciException(OciError.UNAVAILABLE, "the delete did not reach every owner of "
+              + repository + ": " + f.cause().getMessage(), 503));
+        }
+        elsewhere |= f.result();
+      }
+      for (Future<Boolean> f : onOthers) {
+        elsewhere |= f.succeeded() && f.result();
+      }
+      return onPrimary.apply(elsewhere);
+    });
   }
 
   @Override
@@ -267,17 +421,21 @@ public final class RoutingStorage implements RegistryStorage {
             node -> client(node).deleteBlob(RequestContext.internal(ctx.requestId()), repository, digest)));
   }
 
+  @Override
+  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
+    return delete(ctx, repository, null,
+        elsewhere -> primary(repository).deleteRepository(ctx, repository, elsewhere));
+  }
+
+  @Override
+  public Future<Void> deleteRepository(RequestContext ctx, String repository, boolean presentElsewhere) {
+    return deleteRepository(ctx, repository);
+  }
+
   /**
    * Runs a delete on every member but the primary, as internal work (the primary's delete is the one
    * reported as an event); "not there" and failures are ignored.
    */
-  @Override
-  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
-    return primary(repository).deleteRepository(ctx, repository)
-        .compose(v -> everywhereElse(repository,
-            node -> client(node).deleteRepository(RequestContext.internal(ctx.requestId()), repository)));
-  }
-
   private Future<Void> everywhereElse(String repository, java.util.function.Function<String, Future<Void>> delete) {
     String primary = primaryOf(repository);
     List<Future<?>> all = new ArrayList<>();

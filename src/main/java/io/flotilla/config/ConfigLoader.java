@@ -29,7 +29,7 @@ public final class ConfigLoader {
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.name", "http.host", "http.port", "http.instances", "http.shutdownTimeout", "http.accessLog",
       "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
-      "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace",
+      "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace", "storage.tombstoneRetention",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
       "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout",
       "events.enabled", "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
@@ -57,6 +57,7 @@ public final class ConfigLoader {
     m.put("FLOTILLA_STORAGE_UPLOAD_EXPIRY", "storage.uploadExpiry");
     m.put("FLOTILLA_STORAGE_GC_INTERVAL", "storage.gcInterval");
     m.put("FLOTILLA_STORAGE_GC_GRACE", "storage.gcGrace");
+    m.put("FLOTILLA_STORAGE_TOMBSTONE_RETENTION", "storage.tombstoneRetention");
     m.put("FLOTILLA_CLUSTER_NAME", "cluster.name");
     m.put("FLOTILLA_CLUSTER_HOST", "cluster.host");
     m.put("FLOTILLA_CLUSTER_HAZELCAST_CONFIG", "cluster.hazelcastConfig");
@@ -103,7 +104,8 @@ public final class ConfigLoader {
     StorageConfig storage = new StorageConfig(Path.of(r.str("storage.dataDir", s.dataDir().toString())),
         r.bool("storage.deleteEnabled", s.deleteEnabled()), r.integer("storage.maxManifestBytes", s.maxManifestBytes()),
         r.integer("storage.maxPageSize", s.maxPageSize()), r.duration("storage.uploadExpiry", s.uploadExpiry()),
-        r.duration("storage.gcInterval", s.gcInterval()), r.duration("storage.gcGrace", s.gcGrace()));
+        r.duration("storage.gcInterval", s.gcInterval()), r.duration("storage.gcGrace", s.gcGrace()),
+        r.duration("storage.tombstoneRetention", s.tombstoneRetention()));
     String hz = r.str("cluster.hazelcastConfig", null);
     ClusterConfig cluster = new ClusterConfig(r.str("cluster.name", c.name()), r.str("cluster.host", c.host()),
         r.integer("cluster.port", c.port()), r.list("cluster.members", c.members()),

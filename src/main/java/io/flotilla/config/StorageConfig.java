@@ -13,6 +13,9 @@ import java.time.Duration;
  * @param uploadExpiry an upload session untouched this long is removed by GC
  * @param gcInterval how often online GC runs; zero disables the schedule (the API still works)
  * @param gcGrace blobs younger than this are never collected, so in-flight pushes are safe
+ * @param tombstoneRetention how long a delete is remembered, so that a copy of the deleted content on
+ *     a node that was away (or a racing copy) cannot bring it back; GC forgets older tombstones. A
+ *     node away for longer than this can bring back what was deleted meanwhile.
  */
 public record StorageConfig(
     Path dataDir,
@@ -21,10 +24,17 @@ public record StorageConfig(
     int maxPageSize,
     Duration uploadExpiry,
     Duration gcInterval,
-    Duration gcGrace) {
+    Duration gcGrace,
+    Duration tombstoneRetention) {
 
   public static final StorageConfig DEFAULT = new StorageConfig(Path.of("data"), true, 4 * 1024 * 1024, 10_000,
-      Duration.ofHours(24), Duration.ofHours(1), Duration.ofHours(1));
+      Duration.ofHours(24), Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(30));
+
+  /** As the canonical constructor, with the default tombstone retention. */
+  public StorageConfig(Path dataDir, boolean deleteEnabled, int maxManifestBytes, int maxPageSize,
+      Duration uploadExpiry, Duration gcInterval, Duration gcGrace) {
+    this(dataDir, deleteEnabled, maxManifestBytes, maxPageSize, uploadExpiry, gcInterval, gcGrace, Duration.ofDays(30));
+  }
 
   public StorageConfig {
     if (dataDir == null || dataDir.toString().isBlank()) {
@@ -39,6 +49,7 @@ public record StorageConfig(
     requireNonNegative("storage.uploadExpiry", uploadExpiry);
     requireNonNegative("storage.gcInterval", gcInterval);
     requireNonNegative("storage.gcGrace", gcGrace);
+    requireNonNegative("storage.tombstoneRetention", tombstoneRetention);
   }
 
   private static void requireNonNegative(String key, Duration d) {

@@ -46,9 +46,10 @@ public final class EventingStorage implements RegistryStorage {
   }
 
   @Override
-  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
+  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference,
+      boolean presentElsewhere) {
     Reference ref = Reference.parse(reference);
-    return local.deleteManifest(ctx, repository, reference).compose(v -> events.record(ctx, new Operation("delete",
+    return local.deleteManifest(ctx, repository, reference, presentElsewhere).compose(v -> events.record(ctx, new Operation("delete",
         repository, ref.isDigest() ? ref.digest().toString() : null, null, -1, tagOf(reference), null, List.of())));
   }
 
@@ -66,8 +67,8 @@ public final class EventingStorage implements RegistryStorage {
   }
 
   @Override
-  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
-    return local.deleteRepository(ctx, repository).compose(v -> events.record(ctx, new Operation("delete",
+  public Future<Void> deleteRepository(RequestContext ctx, String repository, boolean presentElsewhere) {
+    return local.deleteRepository(ctx, repository, presentElsewhere).compose(v -> events.record(ctx, new Operation("delete",
         repository, null, null, -1, null, null, List.of())));
   }
 

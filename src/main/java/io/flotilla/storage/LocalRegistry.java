@@ -11,6 +11,7 @@ import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.oci.Reference;
 import io.flotilla.oci.RepositoryName;
+import io.flotilla.oci.Tag;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.CatalogPage;
 import io.flotilla.storage.StorageTypes.GcReport;
@@ -114,19 +115,25 @@ public final class LocalRegistry implements RegistryStorage {
       if (ref.isDigest() && !ref.digest().equals(digest)) {
         throw OciError.DIGEST_INVALID.with("manifest digest is " + digest + ", not " + ref.digest());
       }
+      // a copy from another node (replication) keeps the time it was first stored there
+      boolean replica = ctx.isInternal() && request.createdMillis() > 0;
       ManifestMeta meta = new ManifestMeta(digest, manifest.mediaType(), body.length, manifest.artifactType(),
           manifest.subject() == null ? null : manifest.subject().digest(), manifest.annotations(),
-          references(manifest), System.currentTimeMillis());
-      checkReferences(name, manifest);
+          references(manifest), replica ? request.createdMillis() : System.currentTimeMillis());
+      checkReferences(name, manifest, replica);
       List<String> references = meta.references().stream().map(Digest::toString).toList();
+      Tag tag = ref.isDigest() ? null : ref.tag();
       EventSink.Intent event = events.prepare(ctx, new EventSink.Operation("push", name.value(), digest.toString(),
-          meta.mediaType(), body.length, ref.isDigest() ? null : ref.tag().value(), null, references));
+          meta.mediaType(), body.length, tag == null ? null : tag.value(), null, references));
       return event.around(blocking(() -> {
         blobs.put(digest, body);
-        metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));
+        metadata.putManifest(name, meta, tag, 0, replica, () -> checkReferences(name, manifest, replica));
         cache.put(digest, body);
+        ManifestMeta stored = metadata.manifest(name, digest);
         return new ManifestPut(digest.toString(), meta.mediaType(), references,
-            meta.subject() == null ? null : meta.subject().toString());
+            meta.subject() == null ? null : meta.subject().toString(),
+            stored == null ? meta.createdMillis() : stored.createdMillis(),
+            tag == null ? 0 : metadata.tagTime(name, tag));
       }));
     } catch (OciException e) {
       return Future.failedFuture(e);
@@ -143,7 +150,12 @@ public final class LocalRegistry implements RegistryStorage {
     return out;
   }
 
-  private void checkReferences(RepositoryName name, Manifest m) {
+  /**
+   * Every blob a manifest references must be linked in the repository, and every child manifest
+   * recorded there; a copy from another node ({@code replica}) may list children its source no
+   * longer holds (the copy is faithful: the source accepted the index when its children existed).
+   */
+  private void checkReferences(RepositoryName name, Manifest m, boolean replica) {
     if (m.config() != null && metadata.blobSize(name, m.config().digest()) < 0) {
       throw OciError.MANIFEST_BLOB_UNKNOWN.with("config blob " + m.config().digest() + " is not known in " + name);
     }
@@ -153,21 +165,24 @@ public final class LocalRegistry implements RegistryStorage {
       }
     }
     for (Descriptor child : m.manifests()) {
-      if (metadata.manifest(name, child.digest()) == null) {
+      if (!replica && metadata.manifest(name, child.digest()) == null) {
         throw OciError.MANIFEST_BLOB_UNKNOWN.with("manifest " + child.digest() + " is not known in " + name);
       }
     }
   }
 
   @Override
-  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
+  public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference,
+      boolean presentElsewhere) {
     try {
       requireDeletes();
       RepositoryName name = RepositoryName.of(repository);
       Reference ref = Reference.parse(reference);
       return blocking(() -> {
-        boolean removed = ref.isDigest() ? metadata.deleteManifest(name, ref.digest()) : metadata.deleteTag(name, ref.tag());
-        if (!removed) {
+        long now = System.currentTimeMillis();
+        boolean removed = ref.isDigest() ? metadata.deleteManifest(name, ref.digest(), now, true)
+            : metadata.deleteTag(name, ref.tag(), now, true);
+        if (!removed && !presentElsewhere) {
           throw OciError.MANIFEST_UNKNOWN.with("manifest " + ref + " is not known in " + name);
         }
         return null;
@@ -349,21 +364,27 @@ public final class LocalRegistry implements RegistryStorage {
 
   @Override
   public Future<GcReport> collectGarbage(RequestContext ctx, boolean dryRun) {
-    return blocking(() -> gc.run(dryRun));
+    return blocking(() -> {
+      GcReport report = gc.run(dryRun);
+      if (!dryRun) {
+        metadata.pruneTombstones(System.currentTimeMillis() - config.tombstoneRetention().toMillis());
+      }
+      return report;
+    });
   }
 
   // ------------------------------------------------------------------ helpers
 
   @Override
-  public Future<Void> deleteRepository(RequestContext ctx, String repository) {
+  public Future<Void> deleteRepository(RequestContext ctx, String repository, boolean presentElsewhere) {
     try {
       requireDeletes();
       RepositoryName name = RepositoryName.of(repository);
       return blocking(() -> {
-        if (!metadata.exists(name)) {
+        boolean removed = metadata.clearRepository(name, System.currentTimeMillis(), true);
+        if (!removed && !presentElsewhere) {
           throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
         }
-        metadata.dropRepository(name);
         return null;
       });
     } catch (OciException e) {

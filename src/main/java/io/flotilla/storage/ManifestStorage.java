@@ -19,7 +19,15 @@ public interface ManifestStorage {
   Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request);
 
   /** Deletes a manifest (reference is a digest) or a tag (reference is a tag). */
-  Future<Void> deleteManifest(RequestContext ctx, String repository, String reference);
+  default Future<Void> deleteManifest(RequestContext ctx, String repository, String reference) {
+    return deleteManifest(ctx, repository, reference, false);
+  }
+
+  /**
+   * As {@link #deleteManifest(RequestContext, String, String)}; {@code presentElsewhere}: another copy
+   * held it, so the delete succeeds here even if this copy did not (it still records the delete).
+   */
+  Future<Void> deleteManifest(RequestContext ctx, String repository, String reference, boolean presentElsewhere);
 
   Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last);
 

@@ -2,6 +2,7 @@ package io.flotilla.storage;
 
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
+import io.flotilla.oci.Reference;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.oci.Tag;
 import io.flotilla.storage.StorageTypes.RepoInventory;
@@ -26,10 +27,19 @@ public final class ReplicaStore {
   private final MetadataStore metadata;
   private final BlobStore blobs;
 
-  public ReplicaStore(Vertx vertx, MetadataStore metadata, BlobStore blobs) {
+  private final boolean deletesEnabled;
+  private final long settleMillis;
+
+  /**
+   * @param deletesEnabled whether clients may delete (a client's delete applied here is refused otherwise)
+   * @param settleMillis how long an unreferenced blob link counts as a push in flight (the GC grace)
+   */
+  public ReplicaStore(Vertx vertx, MetadataStore metadata, BlobStore blobs, boolean deletesEnabled, long settleMillis) {
     this.vertx = vertx;
     this.metadata = metadata;
     this.blobs = blobs;
+    this.deletesEnabled = deletesEnabled;
+    this.settleMillis = settleMillis;
   }
 
   /** Every repository held here, in name order. */
@@ -46,16 +56,113 @@ public final class ReplicaStore {
     return metadata.fingerprint(RepositoryName.of(repository));
   }
 
-  /** Tags, manifests and linked blobs of a repository here (all empty when it is not held here). */
+  /** See {@link MetadataStore#fingerprintAt}. */
+  public StorageTypes.Fingerprint fingerprintAt(String repository) {
+    return metadata.fingerprintAt(RepositoryName.of(repository));
+  }
+
+  /** Fingerprints of some repositories (0 for those not held here). */
+  public Map<String, Long> fingerprints(List<String> repositories) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String r : repositories) {
+      out.put(r, metadata.fingerprint(RepositoryName.of(r)));
+    }
+    return out;
+  }
+
+  /**
+   * Tags, manifests (with the time each was first stored), linked blobs and tombstones of a
+   * repository here (all empty when it is not held here).
+   */
   public RepoInventory inventory(String repository) {
     RepositoryName name = RepositoryName.of(repository);
     Map<String, TagEntry> tags = new LinkedHashMap<>();
     metadata.tagEntries(name).forEach((tag, e) -> tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue())));
-    List<String> manifests = new ArrayList<>();
-    metadata.manifests(name).keySet().forEach(d -> manifests.add(d.toString()));
+    Map<String, Long> manifests = new LinkedHashMap<>();
+    metadata.manifests(name).forEach((d, m) -> manifests.put(d.toString(), m.createdMillis()));
     Map<String, Long> linked = new LinkedHashMap<>();
     metadata.blobs(name).forEach((d, sizeAndTime) -> linked.put(d.toString(), sizeAndTime[0]));
-    return new RepoInventory(name.value(), tags, manifests, linked);
+    MetadataStore.Tombstones tombs = metadata.tombstones(name);
+    Map<String, Long> deletedManifests = new LinkedHashMap<>();
+    tombs.manifests().forEach((d, t) -> deletedManifests.put(d.toString(), t));
+    return new RepoInventory(name.value(), tags, manifests, linked, tombs.tags(), deletedManifests,
+        tombs.clearedMillis());
+  }
+
+  /**
+   * Whether a delete recorded here is newer than a manifest created at {@code createdMillis}
+   * elsewhere (so copying that manifest would bring back what was deleted).
+   */
+  public boolean deletedSince(String repository, String digest, long createdMillis) {
+    MetadataStore.Tombstones tombs = metadata.tombstones(RepositoryName.of(repository));
+    return Math.max(tombs.clearedMillis(), tombs.manifests().getOrDefault(Digest.parse(digest), 0L)) >= createdMillis;
+  }
+
+  /**
+   * Applies the deletes another node recorded (last writer wins: what was set here after a delete
+   * stays). Returns how many entries went here.
+   */
+  public Future<Integer> applyTombstones(RepoInventory source) {
+    return blocking(() -> {
+      RepositoryName name = RepositoryName.of(source.repository());
+      int applied = 0;
+      if (source.clearedMillis() > 0 && metadata.clearRepository(name, source.clearedMillis(), false)) {
+        applied++;
+      }
+      for (Map.Entry<String, Long> e : source.deletedManifests().entrySet()) {
+        if (metadata.deleteManifest(name, Digest.parse(e.getKey()), e.getValue(), false)) {
+          applied++;
+        }
+      }
+      for (Map.Entry<String, Long> e : source.deletedTags().entrySet()) {
+        if (metadata.deleteTag(name, new Tag(e.getKey()), e.getValue(), false)) {
+          applied++;
+        }
+      }
+      return applied;
+    });
+  }
+
+  /**
+   * Applies one delete stamped {@code millis}: of a tag or manifest ({@code reference}), or of the
+   * whole repository ({@code reference} null); see {@link MetadataStore#deleteManifest(RepositoryName,
+   * Digest, long, boolean)}. A node that does not {@code own} the repository applies it only to a
+   * copy it holds; with {@code checkOnly} nothing changes (DENIED when an index lists the manifest).
+   * Returns whether this node held what was deleted.
+   */
+  public Future<Boolean> applyDelete(String repository, String reference, long millis, boolean fresh, boolean owner,
+      boolean checkOnly) {
+    return blocking(() -> {
+      if (fresh && !deletesEnabled) {
+        throw OciError.UNSUPPORTED.with("deletes are disabled on this registry");
+      }
+      RepositoryName name = RepositoryName.of(repository);
+      if (checkOnly) {
+        if (reference != null && Reference.parse(reference).isDigest()) {
+          metadata.checkDeletable(name, Reference.parse(reference).digest());
+        }
+        return metadata.exists(name);
+      }
+      if (!owner && !metadata.holds(name)) {
+        return false;
+      }
+      if (reference == null) {
+        return metadata.clearRepository(name, millis, fresh);
+      }
+      Reference ref = Reference.parse(reference);
+      return ref.isDigest() ? metadata.deleteManifest(name, ref.digest(), millis, fresh)
+          : metadata.deleteTag(name, ref.tag(), millis, fresh);
+    });
+  }
+
+  /** Whether this node holds anything of any repository (a node with an empty disk has nothing stale). */
+  public boolean holdsAnything() {
+    for (RepositoryName n : metadata.repositories()) {
+      if (metadata.exists(n)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public boolean hasManifest(String repository, String digest) {
@@ -124,12 +231,14 @@ public final class ReplicaStore {
         updatedMillis));
   }
 
-  /** Removes a repository that now lives on other nodes (blob files are left to GC). */
-  public Future<Void> drop(String repository) {
-    return blocking(() -> {
-      metadata.dropRepository(RepositoryName.of(repository));
-      return null;
-    });
+  /**
+   * Removes a repository that now lives on other nodes (blob files are left to GC), only if it did
+   * not change since {@code version} and no upload is settling in it; see
+   * {@link MetadataStore#dropIfUnchanged}. Returns whether it is gone.
+   */
+  public Future<Boolean> dropIfUnchanged(String repository, long version) {
+    return blocking(() -> metadata.dropIfUnchanged(RepositoryName.of(repository), version,
+        System.currentTimeMillis() - settleMillis));
   }
 
   private <T> Future<T> blocking(Callable<T> work) {

@@ -13,16 +13,31 @@ public final class StorageTypes {
   /** A manifest's bytes as stored, with the media type it was pushed with. */
   public record ManifestContent(String digest, String mediaType, byte[] body) {}
 
-  /** A manifest push. {@code contentType} may be null. */
-  public record PutManifest(String repository, String reference, String contentType, byte[] body) {}
+  /**
+   * A manifest push. {@code contentType} may be null. {@code createdMillis} is 0 for a client's push;
+   * a copy from another node carries the time the manifest was first stored there (see
+   * {@link MetadataStore#putManifest(io.flotilla.oci.RepositoryName, ManifestMeta, io.flotilla.oci.Tag,
+   * long, boolean, Runnable)}).
+   */
+  public record PutManifest(String repository, String reference, String contentType, byte[] body,
+      long createdMillis) {
+    public PutManifest(String repository, String reference, String contentType, byte[] body) {
+      this(repository, reference, contentType, body, 0);
+    }
+  }
 
   /**
    * The result of a manifest push: its digest, its media type as stored, the digests it references
    * (config, layers, child manifests) and its subject (null when it has none).
    */
-  public record ManifestPut(String digest, String mediaType, List<String> references, String subject) {
+  public record ManifestPut(String digest, String mediaType, List<String> references, String subject,
+      long createdMillis, long tagMillis) {
     public ManifestPut {
       references = references == null ? List.of() : List.copyOf(references);
+    }
+
+    public ManifestPut(String digest, String mediaType, List<String> references, String subject) {
+      this(digest, mediaType, references, subject, 0, 0);
     }
   }
 
@@ -73,27 +88,69 @@ public final class StorageTypes {
   public record TagEntry(String digest, long updatedMillis) {}
 
   /**
-   * Everything one node holds of a repository, for replication: tags, manifest digests and linked
-   * blobs (digest to size). Manifests are listed by digest only; their bodies are fetched when missing.
+   * Everything one node holds of a repository, for replication: tags, manifests (digest to the time
+   * it was first stored), linked blobs (digest to size), and the tombstones of deletes (tag or
+   * manifest digest to when it was deleted; {@code clearedMillis}: when the whole repository was
+   * deleted, 0 = never). Manifest bodies are fetched when missing.
    */
-  public record RepoInventory(String repository, Map<String, TagEntry> tags, List<String> manifests,
-      Map<String, Long> blobs) {
+  public record RepoInventory(String repository, Map<String, TagEntry> tags, Map<String, Long> manifests,
+      Map<String, Long> blobs, Map<String, Long> deletedTags, Map<String, Long> deletedManifests,
+      long clearedMillis) {
     public RepoInventory {
       tags = tags == null ? Map.of() : Map.copyOf(tags);
-      manifests = manifests == null ? List.of() : List.copyOf(manifests);
+      manifests = manifests == null ? Map.of() : Map.copyOf(manifests);
       blobs = blobs == null ? Map.of() : Map.copyOf(blobs);
+      deletedTags = deletedTags == null ? Map.of() : Map.copyOf(deletedTags);
+      deletedManifests = deletedManifests == null ? Map.of() : Map.copyOf(deletedManifests);
     }
   }
 
   /** A small blob's bytes, carried in one message. */
   public record BlobBytes(String digest, byte[] data) {}
 
-  /** What one replication step copied onto the node that ran it. */
-  public record SyncResult(int manifests, int blobs, long bytes, int tags) {
-    public static final SyncResult NOTHING = new SyncResult(0, 0, 0, 0);
+  /**
+   * What one replication step copied onto the node that ran it: manifests, blobs, bytes, tags and
+   * deletes applied, and the objects it could not copy ({@code failed}, with the first few reasons
+   * in {@code problems}). A copy with failures copied everything else.
+   */
+  public record SyncResult(int manifests, int blobs, long bytes, int tags, int deletes, int failed,
+      List<String> problems) {
+    public static final SyncResult NOTHING = new SyncResult(0, 0, 0, 0, 0, 0, List.of());
+    private static final int MAX_PROBLEMS = 10;
+
+    public SyncResult {
+      problems = problems == null ? List.of() : List.copyOf(problems);
+    }
+
+    public SyncResult(int manifests, int blobs, long bytes, int tags) {
+      this(manifests, blobs, bytes, tags, 0, 0, List.of());
+    }
+
+    /** One object that could not be copied. */
+    public static SyncResult failure(String problem) {
+      return new SyncResult(0, 0, 0, 0, 0, 1, List.of(problem));
+    }
+
+    public boolean complete() {
+      return failed == 0;
+    }
 
     public SyncResult plus(SyncResult o) {
-      return new SyncResult(manifests + o.manifests, blobs + o.blobs, bytes + o.bytes, tags + o.tags);
+      List<String> all = problems;
+      if (!o.problems.isEmpty() && problems.size() < MAX_PROBLEMS) {
+        List<String> merged = new java.util.ArrayList<>(problems);
+        for (String p : o.problems) {
+          if (merged.size() < MAX_PROBLEMS) {
+            merged.add(p);
+          }
+        }
+        all = merged;
+      }
+      return new SyncResult(manifests + o.manifests, blobs + o.blobs, bytes + o.bytes, tags + o.tags,
+          deletes + o.deletes, failed + o.failed, all);
     }
   }
+
+  /** A repository's fingerprint and the version of its state it was computed at (see MetadataStore). */
+  public record Fingerprint(long version, long value) {}
 }
