@@ -122,8 +122,8 @@ public final class LocalRegistry implements RegistryStorage {
       EventSink.Intent event = events.prepare(ctx, new EventSink.Operation("push", name.value(), digest.toString(),
           meta.mediaType(), body.length, ref.isDigest() ? null : ref.tag().value(), null, references));
       return event.around(blocking(() -> {
-        blobs.put(digest, body);
-        metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest));
+        blobs.put(digest, body, stored ->
+            metadata.putManifest(name, meta, ref.isDigest() ? null : ref.tag(), () -> checkReferences(name, manifest)));
         cache.put(digest, body);
         return new ManifestPut(digest.toString(), meta.mediaType(), references,
             meta.subject() == null ? null : meta.subject().toString());
@@ -270,13 +270,7 @@ public final class LocalRegistry implements RegistryStorage {
       if (size < 0) {
         return Future.succeededFuture(false);
       }
-      return blocking(() -> {
-        if (!blobs.touch(d)) {
-          return false;
-        }
-        metadata.linkBlob(name, d, size);
-        return true;
-      });
+      return blocking(() -> blobs.linkIfStored(d, stored -> metadata.linkBlob(name, d, size)));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }

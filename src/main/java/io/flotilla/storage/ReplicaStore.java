@@ -74,11 +74,7 @@ public final class ReplicaStore {
     return blocking(() -> {
       RepositoryName name = RepositoryName.of(repository);
       Digest d = Digest.parse(digest);
-      if (!blobs.touch(d)) {
-        return false;
-      }
-      metadata.linkBlob(name, d, size);
-      return true;
+      return blobs.linkIfStored(d, stored -> metadata.linkBlob(name, d, size));
     });
   }
 
@@ -112,8 +108,7 @@ public final class ReplicaStore {
       if (!actual.equals(d)) {
         throw OciError.DIGEST_INVALID.with("received bytes hash to " + actual + ", not " + d);
       }
-      blobs.put(d, data);
-      metadata.linkBlob(name, d, data.length);
+      blobs.put(d, data, stored -> metadata.linkBlob(name, d, stored));
       return null;
     });
   }
