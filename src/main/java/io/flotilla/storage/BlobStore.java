@@ -8,9 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * Content-addressed blob files, shared by all repositories (each blob is stored once):
@@ -18,10 +24,22 @@ import java.util.function.Consumer;
  * rename of a fully written, fsynced and digest-verified temp file, so its presence means its
  * content is complete and correct. Which repositories may see a blob is the
  * {@link MetadataStore}'s business. Methods block; call them from worker threads.
+ *
+ * <p>Every write that makes a blob visible somewhere (commit of an upload, a manifest's bytes, a
+ * mount, a replica link) is a <em>link section</em>: it stores or touches the file and runs the
+ * caller's metadata write under the blob's lock, inside a shared lock that a garbage collection
+ * run takes exclusively for an instant when it begins its mark ({@link #beginMark}). Sections
+ * begun after that are recorded in the run's {@link Mark}, which the sweep checks under the same
+ * blob lock; so the sweep never deletes a blob that a link made during the run points at, whatever
+ * the clocks say (see {@link GarbageCollector}). Lock order: mark lock, then blob lock, then a
+ * repository's lock; nothing takes them the other way round.
  */
 public final class BlobStore {
   private final Path root;
   private final Object[] stripes = new Object[64];
+  /** Held shared by every link section, exclusively while a mark begins. */
+  private final ReentrantReadWriteLock markLock = new ReentrantReadWriteLock();
+  private final AtomicReference<Mark> mark = new AtomicReference<>();
   private final java.util.concurrent.atomic.AtomicLong storedBytes = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong storedBlobs = new java.util.concurrent.atomic.AtomicLong();
 
@@ -61,27 +79,84 @@ public final class BlobStore {
   }
 
   /**
-   * Marks an existing blob as just used, so a concurrent garbage collection (which re-checks the
-   * time under the same lock) keeps it. Returns false when the blob is not stored.
+   * Marks an existing blob as just used, so a concurrent garbage collection keeps it. Returns false
+   * when the blob is not stored.
    */
   public boolean touch(Digest digest) {
-    synchronized (stripe(digest)) {
-      try {
-        Files.setLastModifiedTime(path(digest), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+    return linkIfStored(digest, size -> { });
+  }
+
+  /**
+   * A link section for a blob that is already stored: under the blob's lock, marks it just used,
+   * records it for a collection run in progress, and runs {@code link} with the stored file's size
+   * (which is what a repository must link, whatever a caller or a manifest claims). Returns false,
+   * without running {@code link}, when the blob is not stored.
+   */
+  boolean linkIfStored(Digest digest, LongConsumer link) {
+    markLock.readLock().lock();
+    try {
+      synchronized (stripe(digest)) {
+        long size = touchLocked(digest);
+        if (size < 0) {
+          return false;
+        }
+        recordLinked(digest);
+        link.accept(size);
         return true;
-      } catch (NoSuchFileException e) {
-        return false;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
       }
+    } finally {
+      markLock.readLock().unlock();
     }
   }
 
-  /** Deletes a blob unless it was touched after {@code notAfterMillis}; returns the bytes freed or -1. */
+  /** Sets the blob's modification time to now; returns its size, or -1 when it is not stored. */
+  private long touchLocked(Digest digest) {
+    Path p = path(digest);
+    try {
+      Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis()));
+      return Files.readAttributes(p, BasicFileAttributes.class).size();
+    } catch (NoSuchFileException e) {
+      return -1;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void recordLinked(Digest digest) {
+    Mark m = mark.get();
+    if (m != null) {
+      m.linked.add(digest);
+    }
+  }
+
+  /**
+   * Starts a collection run's mark: from here until the mark is closed, every blob that goes
+   * through a link section is recorded in it. Waits for link sections in progress to finish, so
+   * that each link is either complete before the mark begins (and the run's mark phase sees it)
+   * or recorded in the mark (and the run must spare the blob). One mark at a time.
+   */
+  Mark beginMark() {
+    markLock.writeLock().lock();
+    try {
+      Mark m = new Mark();
+      if (!mark.compareAndSet(null, m)) {
+        throw new IllegalStateException("a garbage collection mark is already open");
+      }
+      return m;
+    } finally {
+      markLock.writeLock().unlock();
+    }
+  }
+
+  /** Deletes a blob unless it was touched after {@code notAfterMillis} or linked since the open mark began; returns the bytes freed or -1. */
   public long deleteIfUnusedSince(Digest digest, long notAfterMillis) {
     synchronized (stripe(digest)) {
       Path p = path(digest);
       try {
+        Mark m = mark.get();
+        if (m != null && m.contains(digest)) {
+          return -1;
+        }
         BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
         if (a.lastModifiedTime().toMillis() > notAfterMillis) {
           return -1;
@@ -113,41 +188,68 @@ public final class BlobStore {
     }
   }
 
-  /**
-   * Moves a verified temp file into place. If the blob is already stored (another push of the same
-   * content won), the temp file is dropped: content addressing makes both copies identical.
-   */
+  /** {@link #commit(Path, Digest, LongConsumer)} without linking. */
   public void commit(Path verifiedTemp, Digest digest) throws IOException {
+    commit(verifiedTemp, digest, size -> { });
+  }
+
+  /**
+   * Moves a verified temp file into place and, in the same link section (see
+   * {@link #linkIfStored}), runs {@code link} with the stored size, which it also returns. If the
+   * blob is already stored (another push of the same content won), the temp file is dropped:
+   * content addressing makes both copies identical. The blob's modification time is now either
+   * way, never the upload file's: a session finished long after its last chunk is a young blob.
+   */
+  long commit(Path verifiedTemp, Digest digest, LongConsumer link) throws IOException {
     Path target = path(digest);
-    if (touch(digest)) {
-      Files.deleteIfExists(verifiedTemp);
-      return;
-    }
     Fs.createDirectoriesDurably(target.getParent());
-    synchronized (stripe(digest)) {
-      if (Files.exists(target)) {
-        Files.deleteIfExists(verifiedTemp);
-        return;
+    markLock.readLock().lock();
+    try {
+      synchronized (stripe(digest)) {
+        long size = touchLocked(digest);
+        if (size >= 0) {
+          Files.deleteIfExists(verifiedTemp);
+        } else {
+          size = Files.size(verifiedTemp);
+          Files.setLastModifiedTime(verifiedTemp, FileTime.fromMillis(System.currentTimeMillis()));
+          Fs.moveAtomic(verifiedTemp, target);
+          storedBytes.addAndGet(size);
+          storedBlobs.incrementAndGet();
+        }
+        recordLinked(digest);
+        link.accept(size);
+        return size;
       }
-      long size = Files.size(verifiedTemp);
-      Fs.moveAtomic(verifiedTemp, target);
-      storedBytes.addAndGet(size);
-      storedBlobs.incrementAndGet();
+    } finally {
+      markLock.readLock().unlock();
     }
   }
 
   /** Stores small in-memory content (manifests) under its digest, atomically. */
   public void put(Digest digest, byte[] content) {
-    if (touch(digest)) {
-      return;
-    }
-    synchronized (stripe(digest)) {
-      if (Files.exists(path(digest))) {
-        return;
+    put(digest, content, size -> { });
+  }
+
+  /**
+   * Stores small in-memory content under its digest, atomically, and runs {@code link} with its
+   * size in the same link section (see {@link #linkIfStored}).
+   */
+  void put(Digest digest, byte[] content, LongConsumer link) {
+    markLock.readLock().lock();
+    try {
+      synchronized (stripe(digest)) {
+        long size = touchLocked(digest);
+        if (size < 0) {
+          Fs.writeAtomic(path(digest), content);
+          size = content.length;
+          storedBytes.addAndGet(size);
+          storedBlobs.incrementAndGet();
+        }
+        recordLinked(digest);
+        link.accept(size);
       }
-      Fs.writeAtomic(path(digest), content);
-      storedBytes.addAndGet(content.length);
-      storedBlobs.incrementAndGet();
+    } finally {
+      markLock.readLock().unlock();
     }
   }
 
@@ -191,4 +293,21 @@ public final class BlobStore {
 
   /** A blob as found on disk. */
   public record StoredBlob(Digest digest, long size, long modifiedMillis) {}
+
+  /**
+   * The blobs linked since a collection run began marking (see {@link #beginMark}); the run must
+   * not collect them. Closing it ends the recording.
+   */
+  final class Mark implements AutoCloseable {
+    private final Set<Digest> linked = ConcurrentHashMap.newKeySet();
+
+    boolean contains(Digest digest) {
+      return linked.contains(digest);
+    }
+
+    @Override
+    public void close() {
+      mark.compareAndSet(this, null);
+    }
+  }
 }

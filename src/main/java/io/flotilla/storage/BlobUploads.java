@@ -130,10 +130,8 @@ public final class BlobUploads {
             throw OciError.DIGEST_INVALID.with("uploaded content has digest " + actual + ", not " + expected);
           }
           s.prepareFile();
-          long size = s.offset();
           s.close();
-          blobs.commit(s.dataFile(), actual);
-          metadata.linkBlob(s.repository(), actual, size);
+          long size = blobs.commit(s.dataFile(), actual, stored -> metadata.linkBlob(s.repository(), actual, stored));
           uploads.remove(s);
           BlobInfo info = new BlobInfo(actual.toString(), size);
           ctx.runOnContext(v -> committed.complete(info));

@@ -126,8 +126,8 @@ public final class LocalRegistry implements RegistryStorage {
       EventSink.Intent event = events.prepare(ctx, new EventSink.Operation("push", name.value(), digest.toString(),
           meta.mediaType(), body.length, tag == null ? null : tag.value(), null, references));
       return event.around(blocking(() -> {
-        blobs.put(digest, body);
-        metadata.putManifest(name, meta, tag, 0, replica, () -> checkReferences(name, manifest, replica));
+        blobs.put(digest, body, stored ->
+            metadata.putManifest(name, meta, tag, 0, replica, () -> checkReferences(name, manifest, replica)));
         cache.put(digest, body);
         ManifestMeta stored = metadata.manifest(name, digest);
         return new ManifestPut(digest.toString(), meta.mediaType(), references,
@@ -151,23 +151,46 @@ public final class LocalRegistry implements RegistryStorage {
   }
 
   /**
-   * Every blob a manifest references must be linked in the repository, and every child manifest
-   * recorded there; a copy from another node ({@code replica}) may list children its source no
-   * longer holds (the copy is faithful: the source accepted the index when its children existed).
+   * Every descriptor must name content visible in the repository (MANIFEST_BLOB_UNKNOWN) with the
+   * size that is stored (MANIFEST_INVALID): a wrong size would be served as the Content-Length of
+   * every copy. Blob links record the stored file's size, child manifests their body's length.
+   * Foreign layers are not stored here and are not checked. A copy from another node
+   * ({@code replica}) may list children its source no longer holds (the copy is faithful: the
+   * source accepted the index when its children existed).
    */
   private void checkReferences(RepositoryName name, Manifest m, boolean replica) {
-    if (m.config() != null && metadata.blobSize(name, m.config().digest()) < 0) {
-      throw OciError.MANIFEST_BLOB_UNKNOWN.with("config blob " + m.config().digest() + " is not known in " + name);
+    if (m.config() != null) {
+      checkBlob(name, m.config(), "config blob");
     }
     for (Descriptor layer : m.layers()) {
-      if (!MediaTypes.isForeignLayer(layer.mediaType()) && metadata.blobSize(name, layer.digest()) < 0) {
-        throw OciError.MANIFEST_BLOB_UNKNOWN.with("blob " + layer.digest() + " is not known in " + name);
+      if (!MediaTypes.isForeignLayer(layer.mediaType())) {
+        checkBlob(name, layer, "blob");
       }
     }
     for (Descriptor child : m.manifests()) {
-      if (!replica && metadata.manifest(name, child.digest()) == null) {
+      ManifestMeta stored = metadata.manifest(name, child.digest());
+      if (stored == null) {
+        if (replica) {
+          continue;
+        }
         throw OciError.MANIFEST_BLOB_UNKNOWN.with("manifest " + child.digest() + " is not known in " + name);
       }
+      checkSize(child, stored.size(), "manifest");
+    }
+  }
+
+  private void checkBlob(RepositoryName name, Descriptor d, String what) {
+    long stored = metadata.blobSize(name, d.digest());
+    if (stored < 0) {
+      throw OciError.MANIFEST_BLOB_UNKNOWN.with(what + " " + d.digest() + " is not known in " + name);
+    }
+    checkSize(d, stored, what);
+  }
+
+  private static void checkSize(Descriptor d, long stored, String what) {
+    if (d.size() != stored) {
+      throw OciError.MANIFEST_INVALID.with(what + " " + d.digest() + " has " + stored + " bytes, the descriptor says "
+          + d.size());
     }
   }
 
@@ -281,17 +304,10 @@ public final class LocalRegistry implements RegistryStorage {
       RepositoryName name = RepositoryName.of(repository);
       Digest d = Digest.parse(digest);
       RepositoryName source = RepositoryName.of(from);
-      long size = metadata.blobSize(source, d);
-      if (size < 0) {
+      if (metadata.blobSize(source, d) < 0) {
         return Future.succeededFuture(false);
       }
-      return blocking(() -> {
-        if (!blobs.touch(d)) {
-          return false;
-        }
-        metadata.linkBlob(name, d, size);
-        return true;
-      });
+      return blocking(() -> blobs.linkIfStored(d, stored -> metadata.linkBlob(name, d, stored)));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }

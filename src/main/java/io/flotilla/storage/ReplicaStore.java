@@ -175,17 +175,15 @@ public final class ReplicaStore {
 
   /**
    * Links a blob into a repository when its file is already stored on this node (from another
-   * repository); false when the bytes must be fetched.
+   * repository); false when the bytes must be fetched. The link records the stored file's size;
+   * {@code size} (what the caller read in a manifest) is not trusted, since a wrong one would make
+   * this node serve a wrong Content-Length and reject the manifest's PUT for good.
    */
   public Future<Boolean> linkIfStored(String repository, String digest, long size) {
     return blocking(() -> {
       RepositoryName name = RepositoryName.of(repository);
       Digest d = Digest.parse(digest);
-      if (!blobs.touch(d)) {
-        return false;
-      }
-      metadata.linkBlob(name, d, size);
-      return true;
+      return blobs.linkIfStored(d, stored -> metadata.linkBlob(name, d, stored));
     });
   }
 
@@ -219,8 +217,7 @@ public final class ReplicaStore {
       if (!actual.equals(d)) {
         throw OciError.DIGEST_INVALID.with("received bytes hash to " + actual + ", not " + d);
       }
-      blobs.put(d, data);
-      metadata.linkBlob(name, d, data.length);
+      blobs.put(d, data, stored -> metadata.linkBlob(name, d, stored));
       return null;
     });
   }

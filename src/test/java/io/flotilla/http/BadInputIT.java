@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -77,6 +78,18 @@ class BadInputIT {
         + Images.descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer, 10) + "]}";
   }
 
+  /** The existing image's manifest with its layer's size one byte too large. */
+  static byte[] wrongLayerSize() {
+    String layerType = "application/vnd.oci.image.layer.v1.tar+gzip";
+    Digest layer = image.layers().get(0);
+    long size = client.send("HEAD", "/v2/bad/existing/blobs/" + layer, null, Map.of()).headers()
+        .firstValueAsLong("Content-Length").orElseThrow();
+    String valid = new String(image.body(), StandardCharsets.UTF_8);
+    String right = Images.descriptor(layerType, layer, size);
+    assertEquals(true, valid.contains(right), valid);
+    return bytes(valid.replace(right, Images.descriptor(layerType, layer, size + 1)));
+  }
+
   static Stream<Arguments> cases() {
     String valid = new String(image.body(), StandardCharsets.UTF_8);
     byte[] oversize = new byte[4 * 1024 * 1024 + 10];
@@ -95,6 +108,8 @@ class BadInputIT {
             Map.of("Content-Type", MediaTypes.DOCKER_MANIFEST), bytes(valid), 400, "MANIFEST_INVALID"),
         c("manifest descriptor with bad digest", "PUT", "/v2/bad/new/manifests/v1", manifestType(),
             bytes(valid.replace(image.config().toString(), "sha256:1234")), 400, "MANIFEST_INVALID"),
+        c("layer descriptor size differs from the stored blob", "PUT", "/v2/bad/existing/manifests/wrongsize", manifestType(),
+            wrongLayerSize(), 400, "MANIFEST_INVALID"),
         c("manifest references unknown blobs", "PUT", "/v2/bad/new/manifests/v1", manifestType(),
             bytes(manifestReferencing(MISSING, MISSING)), 400, "MANIFEST_BLOB_UNKNOWN"),
         c("blobs of another repository are not visible", "PUT", "/v2/bad/other/manifests/v1", manifestType(),
@@ -157,6 +172,17 @@ class BadInputIT {
     assertEquals(before, snapshot(), c.name() + " changed what is stored");
     var status = client.get(uploadLocation);
     assertEquals("0-9", status.headers().firstValue("Range").orElse(""), c.name() + " moved the upload");
+  }
+
+  @Test
+  void manifestWithAWrongLayerSizeIsNotStored() throws Exception {
+    byte[] body = wrongLayerSize();
+    var put = client.putManifest("bad/existing", "wrongsize2", MediaTypes.OCI_MANIFEST, body);
+    assertEquals(400, put.statusCode(), text(put));
+    assertEquals("MANIFEST_INVALID", JSON.readTree(put.body()).get("errors").get(0).get("code").asText());
+    OciClient.expect(client.get("/v2/bad/existing/manifests/wrongsize2"), 404);
+    OciClient.expect(client.get("/v2/bad/existing/manifests/" + Digest.sha256(body)), 404);
+    OciClient.expect(client.get("/v2/bad/existing/manifests/v1"), 200);
   }
 
   /** Blob count, catalog and every file below repositories/ (names and sizes). */

@@ -139,6 +139,19 @@ class BlobStoreTest {
   }
 
   @Test
+  void aCommittedBlobIsYoungHoweverOldItsUploadFileIs() throws IOException {
+    BlobStore store = new BlobStore(dir);
+    byte[] content = random(3000, 7);
+    Digest d = Digest.sha256(content);
+    Path upload = temp(content);
+    age(upload, 2 * 3600_000L); // an upload whose last chunk came two hours ago
+    store.commit(upload, d);
+    long graceCutoff = System.currentTimeMillis() - 3600_000L;
+    assertEquals(-1, store.deleteIfUnusedSince(d, graceCutoff), "a blob committed just now is within any grace delay");
+    assertTrue(Files.exists(store.path(d)));
+  }
+
+  @Test
   void deleteIfUnusedSinceHonoursTheCutoff() throws IOException {
     BlobStore store = new BlobStore(dir);
     byte[] a = random(1000, 5);

@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.MediaTypes;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.StorageTypes.GcReport;
+import io.flotilla.storage.StorageTypes.PutManifest;
+import io.flotilla.testing.Await;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.TestNode;
@@ -17,19 +21,27 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Online garbage collection through the admin API, on an in-process node: what a dry run reports,
- * what a real run deletes, what the grace delay protects, and stale upload sessions.
+ * what a real run deletes, what the grace delay protects, and stale upload sessions. The race
+ * tests drive a real interleaving on in-process storage: the test holds one repository's lock, so
+ * a run marks the repositories before it and then waits there while the test pushes.
  */
 class GarbageCollectorTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -308,6 +320,105 @@ class GarbageCollectorTest {
     // Removed for good: a restarted node does not bring it back.
     try (TestNode node = TestNode.start(dir)) {
       assertEquals(List.of(), listDir(dir.resolve("uploads")));
+    }
+  }
+
+  /**
+   * Runs {@code gc} while the test holds {@code held}'s lock: the run marks every repository named
+   * before it, then waits; {@code whileWaiting} runs then; the lock is released and the run's
+   * report returned.
+   */
+  private static GcReport duringRun(StorageFixture f, RepositoryName held, Supplier<GcReport> gc, Runnable whileWaiting)
+      throws Exception {
+    CountDownLatch locked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> f.metadata.withLock(held, () -> {
+      locked.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    assertTrue(locked.await(60, TimeUnit.SECONDS));
+    CompletableFuture<GcReport> run;
+    try {
+      run = CompletableFuture.supplyAsync(gc);
+      Object lock = f.metadata.repo(held);
+      Await.until("the run waits for " + held, Duration.ofSeconds(60), () -> StorageFixture.someoneBlockedOn(lock));
+      whileWaiting.run();
+    } finally {
+      release.countDown();
+    }
+    holder.get(60, TimeUnit.SECONDS);
+    return run.get(60, TimeUnit.SECONDS);
+  }
+
+  /** An image manifest over one config and one layer already in {@code repo}; returns its digest. */
+  private static Digest putImage(StorageFixture f, RepositoryName repo, byte[] config, byte[] layer) {
+    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
+        + Images.descriptor("application/vnd.oci.image.config.v1+json", Digest.sha256(config), config.length)
+        + ",\"layers\":[" + Images.descriptor("application/vnd.oci.image.layer.v1.tar+gzip", Digest.sha256(layer), layer.length)
+        + "]}").getBytes(StandardCharsets.UTF_8);
+    f.onVertx(() -> f.registry.putManifest(StorageFixture.CTX,
+        new PutManifest(repo.value(), "v1", MediaTypes.OCI_MANIFEST, manifest)));
+    return Digest.sha256(manifest);
+  }
+
+  @Test
+  void chunkedUploadFinishedWhileARunIsUnderWayKeepsItsBlob() throws Exception {
+    try (StorageFixture f = new StorageFixture(dir, Duration.ofHours(1))) {
+      RepositoryName late = RepositoryName.of("a/late");
+      RepositoryName held = RepositoryName.of("m/held");
+      f.push(held, Images.random(100, 1));
+      byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}".getBytes(StandardCharsets.UTF_8);
+      f.push(late, config);
+      byte[] layer = Images.random(5000, 2);
+      Digest d = Digest.sha256(layer);
+      UploadSession s = f.startChunked(late, layer);
+      // Its last PATCH was two hours ago, longer ago than the grace delay.
+      Files.setLastModifiedTime(s.dataFile(), FileTime.fromMillis(System.currentTimeMillis() - Duration.ofHours(2).toMillis()));
+
+      GcReport report = duringRun(f, held, () -> f.await(f.registry.collectGarbage(StorageFixture.CTX, false)),
+          () -> assertEquals(layer.length, f.finish(late, s, d).size()));
+
+      assertEquals(List.of(), report.deletedDigests(), report.toString());
+      assertTrue(Files.exists(f.blobs.path(d)), "the committed blob is still stored");
+      putImage(f, late, config, layer);
+      assertArrayEquals(layer, f.blobs.read(d));
+    }
+  }
+
+  @Test
+  void blobLinkedWhileARunIsUnderWayIsKeptWhateverTheClocksSay() throws Exception {
+    try (StorageFixture f = new StorageFixture(dir, Duration.ofHours(1))) {
+      RepositoryName target = RepositoryName.of("a/target");
+      RepositoryName held = RepositoryName.of("m/held");
+      RepositoryName source = RepositoryName.of("s/source");
+      f.push(held, Images.random(100, 3));
+      byte[] config = "{\"architecture\":\"arm64\",\"os\":\"linux\"}".getBytes(StandardCharsets.UTF_8);
+      byte[] layer = Images.random(4000, 4);
+      Digest d = f.push(source, layer);
+      // The collector's clock is two hours ahead of the writers' (a clock step, a skewed file
+      // server): every blob and link looks older than the grace delay to it.
+      long ahead = System.currentTimeMillis() + Duration.ofHours(2).toMillis();
+      GarbageCollector gc = new GarbageCollector(f.metadata, f.blobs, f.uploads, f.config, () -> ahead);
+
+      GcReport report = duringRun(f, held, () -> gc.run(false), () -> {
+        try {
+          f.push(target, config);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        assertTrue(f.onVertx(() -> f.registry.mountBlob(StorageFixture.CTX, target.value(), d.toString(), source.value())),
+            "mounted");
+      });
+
+      assertFalse(report.deletedDigests().contains(d.toString()), report.toString());
+      assertTrue(Files.exists(f.blobs.path(d)), "the mounted blob is still stored");
+      assertEquals(layer.length, f.metadata.blobSize(target, d));
+      putImage(f, target, config, layer);
+      assertArrayEquals(layer, f.blobs.read(d));
     }
   }
 
