@@ -8,6 +8,7 @@ import io.flotilla.cluster.ClusterStatus;
 import io.flotilla.cluster.RoutingBlobTransfer;
 import io.flotilla.cluster.RoutingStorage;
 import io.flotilla.cluster.Membership;
+import io.flotilla.cluster.PeerWatch;
 import io.flotilla.cluster.Rebalancer;
 import io.flotilla.cluster.ReplicationVerticle;
 import io.flotilla.cluster.Replicator;
@@ -107,6 +108,7 @@ public final class Node {
                 return t;
               });
           Membership membership = Membership.start(cluster.getHazelcastInstance());
+          PeerWatch.follow(vertx, membership);
           Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership);
           return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
         });
