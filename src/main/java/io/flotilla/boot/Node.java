@@ -107,7 +107,7 @@ public final class Node {
                 t.setDaemon(true);
                 return t;
               });
-          Membership membership = Membership.start(cluster.getHazelcastInstance());
+          Membership membership = Membership.start(cluster.getHazelcastInstance(), config.cluster().replicationFactor());
           PeerWatch.follow(vertx, membership);
           Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership);
           return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
