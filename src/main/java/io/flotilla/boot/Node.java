@@ -9,6 +9,7 @@ import io.flotilla.cluster.ClusterStatus;
 import io.flotilla.cluster.RoutingBlobTransfer;
 import io.flotilla.cluster.RoutingStorage;
 import io.flotilla.cluster.Membership;
+import io.flotilla.cluster.PeerWatch;
 import io.flotilla.cluster.Rebalancer;
 import io.flotilla.cluster.ReplicationVerticle;
 import io.flotilla.cluster.Replicator;
@@ -111,7 +112,8 @@ public final class Node {
                 t.setDaemon(true);
                 return t;
               });
-          Membership membership = Membership.start(cluster.getHazelcastInstance());
+          Membership membership = Membership.start(cluster.getHazelcastInstance(), config.cluster().replicationFactor());
+          PeerWatch.follow(vertx, membership);
           Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
               cluster.getHazelcastInstance());
           return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));

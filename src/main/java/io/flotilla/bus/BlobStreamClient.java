@@ -23,6 +23,7 @@ import java.util.function.Supplier;
  * <p>Failures: the open request has the timeout of its {@link Address}; the server's refusal
  * comes back as the same {@link io.flotilla.oci.OciException} (BLOB_UNKNOWN, RANGE_INVALID,
  * UNSUPPORTED, ...), an unreachable node as UNAVAILABLE. A failed open leaves nothing registered.
+ * An open stream fails with UNAVAILABLE as soon as its node leaves the cluster ({@link PeerCalls}).
  */
 public final class BlobStreamClient {
   private BlobStreamClient() {}
@@ -43,6 +44,7 @@ public final class BlobStreamClient {
     }
     return onContext(vertx, () -> {
       BusReadStream stream = new BusReadStream(vertx, options, true);
+      Context context = Vertx.currentContext();
       return stream.registered()
           .compose(v -> Bus.request(vertx, Addresses.BLOB_READ, nodeId, false,
               new ReadStreamRequest(request, stream.address(), options.window(), options.chunkSize())))
@@ -51,6 +53,7 @@ public final class BlobStreamClient {
               return stream.cancel().transform(x -> Future.failedFuture(ar.cause()));
             }
             stream.attach(ar.result().address(), ar.result().length());
+            PeerCalls.of(vertx).watch(nodeId, context, stream.ended(), stream::peerGone);
             return stream.ended().failed() ? Future.failedFuture(stream.ended().cause()) : Future.succeededFuture(stream);
           });
     });
@@ -74,6 +77,7 @@ public final class BlobStreamClient {
       Class<R> resultType, StreamOptions options) {
     return onContext(vertx, () -> {
       BusWriteStream<R> stream = new BusWriteStream<>(vertx, options, resultType);
+      Context context = Vertx.currentContext();
       return stream.registered()
           .compose(v -> Bus.request(vertx, Addresses.BLOB_WRITE, nodeId, false,
               new WriteStreamRequest(request, stream.controlAddress(), options.chunkSize())))
@@ -83,6 +87,7 @@ public final class BlobStreamClient {
               return Future.failedFuture(ar.cause());
             }
             stream.attach(ar.result().address(), ar.result().credit(), ar.result().chunkSize());
+            PeerCalls.of(vertx).watch(nodeId, context, stream.outcome(), stream::peerGone);
             return Future.succeededFuture(stream);
           });
     });

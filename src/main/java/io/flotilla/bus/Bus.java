@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Serving and calling typed addresses. Failures cross the bus as (OCI code name, status, detail)
@@ -47,12 +48,17 @@ public final class Bus {
     return consumer.completion().map(consumer);
   }
 
-  /** Calls {@code address} on {@code nodeId}; a same-node call never leaves the process. */
+  /**
+   * Calls {@code address} on {@code nodeId}; a same-node call never leaves the process. A call to
+   * another node fails with UNAVAILABLE as soon as that node leaves the cluster, and at once when it
+   * is not a member ({@link PeerCalls}).
+   */
   public static <Q, R> Future<R> request(Vertx vertx, Address<Q, R> address, String nodeId, boolean local, Q body) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(address.timeout().toMillis()).setLocalOnly(local);
-    return vertx.eventBus().<R>request(address.on(nodeId), body, options)
+    Supplier<Future<R>> send = () -> vertx.eventBus().<R>request(address.on(nodeId), body, options)
         .map(msg -> msg.body())
         .recover(err -> Future.failedFuture(fromReply(err)));
+    return local ? send.get() : PeerCalls.of(vertx).call(nodeId, send);
   }
 
   static OciException toOci(Throwable t, String where) {

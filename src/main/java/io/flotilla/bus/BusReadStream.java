@@ -157,6 +157,11 @@ public final class BusReadStream implements ReadStream<Buffer> {
     return close(err);
   }
 
+  /** Fails the stream because the sender's node left the cluster: nobody is left to tell. */
+  void peerGone(Throwable err) {
+    fail(err, false);
+  }
+
   /** Pipes into {@code dst}; when the pipe fails (the destination closed or failed) the stream is cancelled. */
   @Override
   public Future<Void> pipeTo(WriteStream<Buffer> dst) {

@@ -42,7 +42,9 @@ public final class BusWriteStream<R> implements WriteStream<Buffer> {
     /** No credit for the idle timeout, or no result for the ack timeout. */
     TIMED_OUT,
     /** A local failure, e.g. the source of the bytes failed. */
-    FAILED
+    FAILED,
+    /** The receiver's node left the cluster. */
+    PEER_GONE
   }
 
   private record Pending(Buffer chunk, Promise<Void> written) {}
@@ -162,6 +164,11 @@ public final class BusWriteStream<R> implements WriteStream<Buffer> {
   /** Stops the stream because its source failed; the receiver gets the failure as an OCI error. */
   void fail(Throwable cause) {
     finish(Bus.toOci(cause, "bus stream source"), Outcome.FAILED, true);
+  }
+
+  /** Stops the stream because the receiver's node left the cluster: nobody is left to tell. */
+  void peerGone(Throwable err) {
+    finish(err, Outcome.PEER_GONE, false);
   }
 
   @Override

@@ -6,8 +6,11 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.vertx.core.Context;
@@ -24,6 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -60,6 +66,20 @@ import java.util.function.Consumer;
  * on a member before it can take it or after it started leaving. A change of states is published as
  * a new image (same members, next epoch). The entry of a member that left is removed.
  *
+ * <p><b>States are re-asserted.</b> The map can lose or miss entries: after a split, each half
+ * removes the other half's entries, and a merge brings entries back as "merged" (not "added")
+ * events, or not at all; a partition can be lost. So this node's own state is put again when its
+ * entry is removed or evicted while it runs (and has announced a state), when Hazelcast reports
+ * that this member merged into another cluster, and by a re-check every {@link #RECHECK_MILLIS}
+ * ms on a thread of its own, which also re-reads the other members' states from the map. Merged
+ * entries count as updates, and a view that gains members re-reads the map at once.
+ *
+ * <p><b>Never fewer owners than there can be.</b> {@link #placement} uses the serving members, but
+ * never fewer than {@code min(R, view size)} members: when fewer are serving, the members that
+ * announced nothing (neither serving nor draining; their entry may be lost, or they are still
+ * starting) count too. A write may then fail with 503 on an owner that cannot take it yet, rather
+ * than being acknowledged with fewer copies than R by a node that wrongly believes it is alone.
+ *
  * <p><b>Failure.</b> Once the local Hazelcast instance is shut down the image stays at its last
  * value and no further updates come. A subscriber that throws is logged and stays subscribed; an
  * executor that rejects a task loses that notification (the next change retries).
@@ -74,6 +94,8 @@ public final class Membership implements AutoCloseable {
 
   /** Hazelcast map of node name -> {@link NodeState} name. */
   static final String STATES_MAP = "flotilla.node-states";
+  /** How often this node re-reads the states map and re-puts its own state if it is missing. */
+  static final long RECHECK_MILLIS = 5_000;
 
   /** What a member announces about itself. */
   public enum NodeState {
@@ -86,7 +108,9 @@ public final class Membership implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Membership.class.getName());
 
   private final HazelcastInstance hazelcast;
+  private final int replicationFactor;
   private final Object lock = new Object();
+  private final ScheduledExecutorService recheck;
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
   private volatile ClusterView current = ClusterView.empty();
@@ -94,10 +118,23 @@ public final class Membership implements AutoCloseable {
   private IMap<String, String> statesMap;
   private UUID statesListenerId;
   private UUID listenerId;
-  private boolean closed;
+  private UUID lifecycleListenerId;
+  private volatile boolean closed;
+  /** This node's name, once {@link #loadStates} or {@link #announce} told it. */
+  private volatile String localName;
+  /** What this node announced last; null before its first announcement. */
+  private volatile NodeState localState;
 
-  private Membership(HazelcastInstance hazelcast) {
+  private Membership(HazelcastInstance hazelcast, int replicationFactor) {
     this.hazelcast = hazelcast;
+    this.replicationFactor = replicationFactor;
+    ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "flotilla-membership-recheck");
+      t.setDaemon(true);
+      return t;
+    });
+    ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.recheck = ex;
   }
 
   /** A handle to stop receiving views; closing twice is harmless. */
@@ -122,14 +159,20 @@ public final class Membership implements AutoCloseable {
     return config;
   }
 
+  /** {@link #start(HazelcastInstance, int)} with a replication factor of 1 (no floor under placement). */
+  public static Membership start(HazelcastInstance hazelcast) {
+    return start(hazelcast, 1);
+  }
+
   /**
    * Starts following a running Hazelcast instance: registers the listener, then reads the member
    * list (in that order, so no change is missed). Call from any thread; it does not block on I/O.
    *
+   * @param replicationFactor R: {@link #placement} never uses fewer than {@code min(R, members)} members
    * @throws HazelcastInstanceNotActiveException if the instance is not running
    */
-  public static Membership start(HazelcastInstance hazelcast) {
-    Membership m = new Membership(hazelcast);
+  public static Membership start(HazelcastInstance hazelcast, int replicationFactor) {
+    Membership m = new Membership(hazelcast, Math.max(1, replicationFactor));
     synchronized (m.lock) {
       m.listenerId = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
         @Override
@@ -145,13 +188,21 @@ public final class Membership implements AutoCloseable {
       m.current = reconcile(ClusterView.empty(), m.liveMembers());
       m.statesMap = hazelcast.getMap(STATES_MAP);
       m.statesListenerId = m.statesMap.addEntryListener(new StatesListener(m), true);
+      m.lifecycleListenerId = hazelcast.getLifecycleService().addLifecycleListener(event -> {
+        if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+          LOG.log(System.Logger.Level.WARNING, "this member merged into another cluster: re-announcing its state");
+          m.scheduleRecheck();
+        }
+      });
     }
+    m.recheck.scheduleWithFixedDelay(m::recheck, RECHECK_MILLIS, RECHECK_MILLIS, TimeUnit.MILLISECONDS);
     return m;
   }
 
   /** Hazelcast entry events of the states map, turned into new images. */
   private record StatesListener(Membership m) implements EntryAddedListener<String, String>,
-      EntryUpdatedListener<String, String>, EntryRemovedListener<String, String> {
+      EntryUpdatedListener<String, String>, EntryRemovedListener<String, String>,
+      EntryEvictedListener<String, String>, EntryMergedListener<String, String> {
     @Override
     public void entryAdded(EntryEvent<String, String> event) {
       m.stateChanged(event.getKey(), parse(event.getValue()));
@@ -164,7 +215,17 @@ public final class Membership implements AutoCloseable {
 
     @Override
     public void entryRemoved(EntryEvent<String, String> event) {
-      m.stateChanged(event.getKey(), null);
+      m.entryLost(event.getKey());
+    }
+
+    @Override
+    public void entryEvicted(EntryEvent<String, String> event) {
+      m.entryLost(event.getKey());
+    }
+
+    @Override
+    public void entryMerged(EntryEvent<String, String> event) {
+      m.stateChanged(event.getKey(), parse(event.getValue()));
     }
 
     private static NodeState parse(String value) {
@@ -182,6 +243,7 @@ public final class Membership implements AutoCloseable {
    * thread, once at start-up, before {@link #announce}.
    */
   public void loadStates(String localNode) {
+    localName = localNode;
     statesMap.remove(localNode);
     stateChanged(localNode, null);
     for (Map.Entry<String, String> e : statesMap.entrySet()) {
@@ -191,8 +253,71 @@ public final class Membership implements AutoCloseable {
 
   /** Announces this node's state to every member; returns once the map holds it. Blocking: call on a worker. */
   public void announce(String localNode, NodeState state) {
+    localName = localNode;
+    localState = state;
     statesMap.put(localNode, state.name());
     stateChanged(localNode, state);
+  }
+
+  /** What a member announced, as this node knows it; empty when it announced nothing (yet). */
+  public Optional<NodeState> state(String nodeName) {
+    return Optional.ofNullable(states.get(nodeName));
+  }
+
+  /**
+   * An entry was removed or evicted. This node's own entry, while it runs and has announced a
+   * state, is put back at once (another member removed it believing this node left, or it was
+   * lost); any other member's state is forgotten.
+   */
+  private void entryLost(String name) {
+    NodeState mine = localState;
+    if (name.equals(localName) && mine != null && !closed) {
+      LOG.log(System.Logger.Level.WARNING, "this node's state entry was removed while it runs: announcing "
+          + mine.name().toLowerCase(java.util.Locale.ROOT) + " again");
+      statesMap.putAsync(name, mine.name());
+      return;
+    }
+    stateChanged(name, null);
+  }
+
+  private void scheduleRecheck() {
+    try {
+      recheck.execute(this::recheck);
+    } catch (RejectedExecutionException closing) {
+      // closed meanwhile
+    }
+  }
+
+  /**
+   * Re-reads the states map (blocking, on the re-check thread): puts this node's state back if it
+   * is missing or different, and takes the other members' states from the map.
+   */
+  private void recheck() {
+    if (closed) {
+      return;
+    }
+    try {
+      Map<String, String> all = new java.util.HashMap<>();
+      for (Map.Entry<String, String> e : statesMap.entrySet()) {
+        all.put(e.getKey(), e.getValue());
+      }
+      String me = localName;
+      NodeState mine = localState;
+      if (me != null && mine != null && !mine.name().equals(all.get(me)) && !closed) {
+        LOG.log(System.Logger.Level.WARNING, "this node's state entry was " + (all.containsKey(me) ? "stale" : "missing")
+            + ": announcing " + mine.name().toLowerCase(java.util.Locale.ROOT) + " again");
+        statesMap.put(me, mine.name());
+      }
+      for (String name : current.nodeNames()) {
+        if (!name.equals(me)) {
+          stateChanged(name, StatesListener.parse(all.get(name)));
+        }
+      }
+    } catch (HazelcastInstanceNotActiveException e) {
+      // shutting down
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "re-checking node states failed; next try in " + RECHECK_MILLIS + " ms", e);
+    }
   }
 
   /** Draining members that are still in the view. */
@@ -230,14 +355,27 @@ public final class Membership implements AutoCloseable {
 
   /**
    * Placement over the serving members of the latest image (over all of them when none is serving
-   * yet, as during a single node's start).
+   * yet, as during a single node's start). Never over fewer than {@code min(R, view size)} members:
+   * when fewer are serving, members that announced no state count too (see the class comment).
    */
   public Placement placement() {
     ClusterView view = current;
-    List<Member> placeable = view.members().stream()
+    return new Placement(placeable(view, states, replicationFactor));
+  }
+
+  /** The members placement uses, given the announced states and R. Pure. */
+  static ClusterView placeable(ClusterView view, Map<String, NodeState> states, int replicationFactor) {
+    List<Member> serving = view.members().stream()
         .filter(m -> states.get(m.nodeName()) == NodeState.SERVING).toList();
-    return new Placement(placeable.isEmpty() || placeable.size() == view.size() ? view
-        : new ClusterView(view.epoch(), placeable));
+    if (serving.isEmpty() || serving.size() == view.size()) {
+      return view;
+    }
+    if (serving.size() < Math.min(replicationFactor, view.size())) {
+      List<Member> withUnknown = view.members().stream()
+          .filter(m -> states.get(m.nodeName()) != NodeState.DRAINING).toList();
+      return new ClusterView(view.epoch(), withUnknown);
+    }
+    return new ClusterView(view.epoch(), serving);
   }
 
   /** This node as a member, or empty if its config was not tagged with a node name. */
@@ -271,9 +409,11 @@ public final class Membership implements AutoCloseable {
       closed = true;
     }
     subscribers.forEach(Subscriber::close);
+    recheck.shutdownNow();
     try {
       hazelcast.getCluster().removeMembershipListener(listenerId);
       statesMap.removeEntryListener(statesListenerId);
+      hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListenerId);
     } catch (HazelcastInstanceNotActiveException e) {
       // the instance is gone, and its listeners with it
     }
@@ -298,6 +438,7 @@ public final class Membership implements AutoCloseable {
 
   private void refresh() {
     ClusterView next;
+    boolean joined;
     synchronized (lock) {
       if (closed) {
         return;
@@ -317,7 +458,11 @@ public final class Membership implements AutoCloseable {
           statesMap.removeAsync(gone); // every member does it; removing twice is harmless
         }
       }
+      joined = !next.deltaFrom(current).joined().isEmpty();
       current = next;
+    }
+    if (joined) {
+      scheduleRecheck(); // members coming back from a split bring states that may come as no event at all
     }
     LOG.log(System.Logger.Level.INFO, "cluster view " + next.epoch() + ": " + next.nodeNames());
     for (Subscriber s : subscribers) {

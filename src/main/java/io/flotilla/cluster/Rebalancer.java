@@ -129,6 +129,9 @@ public final class Rebalancer {
   /**
    * Runs passes until one ends with nothing left to move and nothing failed, or the time is up.
    * Completes with whether the node's repositories are all on their owners. Used by a graceful leave.
+   * The deadline holds whatever a pass is doing: a pass stuck on a copy (a peer that died mid-copy
+   * answers only at the 30 min bus timeout) does not hold the result back; it completes false at
+   * the deadline, and the pass is left to finish or fail on its own.
    */
   public Future<Boolean> settle(long timeoutMillis) {
     long deadline = System.currentTimeMillis() + timeoutMillis;
@@ -136,7 +139,22 @@ public final class Rebalancer {
       return Future.succeededFuture(false);
     }
     Promise<Boolean> result = Promise.promise();
-    context.runOnContext(v -> settleUntil(deadline).onComplete(result));
+    context.runOnContext(v -> {
+      long timer = vertx.setTimer(Math.max(1, timeoutMillis), t -> {
+        if (result.tryComplete(false)) {
+          LOG.log(System.Logger.Level.WARNING, "hand-off deadline reached while a rebalancing pass still runs ("
+              + pending.get() + " repositories pending)");
+        }
+      });
+      settleUntil(deadline).onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        if (ar.succeeded()) {
+          result.tryComplete(ar.result());
+        } else {
+          result.tryFail(ar.cause());
+        }
+      });
+    });
     return result.future();
   }
 

@@ -54,7 +54,12 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().put("FLOTILLA_STORAGE_GC_INTERVAL", "0");
     pb.environment().putAll(env);
     NodeProcess node = new NodeProcess(pb.start(), httpPort, log);
-    node.awaitReady(Duration.ofSeconds(60));
+    try {
+      node.awaitReady(Duration.ofSeconds(180)); // generous: a node starts in ~1 min on a loaded 2-core machine
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      node.kill9(); // a node that did not come up must not outlive the test
+      throw e;
+    }
     return node;
   }
 
