@@ -55,7 +55,8 @@ class RebalancerDeadlineIT {
 
   @Test
   void settleCompletesFalseAtTheDeadlineWhileAPassIsStuck(@TempDir Path dir) throws Exception {
-    m1 = Membership.start(hazelcast.start(1));
+    var hz1 = hazelcast.start(1);
+    m1 = Membership.start(hz1);
     m2 = Membership.start(hazelcast.start(2));
     assertTrue(LocalHazelcast.await(20_000, () -> m1.current().size() == 2 && m2.current().size() == 2));
     m1.announce("node-1", Membership.NodeState.SERVING);
@@ -73,7 +74,9 @@ class RebalancerDeadlineIT {
     vertx.eventBus().consumer(Addresses.REPLICA_SYNC.on("node-2"), msg -> syncs.incrementAndGet())
         .completion().await(5, TimeUnit.SECONDS);
 
-    Rebalancer rebalancer = new Rebalancer(vertx, m1, "node-1", new ReplicaStore(vertx, metadata, new BlobStore(dir)), 2);
+    CatchUp catchUp = CatchUp.start(hz1, m1, "node-1", false);
+    Rebalancer rebalancer = new Rebalancer(vertx, m1, "node-1",
+        new ReplicaStore(vertx, metadata, new BlobStore(dir), true, 0), 2, catchUp);
     vertx.getOrCreateContext().runOnContext(v -> rebalancer.start(60_000));
     assertTrue(LocalHazelcast.await(10_000, () -> syncs.get() > 0), "the pass asked node-2 to copy");
     assertTrue(rebalancer.status().running());
