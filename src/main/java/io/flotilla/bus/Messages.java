@@ -62,7 +62,7 @@ public final class Messages {
    * that loses to newer writes. {@code owner}: the node owns the repository and records the delete
    * even if it holds nothing of it (a node that does not own it applies it only to a copy it holds).
    * {@code checkOnly}: only check that the delete would be allowed, change nothing. The reply says
-   * whether the node held what was deleted.
+   * whether the node held what was (or would be) deleted.
    */
   public record ApplyDelete(RequestContext ctx, String repository, String reference, long millis, boolean fresh,
       boolean owner, boolean checkOnly) {}

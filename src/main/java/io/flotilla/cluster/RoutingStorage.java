@@ -374,7 +374,7 @@ public final class RoutingStorage implements RegistryStorage {
     RequestContext internal = RequestContext.internal(ctx.requestId());
     // a refusal (an index lists the manifest) must come before anything is deleted anywhere
     return Bus.request(vertx, Addresses.REPLICA_DELETE, primary, primary.equals(localNode),
-        new ApplyDelete(internal, repository, reference, millis, true, true, true)).compose(allowed -> {
+        new ApplyDelete(internal, repository, reference, millis, true, true, true)).compose(atPrimary -> {
       List<Future<Boolean>> onOwners = new ArrayList<>();
       List<Future<Boolean>> onOthers = new ArrayList<>();
       for (String node : membership.current().nodeNames()) {
@@ -386,17 +386,20 @@ public final class RoutingStorage implements RegistryStorage {
             new ApplyDelete(internal, repository, reference, millis, true, owner, false)).map(Deleted::present);
         (owner ? onOwners : onOthers).add(f);
       }
-      return applied(repository, onOwners, onOthers, onPrimary);
+      return applied(repository, atPrimary.present(), onOwners, onOthers, onPrimary);
     });
   }
 
-  /** Completes a delete once the other owners applied it: on the primary, which reports it. */
-  private Future<Void> applied(String repository, List<Future<Boolean>> onOwners, List<Future<Boolean>> onOthers,
-      java.util.function.Function<Boolean, Future<Void>> onPrimary) {
+  /**
+   * Completes a delete once the other owners applied it: on the primary, which reports it. What the
+   * primary held when the delete began counts (a sync may remove it there in between).
+   */
+  private Future<Void> applied(String repository, boolean atPrimary, List<Future<Boolean>> onOwners,
+      List<Future<Boolean>> onOthers, java.util.function.Function<Boolean, Future<Void>> onPrimary) {
     List<Future<?>> all = new ArrayList<>(onOwners);
     all.addAll(onOthers);
     return Future.join(all).transform(ignored -> {
-      boolean elsewhere = false;
+      boolean elsewhere = atPrimary;
       for (Future<Boolean> f : onOwners) {
         if (f.failed()) {
           if (f.cause() instanceof OciException e && e.error() != OciError.UNAVAILABLE && e.error() != OciError.UNKNOWN) {

@@ -138,10 +138,15 @@ public final class ReplicaStore {
       }
       RepositoryName name = RepositoryName.of(repository);
       if (checkOnly) {
-        if (reference != null && Reference.parse(reference).isDigest()) {
-          metadata.checkDeletable(name, Reference.parse(reference).digest());
+        if (reference == null) {
+          return metadata.exists(name);
         }
-        return metadata.exists(name);
+        Reference ref = Reference.parse(reference);
+        if (ref.isDigest()) {
+          metadata.checkDeletable(name, ref.digest());
+          return metadata.manifest(name, ref.digest()) != null;
+        }
+        return metadata.tag(name, ref.tag()) != null;
       }
       if (!owner && !metadata.holds(name)) {
         return false;

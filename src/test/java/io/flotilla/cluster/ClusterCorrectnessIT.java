@@ -140,10 +140,10 @@ class ClusterCorrectnessIT {
 
     cluster.node(1).kill9();
     cluster.awaitMembers(2);
-    assertEquals(202, c.send("DELETE", "/v2/" + repo + "/manifests/a", new byte[0], Map.of()).statusCode());
-    assertEquals(202, c.send("DELETE", "/v2/" + repo + "/manifests/" + b.manifest(), new byte[0], Map.of()).statusCode());
+    expectDeleted(c, "/v2/" + repo + "/manifests/a");
+    expectDeleted(c, "/v2/" + repo + "/manifests/" + b.manifest());
     Images.Pushed newC = Images.push(c, repo, "c", 1, 26);
-    assertEquals(202, c.send("DELETE", "/api/v1/repositories/" + gone, new byte[0], Map.of()).statusCode());
+    expectDeleted(c, "/api/v1/repositories/" + gone);
     Images.push(c, missed, "new", 1, 27); // only node-2 has it
 
     cluster.restart(1);
@@ -179,7 +179,7 @@ class ClusterCorrectnessIT {
     OciClient c = client(1);
     Images.Pushed v1 = Images.push(c, repo, "v1", 2, 31);
     Images.push(c, repo, "v2", 1, 32);
-    assertEquals(202, c.send("DELETE", "/v2/" + repo + "/manifests/" + v1.manifest(), new byte[0], Map.of()).statusCode());
+    expectDeleted(c, "/v2/" + repo + "/manifests/" + v1.manifest());
     for (int round = 0; round < 3; round++) {
       gc(round % 2 == 0 ? 2 : 0); // one owner collects, then the repository changes, then the other
       Images.push(c, repo, "v" + (3 + round), 1, 33 + round);
@@ -228,6 +228,11 @@ class ClusterCorrectnessIT {
     HttpResponse<byte[]> r = client(node).get("/v2/" + repo + "/manifests/" + tag, Map.of("Accept", ACCEPT));
     assertEquals(200, r.statusCode(), repo + ":" + tag + " via node-" + node + ": " + OciClient.text(r));
     return Digest.sha256(r.body()).toString();
+  }
+
+  private static void expectDeleted(OciClient c, String path) {
+    HttpResponse<byte[]> r = c.send("DELETE", path, new byte[0], Map.of());
+    assertEquals(202, r.statusCode(), "DELETE " + path + ": " + OciClient.text(r));
   }
 
   private static void gc(int node) {
