@@ -167,7 +167,7 @@ public final class Webhooks {
 
   /** This node's dead-letter list of an endpoint. */
   public Future<List<JsonNode>> deadLetters(String name) {
-    return onContext(() -> require(name)).compose(d -> vertx.executeBlocking(d::deadLetters, false));
+    return onContext(() -> require(name)).compose(WebhookDispatcher::deadLetters);
   }
 
   /** Re-queues this node's dead letters of an endpoint; completes with how many. */
