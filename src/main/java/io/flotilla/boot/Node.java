@@ -11,6 +11,7 @@ import io.flotilla.cluster.RoutingStorage;
 import io.flotilla.cluster.Membership;
 import io.flotilla.cluster.PeerWatch;
 import io.flotilla.cluster.Rebalancer;
+import io.flotilla.cluster.RemoteMounts;
 import io.flotilla.cluster.ReplicationVerticle;
 import io.flotilla.cluster.Replicator;
 import io.flotilla.config.FlotillaConfig;
@@ -176,7 +177,11 @@ public final class Node {
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
-      EventingStorage reported = new EventingStorage(local, events);
+      Replicator replicator = new Replicator(vertx, nodeId, replicas, local, localBytes);
+      RoutingStorage client = new RoutingStorage(vertx, membership, catchUp, nodeId,
+          new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
+      // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
+      EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events);
       return vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId), new DeploymentOptions().setInstances(instances))
           .compose(id -> {
             deployments.add(id);
@@ -190,13 +195,11 @@ public final class Node {
           .compose(id -> {
             deployments.add(id);
             return vertx.deployVerticle(replicationVerticle = new ReplicationVerticle(
-                new Replicator(vertx, nodeId, replicas, local, localBytes), nodeId, rebalancer, catchUp,
+                replicator, nodeId, rebalancer, catchUp,
                 config.cluster().rebalanceInterval().toMillis()));
           })
           .compose(id -> {
             deployments.add(id);
-            RoutingStorage client = new RoutingStorage(vertx, membership, catchUp, nodeId,
-                new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
             var bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);

@@ -68,8 +68,9 @@ public final class Addresses {
       new Address<>("flotilla.storage.blob.delete", DeleteBlob.class, Done.class, WRITE);
   public static final Address<DeleteRepository, Done> REPOSITORY_DELETE =
       new Address<>("flotilla.storage.repository.delete", DeleteRepository.class, Done.class, WRITE);
+  /** As long as {@link #REPLICA_BLOB}: the target's primary copies the blob when the source lives elsewhere. */
   public static final Address<MountBlob, Mounted> BLOB_MOUNT =
-      new Address<>("flotilla.storage.blob.mount", MountBlob.class, Mounted.class, WRITE);
+      new Address<>("flotilla.storage.blob.mount", MountBlob.class, Mounted.class, Duration.ofMinutes(10));
   public static final Address<StartUpload, UploadStatus> UPLOAD_START =
       new Address<>("flotilla.storage.upload.start", StartUpload.class, UploadStatus.class, WRITE);
   public static final Address<GetUpload, UploadStatus> UPLOAD_GET =

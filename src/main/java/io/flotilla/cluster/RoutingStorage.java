@@ -450,21 +450,13 @@ public final class RoutingStorage implements RegistryStorage {
     return Future.join(all).otherwiseEmpty().mapEmpty();
   }
 
+  /**
+   * Sent to the target's primary, which completes it whole, also when the source repository lives on
+   * other nodes (it copies the blob over: {@link RemoteMounts}), and so reports it once, as the caller's.
+   */
   @Override
   public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
-    String primary = primaryOf(repository);
-    return client(primary).mountBlob(ctx, repository, digest, from).compose(mounted -> {
-      if (mounted || membership.current().size() < 2) {
-        return Future.succeededFuture(mounted);
-      }
-      // the source repository lives elsewhere: find a node holding the blob there and copy it over
-      return read(from, (node, s) -> s.statBlob(ctx, from, digest).map(info -> new BlobInfo(info.digest(), info.size(), node)))
-          .compose(found -> found.node().equals(primary) ? Future.succeededFuture(false)
-              : Bus.request(vertx, Addresses.REPLICA_BLOB, primary, primary.equals(localNode),
-                  new PullBlob(ctx, repository, found.node(), digest, found.size())).map(r -> true))
-          .recover(err -> err instanceof OciException e && TRY_ELSEWHERE.contains(e.error())
-              ? Future.succeededFuture(false) : Future.failedFuture(err));
-    });
+    return client(primaryOf(repository)).mountBlob(ctx, repository, digest, from);
   }
 
   @Override

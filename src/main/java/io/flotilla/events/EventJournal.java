@@ -255,6 +255,11 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
+  /** How many aborted events readers are told to skip (for tests). */
+  int abortedCount() {
+    return aborted.size();
+  }
+
   /** Total bytes of the segment files. */
   public long sizeBytes() {
     long total = 0;
@@ -329,6 +334,27 @@ public final class EventJournal implements AutoCloseable {
       if (s < position.segment() && s != currentSegmentSafe()) {
         Fs.deleteDurably(segmentFile(s));
       }
+    }
+    forgetTrimmedAborts();
+  }
+
+  /**
+   * Forgets the aborts of events whose segments are gone (no reader can meet them again), in
+   * memory and in the {@code aborted} file (rewritten atomically), so neither grows without bound.
+   */
+  private void forgetTrimmedAborts() {
+    List<Long> segs = segments();
+    if (segs.isEmpty()) {
+      return;
+    }
+    long first = segs.get(0);
+    synchronized (aborted) {
+      if (!aborted.removeIf(seq -> seq < first)) {
+        return;
+      }
+      StringBuilder kept = new StringBuilder();
+      aborted.stream().sorted().forEach(seq -> kept.append(seq).append('\n'));
+      Fs.writeAtomic(dir.resolve("aborted"), kept.toString().getBytes(StandardCharsets.US_ASCII));
     }
   }
 
@@ -462,6 +488,7 @@ public final class EventJournal implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     }
+    // their aborts are forgotten by the next trimBefore, not here: a reader may be inside one of them
   }
 
   // ------------------------------------------------------------------ recovery
@@ -524,6 +551,7 @@ public final class EventJournal implements AutoCloseable {
           aborted.add(Long.parseLong(line.trim()));
         }
       }
+      forgetTrimmedAborts();
     }
     Path visibleFile = dir.resolve("visible");
     // a journal without the file was written before write-ahead existed: all of it is done

@@ -3,6 +3,8 @@ package io.flotilla.events;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flotilla.config.WebhookConfig;
 import io.flotilla.storage.Fs;
+import io.flotilla.storage.SerialLane;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -28,7 +30,10 @@ import java.util.regex.Pattern;
  * in journal order (so in order per repository): one batch in flight at a time; a failed batch is
  * retried with exponential backoff and jitter, capped, and after {@code maxAttempts} (or when its
  * oldest event is older than {@code maxAge}) its events go to the endpoint's dead-letter list, from
- * which {@link #replay} sends them again. The endpoint's position in the journal is a
+ * which {@link #replay} sends them again. A replay renames the dead-letter list to a replay file
+ * ({@code replay-<n>.jsonl}) that is deleted only once its events were delivered (or dead-lettered
+ * again), and is queued again after a restart; dead-lettering, listing and replaying run one at a
+ * time, in order, on the endpoint's {@link SerialLane}. The endpoint's position in the journal is a
  * {@link JournalCursor} (saved at most once a second and on stop), so a restart resumes where delivery
  * stood; after a crash up to a second of delivered events is sent again (receivers de-duplicate by
  * event id). Bodies are signed:
@@ -52,7 +57,9 @@ public final class WebhookDispatcher {
   private boolean running;
   private boolean poked;
   private boolean stopped;
-  private final ArrayDeque<List<EventJournal.Entry>> replays = new ArrayDeque<>();
+  private final ArrayDeque<Replay> replays = new ArrayDeque<>();
+  /** The dead-letter and replay files' I/O, one task at a time in submission order, on worker threads. */
+  private final SerialLane lane;
   private final ArrayDeque<Attempt> history = new ArrayDeque<>();
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -62,6 +69,9 @@ public final class WebhookDispatcher {
 
   /** One delivery attempt, for the endpoint's history. {@code status} is 0 when no response came. */
   public record Attempt(String time, int events, int status, long latencyMillis, String error) {}
+
+  /** A batch of replayed events from {@code file}; the file goes once its {@code last} batch is done. */
+  private record Replay(Path file, List<EventJournal.Entry> entries, boolean last) {}
 
   /** Where the endpoint stands (the secret is never shown). */
   public record Status(String name, String url, boolean paused, String format, long pending, long delivered,
@@ -77,16 +87,30 @@ public final class WebhookDispatcher {
     this.dir = dir;
     this.config = config;
     this.repositories = Glob.toPattern(config.repositories());
+    this.lane = new SerialLane(task -> vertx.executeBlocking(() -> {
+      task.run();
+      return null;
+    }, false));
   }
 
   public WebhookConfig config() {
     return config;
   }
 
-  /** Loads the saved position (a new endpoint starts after the newest event); blocking. */
+  /**
+   * Loads the saved position (a new endpoint starts after the newest event) and queues the replays
+   * that were not done when the endpoint last stopped; blocking.
+   */
   void load() throws IOException {
     Files.createDirectories(dir);
     cursor = JournalCursor.load(vertx, dir.resolve("cursor"), journal.end());
+    List<Path> files;
+    try (var list = Files.list(dir)) {
+      files = list.filter(f -> f.getFileName().toString().matches("replay-\\d+\\.jsonl")).sorted().toList();
+    }
+    for (Path f : files) {
+      queueReplay(f, entries(read(f)));
+    }
   }
 
   /** The saved position: the journal may be trimmed before it. */
@@ -138,9 +162,11 @@ public final class WebhookDispatcher {
 
   /** Sends the next batch; completes with whether more may be waiting. */
   private Future<Boolean> next() {
-    List<EventJournal.Entry> replay = replays.poll();
+    Replay replay = replays.poll();
     if (replay != null) {
-      return deliver(replay, 1).map(true);
+      return deliver(replay.entries(), 1)
+          .compose(v -> replay.last() ? onLane(() -> Fs.deleteDurably(replay.file())) : Future.succeededFuture())
+          .map(true);
     }
     EventJournal.Position from = cursor.position();
     return vertx.executeBlocking(() -> journal.read(from, config.batchSize()), false).compose(batch -> {
@@ -260,7 +286,7 @@ public final class WebhookDispatcher {
 
   private Future<Void> deadLetter(List<EventJournal.Entry> batch, String reason) {
     deadLettered.addAndGet(Math.max(1, batch.size()));
-    return vertx.executeBlocking(() -> {
+    return onLane(() -> {
       StringBuilder sb = new StringBuilder();
       String why = EventFormat.JSON.writeValueAsString(reason);
       if (batch.isEmpty()) {
@@ -276,12 +302,15 @@ public final class WebhookDispatcher {
         ch.force(false);
       }
       return null;
-    }, false);
+    });
   }
 
-  /** The dead-letter list: one JSON object per line ({@code seq}, {@code reason}, {@code event}); blocking. */
-  List<JsonNode> deadLetters() throws IOException {
-    Path f = dir.resolve("dead-letters.jsonl");
+  /** The dead-letter list: one JSON object per line ({@code seq}, {@code reason}, {@code event}). Call on the context. */
+  Future<List<JsonNode>> deadLetters() {
+    return onLane(() -> read(dir.resolve("dead-letters.jsonl")));
+  }
+
+  private static List<JsonNode> read(Path f) throws IOException {
     List<JsonNode> out = new ArrayList<>();
     if (Files.exists(f)) {
       for (String line : Files.readAllLines(f)) {
@@ -293,26 +322,75 @@ public final class WebhookDispatcher {
     return out;
   }
 
+  private static List<EventJournal.Entry> entries(List<JsonNode> deadLetters) {
+    List<EventJournal.Entry> entries = new ArrayList<>();
+    for (JsonNode d : deadLetters) {
+      if (!d.path("event").isNull() && !d.path("event").isMissingNode()) {
+        entries.add(new EventJournal.Entry(d.path("seq").asLong(), d.path("event").toString()));
+      }
+    }
+    return entries;
+  }
+
+  /** Queues a replay file's events in batches; a file with none is deleted. */
+  private void queueReplay(Path file, List<EventJournal.Entry> entries) {
+    if (entries.isEmpty()) {
+      onLane(() -> Fs.deleteDurably(file));
+      return;
+    }
+    for (int i = 0; i < entries.size(); i += config.batchSize()) {
+      int end = Math.min(entries.size(), i + config.batchSize());
+      replays.add(new Replay(file, entries.subList(i, end), end == entries.size()));
+    }
+  }
+
+  /** Runs blocking file work on the endpoint's lane; the result comes back on the caller's context. */
+  private <T> Future<T> onLane(java.util.concurrent.Callable<T> work) {
+    Context context = vertx.getOrCreateContext();
+    Promise<T> done = Promise.promise();
+    lane.execute(() -> {
+      try {
+        T result = work.call();
+        context.runOnContext(v -> done.complete(result));
+      } catch (Exception e) {
+        context.runOnContext(v -> done.fail(e));
+      }
+    });
+    return done.future();
+  }
+
   /**
    * Takes every dead-lettered event off the list and queues it for delivery again, ahead of new
-   * events (with the same retry policy). Returns how many were queued. Call on the context.
+   * events (with the same retry policy): the list is renamed to the next replay file, which stays
+   * until its events are delivered (a restart queues it again). Returns how many were queued. Call
+   * on the context.
    */
   Future<Integer> replay() {
-    return vertx.executeBlocking(() -> {
-      List<JsonNode> dead = deadLetters();
-      Fs.writeAtomic(dir.resolve("dead-letters.jsonl"), new byte[0]);
-      return dead;
-    }, false).map(dead -> {
-      List<EventJournal.Entry> entries = new ArrayList<>();
-      for (JsonNode d : dead) {
-        if (!d.path("event").isNull() && !d.path("event").isMissingNode()) {
-          entries.add(new EventJournal.Entry(d.path("seq").asLong(), d.path("event").toString()));
+    record Taken(Path file, List<JsonNode> dead) {}
+    return onLane(() -> {
+      Path list = dir.resolve("dead-letters.jsonl");
+      if (!Files.exists(list) || Files.size(list) == 0) {
+        return new Taken(null, List.<JsonNode>of());
+      }
+      long n = 1;
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          String name = f.getFileName().toString();
+          if (name.matches("replay-\\d+\\.jsonl")) {
+            n = Math.max(n, Long.parseLong(name.substring(7, name.length() - 6)) + 1);
+          }
         }
       }
-      for (int i = 0; i < entries.size(); i += config.batchSize()) {
-        replays.add(entries.subList(i, Math.min(entries.size(), i + config.batchSize())));
+      Path file = dir.resolve(String.format("replay-%020d.jsonl", n));
+      Fs.moveAtomic(list, file);
+      return new Taken(file, read(file));
+    }).map(taken -> {
+      if (taken.file() == null) {
+        return 0;
       }
-      deadLettered.addAndGet(-dead.size());
+      List<EventJournal.Entry> entries = entries(taken.dead());
+      queueReplay(taken.file(), entries);
+      deadLettered.addAndGet(-taken.dead().size());
       poke();
       return entries.size();
     });

@@ -83,6 +83,13 @@ public final class Webhooks {
   /** The tail of the queue of changes to the endpoint set (see the class comment); on the context. */
   private Future<Void> queue = Future.succeededFuture();
   private long trimTimer = -1;
+  /** False until the saved endpoints are loaded: their positions are unknown, nothing may be trimmed. */
+  private boolean loaded;
+  /**
+   * Where endpoints being replaced stood, by name: from removing the old dispatcher until the new one
+   * is in {@link #dispatchers} (kept if that fails: the endpoint's saved state stays on disk). On the context.
+   */
+  private final Map<String, EventJournal.Position> pinned = new TreeMap<>();
 
   /** @param http makes an HTTP client for an endpoint */
   public Webhooks(Vertx vertx, EventJournal journal, java.util.function.Supplier<HttpClient> http, Path dir,
@@ -160,7 +167,7 @@ public final class Webhooks {
 
   /** This node's dead-letter list of an endpoint. */
   public Future<List<JsonNode>> deadLetters(String name) {
-    return onContext(() -> require(name)).compose(d -> vertx.executeBlocking(d::deadLetters, false));
+    return onContext(() -> require(name)).compose(WebhookDispatcher::deadLetters);
   }
 
   /** Re-queues this node's dead letters of an endpoint; completes with how many. */
@@ -225,6 +232,7 @@ public final class Webhooks {
     }, false).map(loaded -> {
       loaded.revisions().forEach(revisions::put);
       loaded.dispatchers().forEach(d -> dispatchers.put(d.config().name(), d));
+      this.loaded = true;
       dispatchers.values().forEach(WebhookDispatcher::poke);
       return null;
     });
@@ -270,7 +278,7 @@ public final class Webhooks {
   }
 
   /** Applies one change message if it is newer than what this node holds. */
-  private Future<Void> apply(String json) {
+  Future<Void> apply(String json) {
     try {
       JsonNode change = EventFormat.JSON.readTree(json);
       String op = change.path("op").asText();
@@ -314,6 +322,8 @@ public final class Webhooks {
     }
     Future<Void> stopped = Future.succeededFuture();
     if (old != null) {
+      // the journal stays pinned where it stood until the replacement has loaded that position
+      pinned.put(w.name(), old.savedPosition());
       dispatchers.remove(w.name());
       stopped = old.stop(); // its saved position is where the replacement starts
     }
@@ -325,6 +335,7 @@ public final class Webhooks {
       return nd;
     }, false)).onSuccess(nd -> {
       dispatchers.put(w.name(), nd);
+      pinned.remove(w.name());
       nd.poke();
     }).onFailure(e -> LOG.log(System.Logger.Level.ERROR, "could not add webhook " + w.name(), e)).mapEmpty();
   }
@@ -332,6 +343,7 @@ public final class Webhooks {
   /** Removes an endpoint and its saved state (position, dead letters). */
   private Future<Void> remove(String name, long revision) {
     revisions.delete(name, revision);
+    pinned.remove(name);
     WebhookDispatcher old = dispatchers.remove(name);
     if (old == null) {
       return Future.succeededFuture();
@@ -343,28 +355,38 @@ public final class Webhooks {
     }, false);
   }
 
-  /** Another reader of the journal (the Kafka sink): trimming waits for it too. */
+  /**
+   * Another reader of the journal (the Kafka sink): trimming waits for it too. While
+   * {@code position} answers {@code null} (the reader has not loaded its saved position yet),
+   * nothing is trimmed.
+   */
   public void addReader(java.util.function.Supplier<EventJournal.Position> position) {
     otherReaders.add(position);
   }
 
-  /** Deletes journal segments every endpoint (and every other reader) has delivered. */
-  private void trim() {
-    EventJournal.Position min = journal.end();
-    for (var reader : otherReaders) {
-      EventJournal.Position c = reader.get();
-      if (c != null && c.seq() < min.seq()) {
-        min = c;
-      }
+  /**
+   * Deletes journal segments every endpoint (and every other reader) has delivered. A reader whose
+   * position is not known (endpoints not loaded yet, a reader not started, a position not loaded)
+   * blocks trimming; an endpoint being replaced pins the journal at its saved position. On the context.
+   */
+  Future<Void> trim() {
+    if (!loaded) {
+      return Future.succeededFuture();
     }
-    for (WebhookDispatcher d : dispatchers.values()) {
-      EventJournal.Position c = d.savedPosition();
-      if (c != null && c.seq() < min.seq()) {
+    List<EventJournal.Position> positions = new ArrayList<>(pinned.values());
+    otherReaders.forEach(r -> positions.add(r.get()));
+    dispatchers.values().forEach(d -> positions.add(d.savedPosition()));
+    EventJournal.Position min = journal.end();
+    for (EventJournal.Position c : positions) {
+      if (c == null) {
+        return Future.succeededFuture(); // a reader whose position is unknown: it may need anything
+      }
+      if (c.seq() < min.seq()) {
         min = c;
       }
     }
     EventJournal.Position upTo = min;
-    vertx.executeBlocking(() -> {
+    return vertx.executeBlocking(() -> {
       journal.trimBefore(upTo);
       return null;
     }, false);

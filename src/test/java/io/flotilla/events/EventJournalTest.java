@@ -177,6 +177,40 @@ class EventJournalTest {
     }
   }
 
+  @Test
+  void abortsOfTrimmedSegmentsAreForgotten(@TempDir Path dir) throws Exception {
+    try (EventJournal j = EventJournal.open(dir, SEGMENT, 1L << 30)) {
+      for (int i = 0; i < 200; i++) {
+        String json = "{\"n\":" + i + ",\"pad\":\"" + "x".repeat(40) + "\"}";
+        if (i % 10 == 0) {
+          EventJournal.Prepared p = j.prepare(json);
+          p.written().get();
+          p.abort();
+          awaitLastSeq(j, i + 1);
+        } else {
+          j.append(json).get();
+        }
+      }
+      assertEquals(20, abortedInFile(dir).size());
+      assertTrue(segments(dir).size() > 2);
+      j.trimBefore(j.end());
+      long first = Long.parseLong(segments(dir).get(0).getFileName().toString().replace(".log", ""));
+      assertTrue(first > 1);
+      assertTrue(abortedInFile(dir).stream().allMatch(seq -> seq >= first),
+          "aborts in trimmed segments leave the file: " + abortedInFile(dir) + ", first kept seq " + first);
+      assertEquals(abortedInFile(dir).size(), j.abortedCount(), "and the memory");
+      assertTrue(j.abortedCount() < 20);
+    }
+    try (EventJournal j = EventJournal.open(dir, SEGMENT, 1L << 30)) {
+      List<EventJournal.Entry> left = j.read(EventJournal.Position.START, 1000).entries();
+      assertTrue(left.stream().noneMatch(e -> e.json().matches("\\{\"n\":\\d*0,.*")), "aborted events stay hidden");
+    }
+  }
+
+  private static List<Long> abortedInFile(Path dir) throws Exception {
+    return Files.readAllLines(dir.resolve("aborted")).stream().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
+  }
+
   private static void awaitLastSeq(EventJournal j, long seq) throws InterruptedException {
     for (int i = 0; i < 500 && j.lastSeq() < seq; i++) {
       Thread.sleep(10);

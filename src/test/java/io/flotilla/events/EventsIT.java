@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * delivered once (push, pull, mount, delete), signed, in order per repository, filtered as
  * configured; a receiver that is down gets everything once it is back; a node killed with
  * {@code kill -9} while events are pending delivers every acknowledged event after it restarts; a
- * receiver that fails forever dead-letters, and replay delivers.
+ * receiver that fails forever dead-letters, and replay delivers; a mount from a repository held by
+ * other nodes (a third node joins) is reported once, by the target's primary.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EventsIT {
@@ -228,7 +229,52 @@ class EventsIT {
     assertTrue(!all.toString().contains(SECRET) && all.path("delivered").asLong() >= 0, all.toString());
   }
 
+  @Test
+  @Order(6)
+  void aMountFromARepositoryOnAnotherNodeIsReportedOnceByTheTargetsPrimary() throws Exception {
+    // a third node, so that a repository's two owners can leave out the mount target's primary
+    cluster.add();
+    cluster.awaitMembers(3);
+    OciClient third = client(2);
+    awaitTrue(() -> JSON.readTree(third.get("/api/v1/webhooks").body()).size() == 3, "endpoints on node-2");
+    String source = repositoryWhere("ev/mount-src", rank -> !rank.get(0).equals("node-2") && !rank.get(1).equals("node-2"));
+    String target = repositoryWhere("ev/mount-dst", rank -> rank.get(0).equals("node-2"));
+    Images.Pushed img = Images.push(client(0), source, "v1", 1, 40);
+    var mount = client(1).send("POST", "/v2/" + target + "/blobs/uploads/?mount=" + img.config() + "&from=" + source,
+        null, Map.of("User-Agent", "mount-test"));
+    assertEquals(201, mount.statusCode(), OciClient.text(mount));
+    assertEquals(200, third.get("/v2/" + target + "/blobs/" + img.config()).statusCode());
+
+    String key = "mount " + target + " " + img.config();
+    awaitTrue(() -> keys(receiver.events("/all")).contains(key), "the cross-node mount at /all");
+    Thread.sleep(500); // a second report would have arrived by now
+    List<JsonNode> mounts = receiver.events("/all").stream().filter(e -> key(e).equals(key)).toList();
+    assertEquals(1, mounts.size(), "reported exactly once: " + mounts);
+    JsonNode e = mounts.get(0);
+    assertEquals(source, e.at("/target/fromRepository").asText());
+    assertEquals("node-2", e.at("/source/instanceID").asText(), "by the target's primary");
+    assertEquals("anonymous", e.at("/actor/name").asText(), "the caller's identity, not the node's");
+    assertEquals("POST", e.at("/request/method").asText());
+    assertEquals("mount-test", e.at("/request/useragent").asText());
+    assertTrue(keys(receiver.events("/all")).stream().noneMatch(k -> k.startsWith("push " + target + " ")),
+        "the copy behind the mount is not reported as a push");
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** The first of {@code base}, {@code base-1}... whose owner ranking over node-0..2 (rendezvous) satisfies {@code want}. */
+  private static String repositoryWhere(String base, java.util.function.Predicate<List<String>> want) {
+    for (int k = 0; k < 10_000; k++) {
+      String name = k == 0 ? base : base + "-" + k;
+      List<String> rank = new ArrayList<>(List.of("node-0", "node-1", "node-2"));
+      rank.sort((x, y) -> Long.compareUnsigned(io.flotilla.cluster.Placement.score(y, name),
+          io.flotilla.cluster.Placement.score(x, name)));
+      if (want.test(rank)) {
+        return name;
+      }
+    }
+    throw new IllegalStateException("no repository name like " + base);
+  }
 
   private static List<String> deadLetterKeys() throws Exception {
     List<String> out = new ArrayList<>();
