@@ -28,12 +28,12 @@ public record StorageConfig(
     Duration tombstoneRetention) {
 
   public static final StorageConfig DEFAULT = new StorageConfig(Path.of("data"), true, 4 * 1024 * 1024, 10_000,
-      Duration.ofHours(24), Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(30));
+      Duration.ofHours(24), Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(7));
 
   /** As the canonical constructor, with the default tombstone retention. */
   public StorageConfig(Path dataDir, boolean deleteEnabled, int maxManifestBytes, int maxPageSize,
       Duration uploadExpiry, Duration gcInterval, Duration gcGrace) {
-    this(dataDir, deleteEnabled, maxManifestBytes, maxPageSize, uploadExpiry, gcInterval, gcGrace, Duration.ofDays(30));
+    this(dataDir, deleteEnabled, maxManifestBytes, maxPageSize, uploadExpiry, gcInterval, gcGrace, Duration.ofDays(7));
   }
 
   public StorageConfig {
