@@ -131,6 +131,10 @@ class ConsistencyIT {
     sleepUntil(startNanos + TimeUnit.SECONDS.toNanos(SECONDS));
     chaos.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(hardDeadline - System.nanoTime())));
     stop.set(true);
+    chaos.join(TimeUnit.SECONDS.toMillis(300)); // it ends its current step (a restart) before it stops
+    if (chaos.isAlive()) {
+      throw new AssertionError("the chaos thread did not stop");
+    }
     for (Thread t : threads) {
       t.join(TimeUnit.SECONDS.toMillis(REQUEST_TIMEOUT * 6L + 30));
     }
@@ -156,7 +160,7 @@ class ConsistencyIT {
       }
     }
     cluster.awaitMembers(cluster.nodes().size());
-    boolean settled = awaitSettled(Duration.ofSeconds(90), Duration.ofSeconds(3));
+    boolean settled = awaitSettled(Duration.ofSeconds(90), Duration.ofSeconds(3), false);
     log("cluster " + (settled ? "settled" : "did NOT settle in 90 s") + " at " + elapsed());
     if (!settled) {
       mismatches.add("settle", "(cluster)", "", "", "rebalancing idle on every node for 3 s within 90 s",
@@ -466,7 +470,13 @@ class ConsistencyIT {
         String what;
         if (step < plan.size()) {
           what = plan.get(step);
-          sleepUntil(start + TimeUnit.MILLISECONDS.toNanos(SECONDS * 1000L * (step + 1) / (plan.size() + 1)));
+          long at = start + TimeUnit.MILLISECONDS.toNanos(SECONDS * 1000L * (step + 1) / (plan.size() + 1));
+          while (System.nanoTime() < at && !stop.get()) {
+            Thread.sleep(100);
+          }
+          if (stop.get()) {
+            break;
+          }
         } else if (System.nanoTime() < start + TimeUnit.SECONDS.toNanos(SECONDS - 15)) {
           what = rng.nextInt(3) == 0 ? "stop" : "kill";
         } else {
@@ -506,8 +516,8 @@ class ConsistencyIT {
           }
           default -> throw new IllegalStateException(what);
         }
-        boolean settled = awaitSettled(Duration.ofSeconds(30), Duration.ofSeconds(2));
-        event("rebalancing " + (settled ? "settled" : "still busy after 30 s"));
+        boolean settled = awaitSettled(Duration.ofSeconds(20), Duration.ofSeconds(2), true);
+        event("rebalancing " + (settled ? "settled" : "still busy after 20 s"));
       }
     } catch (Throwable t) {
       testBugs.add(t);
@@ -553,11 +563,14 @@ class ConsistencyIT {
 
   // ------------------------------------------------------------------ settling
 
-  /** Waits until every running node sees every member and is idle (no pass running, nothing pending or failed) for {@code stableFor}. */
-  private boolean awaitSettled(Duration timeout, Duration stableFor) throws InterruptedException {
+  /**
+   * Waits until every running node sees every member and is idle (no pass running, nothing pending
+   * or failed) for {@code stableFor}; gives up early when {@code untilStop} and the run is stopping.
+   */
+  private boolean awaitSettled(Duration timeout, Duration stableFor, boolean untilStop) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long idleSince = -1;
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() < deadline && !(untilStop && stop.get())) {
       if (idle()) {
         if (idleSince < 0) {
           idleSince = System.nanoTime();
