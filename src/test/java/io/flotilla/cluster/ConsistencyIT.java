@@ -171,12 +171,11 @@ class ConsistencyIT {
     // ---- the checks, through every node
     model.anomalies().forEach(a -> mismatches.add("op-anomaly", a.repository(), a.tag(), a.node(), a.expected(),
         a.actual()));
-    checkTags();
-    checkTagLists();
-    checkManifestsByDigest();
-    checkPlacement();
-    checkEvents();
-    log("checks done at " + elapsed());
+    timed("tags through every node", this::checkTags);
+    timed("tag lists through every node", this::checkTagLists);
+    timed("manifests by digest through every node", this::checkManifestsByDigest);
+    timed("placement and per-node state", this::checkPlacement);
+    timed("webhook events", this::checkEvents);
 
     Path report = Path.of("target", "consistency-" + SEED + ".txt");
     mismatches.write(report);
@@ -372,9 +371,10 @@ class ConsistencyIT {
 
     /** One request; a request that got no answer within the timeout is reported as stuck. */
     private Result call(TagState t, int node, String method, String path, byte[] body, Map<String, String> headers) {
+      String sent = elapsed();
       Result r = http.send(method, urls.get(node) + path, body, headers);
       if (r.timedOut()) {
-        mismatches.add("stuck", t.repository, t.tag, name(node) + " at " + elapsed(),
+        mismatches.add("stuck", t.repository, t.tag, name(node) + " sent at " + sent,
             "an answer within " + REQUEST_TIMEOUT + " s", method + " " + path.replaceFirst("\\?.*", "") + ": "
                 + r.describe());
       }
@@ -883,6 +883,19 @@ class ConsistencyIT {
   }
 
   // ------------------------------------------------------------------ plumbing
+
+  @FunctionalInterface
+  private interface Phase {
+    void run() throws Exception;
+  }
+
+  private void timed(String what, Phase phase) throws Exception {
+    long started = System.nanoTime();
+    int before = mismatches.size();
+    phase.run();
+    log(String.format("checked %s in %.1f s: %d mismatches", what, (System.nanoTime() - started) / 1e9,
+        mismatches.size() - before));
+  }
 
   @FunctionalInterface
   private interface Check<T> {
