@@ -62,7 +62,8 @@ import org.junit.jupiter.api.io.TempDir;
  * times that), {@code consistency.repos} (30), {@code consistency.writers} (4),
  * {@code consistency.tagsPerWriter} per repository (2), {@code consistency.maxOps} per writer (5000),
  * {@code consistency.requestTimeoutSeconds} (45: a request without an answer by then is reported as
- * stuck and its outcome is unknown). The seed fixes each writer's sequence of operations (which
+ * stuck and its outcome is unknown), {@code consistency.settleSeconds} (60: how long rebalancing may take to go
+ * idle once the writers stopped). The seed fixes each writer's sequence of operations (which
  * tag, which node, what kind, which layers), the chaos schedule (victims, order, down times) and the
  * GC runs; only the interleaving varies from run to run.
  */
@@ -75,6 +76,7 @@ class ConsistencyIT {
   private static final int TAGS_PER_WRITER = Integer.getInteger("consistency.tagsPerWriter", 2);
   private static final int MAX_OPS = Integer.getInteger("consistency.maxOps", 5000);
   private static final int REQUEST_TIMEOUT = Integer.getInteger("consistency.requestTimeoutSeconds", 45);
+  private static final int SETTLE_SECONDS = Integer.getInteger("consistency.settleSeconds", 60);
   private static final int R = 2;
   private static final int INITIAL_NODES = 3;
   /** Node slots writers pick from; the last one is the node that joins during the run. */
@@ -160,12 +162,12 @@ class ConsistencyIT {
       }
     }
     cluster.awaitMembers(cluster.nodes().size());
-    boolean settled = awaitSettled(Duration.ofSeconds(60), Duration.ofSeconds(3), false);
-    log("cluster " + (settled ? "settled" : "did NOT settle in 60 s") + " at " + elapsed());
+    boolean settled = awaitSettled(Duration.ofSeconds(SETTLE_SECONDS), Duration.ofSeconds(3), false);
+    log("cluster " + (settled ? "settled" : "did NOT settle in " + SETTLE_SECONDS + " s") + " at " + elapsed());
     if (!settled) {
-      // placement and node-state mismatches may follow from this one
-      mismatches.add("settle", "(cluster)", "", "", "rebalancing idle on every node for 3 s within 60 s",
-          clusterStatuses());
+      // placement, node-state, nodes-disagree and stale values may follow from this one
+      mismatches.add("settle", "(cluster)", "", "", "rebalancing idle on every node for 3 s within " + SETTLE_SECONDS
+          + " s", clusterStatuses());
     }
 
     // ---- the checks, through every node
