@@ -58,8 +58,10 @@ import org.junit.jupiter.api.io.TempDir;
  * to {@code target/consistency-<seed>.txt}), not just the first.
  *
  * <p>Knobs (system properties, e.g. {@code mvn verify -Dit.test=ConsistencyIT -Dconsistency.seed=7}):
- * {@code consistency.seed} (42), {@code consistency.seconds} of chaos (45; the whole test takes two to three
- * times that), {@code consistency.repos} (30), {@code consistency.writers} (4),
+ * {@code consistency.seed} (42), {@code consistency.seconds} of chaos (45; the four disruptions run
+ * even when they take longer, as node restarts do on a busy machine: the whole test took 6 to 7
+ * minutes on a shared 2-core machine at load 15-25, with the bounded waits for settling and events
+ * used up by the bugs it found), {@code consistency.repos} (30), {@code consistency.writers} (4),
  * {@code consistency.tagsPerWriter} per repository (2), {@code consistency.maxOps} per writer (5000),
  * {@code consistency.requestTimeoutSeconds} (45: a request without an answer by then is reported as
  * stuck and its outcome is unknown), {@code consistency.settleSeconds} (60: how long rebalancing may take to go
