@@ -18,6 +18,14 @@ import java.util.concurrent.TimeUnit;
  * build for integration tests). Used where a real process boundary matters: {@code kill -9}.
  */
 public final class NodeProcess implements AutoCloseable {
+  /** How long a starting node may take to get ready; generous, since CI machines may be busy. */
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(180); // a node starts in ~1 min on a loaded 2-core machine
+  /** Every node process started by this JVM: killed when the JVM exits, even if a test did not close it. */
+  private static final java.util.Set<Process> STARTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> STARTED.forEach(Process::destroyForcibly)));
+  }
   private final Process process;
   private final int httpPort;
   private final Path log;
@@ -53,11 +61,14 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().put("FLOTILLA_CLUSTER_NAME", "proc-" + httpPort);
     pb.environment().put("FLOTILLA_STORAGE_GC_INTERVAL", "0");
     pb.environment().putAll(env);
-    NodeProcess node = new NodeProcess(pb.start(), httpPort, log);
+    Process process = pb.start();
+    STARTED.add(process);
+    process.onExit().thenRun(() -> STARTED.remove(process));
+    NodeProcess node = new NodeProcess(process, httpPort, log);
     try {
-      node.awaitReady(Duration.ofSeconds(180)); // generous: a node starts in ~1 min on a loaded 2-core machine
+      node.awaitReady(READY_TIMEOUT);
     } catch (IOException | InterruptedException | RuntimeException e) {
-      node.kill9(); // a node that did not come up must not outlive the test
+      node.close(); // a node that did not get ready must not outlive the test
       throw e;
     }
     return node;

@@ -57,8 +57,16 @@ public final class ProcessCluster implements AutoCloseable {
         c.specs.set(s.index(), withEnv);
         starting.add(pool.submit(() -> c.launch(withEnv)));
       }
+      Exception failure = null;
       for (Future<NodeProcess> f : starting) {
-        c.nodes.add(f.get());
+        try {
+          c.nodes.add(f.get()); // wait for every start, even after a failure, so none is left running
+        } catch (Exception e) {
+          failure = failure == null ? e : failure;
+        }
+      }
+      if (failure != null) {
+        throw failure;
       }
     } catch (Exception e) {
       c.close();
