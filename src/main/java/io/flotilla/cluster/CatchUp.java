@@ -21,8 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * pass that included it as a serving member and copied it, without failure, every repository it owns
  * that the member holds (the member then sends {@code CaughtUp}, see {@link Rebalancer}). Meanwhile it
  * takes writes and deletes like any owner (last writer wins keeps them), but routing reads ask the
- * owners that are not catching up first ({@link RoutingStorage}). A node that starts with an empty
- * disk has nothing stale and is never catching up.
+ * owners that are not catching up first ({@link RoutingStorage}). A node that joins a running
+ * cluster is catching up too, even with an empty disk: until it has received what it now owns, its
+ * "not found" is no answer. Only a node that starts alone with an empty disk is not.
  *
  * <p>The set of catching-up nodes lives in a small Hazelcast map, so every node routes around them;
  * this node's own state is also kept locally. Thread-safe.
@@ -48,14 +49,15 @@ public final class CatchUp implements AutoCloseable {
   }
 
   /**
-   * Follows the shared map and decides whether this node starts out catching up ({@code holdsData}).
-   * Blocking (cluster round trips): call on a worker at start-up, before the node announces serving.
+   * Follows the shared map and decides whether this node starts out catching up: when it holds data
+   * ({@code holdsData}) or other members are there. Blocking (cluster round trips): call on a worker
+   * at start-up, before the node announces serving.
    */
   public static CatchUp start(HazelcastInstance hazelcast, Membership membership, String localNode, boolean holdsData) {
     CatchUp c = new CatchUp(hazelcast, membership, localNode);
     c.listenerId = c.map.addEntryListener(new Listener(c), false);
     c.behind.addAll(c.map.keySet());
-    if (holdsData) {
+    if (holdsData || membership.current().size() > 1) {
       c.catchingUp = true;
       c.map.put(localNode, System.currentTimeMillis());
       c.behind.add(localNode);

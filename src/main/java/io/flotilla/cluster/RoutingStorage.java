@@ -197,7 +197,7 @@ public final class RoutingStorage implements RegistryStorage {
       if (err instanceof OciException e && FINAL_MISS.contains(e.error()) || rest.isEmpty()) {
         return Future.failedFuture(err);
       }
-      return attempt(rest, 0, call, err);
+      return attempt(rest, 0, call, null);
     });
   }
 
