@@ -170,22 +170,65 @@ public final class RoutingStorage implements RegistryStorage {
     });
   }
 
+  /** The placement this node routes by, and the one before it (null before any change was seen). */
+  private record Placements(List<String> members, Placement current, Placement previous) {}
+
+  private final java.util.concurrent.atomic.AtomicReference<Placements> placements =
+      new java.util.concurrent.atomic.AtomicReference<>(new Placements(List.of(), null, null));
+
+  /** The current placement, remembering the previous one whenever the placed members change. */
+  private Placements placements() {
+    Placement now = membership.placement();
+    List<String> members = now.view().nodeNames();
+    while (true) {
+      Placements seen = placements.get();
+      if (seen.members().equals(members)) {
+        return seen;
+      }
+      Placements next = new Placements(members, now, seen.current());
+      if (placements.compareAndSet(seen, next)) {
+        return next;
+      }
+    }
+  }
+
   /**
-   * Asks the owners that are not catching up (this node first when it is one); their "not found" is
-   * final. When none of them answered, asks every other member, then the catching-up owners.
+   * Asks the owners that are not catching up; their "not found" is final. Owners that were owners
+   * before the last change of the placed members come first (this node first among them): a node
+   * that just gained the repository (another left or drained) may hold an older copy until the
+   * rebalancing pass reaches it. When none of them answered, asks every other member, then the
+   * catching-up owners.
    */
   private <T> Future<T> readOwned(String repository, BiFunction<String, RegistryStorage, Future<T>> call) {
-    List<String> owners = ownersOf(repository);
+    Placements p = placements();
+    List<String> owners = new ArrayList<>();
+    p.current().owners(repository, replicationFactor).forEach(m -> owners.add(m.nodeName()));
+    if (owners.isEmpty()) {
+      owners.add(localNode);
+    }
+    java.util.Set<String> before = new java.util.HashSet<>();
+    if (p.previous() != null) {
+      p.previous().owners(repository, replicationFactor).forEach(m -> before.add(m.nodeName()));
+    }
     List<String> current = new ArrayList<>();
+    List<String> gained = new ArrayList<>();
     List<String> behind = new ArrayList<>();
-    if (owners.contains(localNode) && !catchUp.isCatchingUp(localNode)) {
+    if (owners.contains(localNode) && !catchUp.isCatchingUp(localNode) && (before.isEmpty() || before.contains(localNode))) {
       current.add(localNode);
     }
     for (String owner : owners) {
-      if (!current.contains(owner)) {
-        (catchUp.isCatchingUp(owner) ? behind : current).add(owner);
+      if (current.contains(owner)) {
+        continue;
+      }
+      if (catchUp.isCatchingUp(owner)) {
+        behind.add(owner);
+      } else if (before.isEmpty() || before.contains(owner)) {
+        current.add(owner);
+      } else {
+        gained.add(owner);
       }
     }
+
     List<String> rest = new ArrayList<>();
     for (String n : membership.current().nodeNames()) {
       if (!owners.contains(n)) {
@@ -193,12 +236,13 @@ public final class RoutingStorage implements RegistryStorage {
       }
     }
     rest.addAll(behind);
-    return ownersFirst(current, 0, call, null).recover(err -> {
-      if (err instanceof OciException e && FINAL_MISS.contains(e.error()) || rest.isEmpty()) {
-        return Future.failedFuture(err);
-      }
-      return attempt(rest, 0, call, null);
-    });
+    return ownersFirst(current, 0, call, null)
+        .recover(err -> isFinalMiss(err) || gained.isEmpty() ? Future.failedFuture(err) : ownersFirst(gained, 0, call, null))
+        .recover(err -> isFinalMiss(err) || rest.isEmpty() ? Future.failedFuture(err) : attempt(rest, 0, call, null));
+  }
+
+  private static boolean isFinalMiss(Throwable err) {
+    return err instanceof OciException e && FINAL_MISS.contains(e.error());
   }
 
   /** Tries {@code owners} in order; fails with a final miss if one answered "not found", else with the first failure. */
