@@ -55,7 +55,9 @@ import org.junit.jupiter.api.io.TempDir;
  * with the model, the blobs of every manifest read are fetched and hashed, each node's storage
  * usage must show every repository on exactly its owners with the same content, and every
  * acknowledged write must have reached the webhook receiver. Every mismatch is listed (and written
- * to {@code target/consistency-<seed>.txt}), not just the first.
+ * to {@code target/consistency-<seed>.txt}), not just the first. A read-back during the chaos that
+ * misses the last acknowledged write within a few seconds of a membership change (a node leaving,
+ * draining, returning or joining) is reported but not failed: docs/cluster.md documents that gap.
  *
  * <p>Knobs (system properties, e.g. {@code mvn verify -Dit.test=ConsistencyIT -Dconsistency.seed=7}):
  * {@code consistency.seed} (42), {@code consistency.seconds} of chaos (45; the four disruptions run
@@ -102,6 +104,12 @@ class ConsistencyIT {
   private final ConcurrentLinkedQueue<Throwable> testBugs = new ConcurrentLinkedQueue<>();
   private final ChaosClient admin = new ChaosClient(Duration.ofSeconds(10));
   private long startNanos;
+  /** When nodes left, drained, returned or joined (nanoTime). */
+  private final java.util.List<Long> membershipChanges = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Read anomalies within {@link #MEMBERSHIP_CHANGE_SECONDS} of a membership change: reported, not failed. */
+  private final java.util.List<Mismatches.Mismatch> tolerated = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** How long after a membership change a stale read through another node is tolerated. */
+  private static final int MEMBERSHIP_CHANGE_SECONDS = 5;
 
   @AfterEach
   void tearDown() throws Exception {
@@ -181,6 +189,8 @@ class ConsistencyIT {
     timed("placement and per-node state", this::checkPlacement);
     timed("webhook events", this::checkEvents);
 
+    log(tolerated.size() + " stale reads within " + MEMBERSHIP_CHANGE_SECONDS + " s of a membership change (tolerated)"
+        + (tolerated.isEmpty() ? "" : ":\n  " + String.join("\n  ", tolerated.stream().map(Object::toString).toList())));
     Path report = Path.of("target", "consistency-" + SEED + ".txt");
     mismatches.write(report);
     if (!mismatches.isEmpty()) {
@@ -368,8 +378,16 @@ class ConsistencyIT {
         return;
       }
       if (!t.allows(value)) {
-        mismatches.add("read-during-chaos", t.repository, t.tag, name(node) + " at " + elapsed(), t.expected(),
-            value + " (after " + t.history.get(t.history.size() - 1) + ")");
+        String where = name(node) + " at " + elapsed();
+        String actual = value + " (after " + t.history.get(t.history.size() - 1) + ")";
+        if (nearMembershipChange()) {
+          // a documented gap (docs/cluster.md): while the placed members change, a read through a node
+          // whose view is a step ahead or behind can miss the last write for a moment; reported, not failed
+          tolerated.add(new Mismatches.Mismatch("read-during-membership-change", t.repository, t.tag, where,
+              t.expected(), actual));
+        } else {
+          mismatches.add("read-during-chaos", t.repository, t.tag, where, t.expected(), actual);
+        }
       }
     }
 
@@ -949,7 +967,22 @@ class ConsistencyIT {
     return String.format("%.1fs", (System.nanoTime() - startNanos) / 1e9);
   }
 
+  /** Whether a node left, drained, returned or joined within the last few seconds (or is about to). */
+  private boolean nearMembershipChange() {
+    long now = System.nanoTime();
+    for (long at : membershipChanges) {
+      if (now >= at - TimeUnit.SECONDS.toNanos(1) && now <= at + TimeUnit.SECONDS.toNanos(MEMBERSHIP_CHANGE_SECONDS)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private synchronized void event(String what) {
+    if (what.startsWith("kill -9") || what.startsWith("SIGTERM") || what.endsWith("is back") || what.contains("joins")
+        || what.endsWith("is a member") || what.contains("exited")) {
+      membershipChanges.add(System.nanoTime());
+    }
     String line = elapsed() + " " + what;
     timeline.add(line);
     log(line);
