@@ -237,15 +237,20 @@ public final class RoutingStorage implements RegistryStorage {
     }
     rest.addAll(behind);
     return ownersFirst(current, 0, call, null)
-        .recover(err -> isFinalMiss(err) || gained.isEmpty() ? Future.failedFuture(err) : ownersFirst(gained, 0, call, null))
-        .recover(err -> isFinalMiss(err) || rest.isEmpty() ? Future.failedFuture(err) : attempt(rest, 0, call, null));
+        .recover(err -> settled(err) || gained.isEmpty() ? Future.failedFuture(err) : ownersFirst(gained, 0, call, null))
+        .recover(err -> settled(err) || rest.isEmpty() ? Future.failedFuture(err) : attempt(rest, 0, call, null));
   }
 
-  private static boolean isFinalMiss(Throwable err) {
-    return err instanceof OciException e && FINAL_MISS.contains(e.error());
+  /** A final miss, or an answer that no other node would change (bad input, say). */
+  private static boolean settled(Throwable err) {
+    return !(err instanceof OciException e) || FINAL_MISS.contains(e.error()) || !TRY_ELSEWHERE.contains(e.error());
   }
 
-  /** Tries {@code owners} in order; fails with a final miss if one answered "not found", else with the first failure. */
+  /**
+   * Tries {@code owners} in order: an answer other than "not found" or "unavailable" (bad input, say)
+   * is the answer; otherwise fails with a final miss if one answered "not found", else with the first
+   * failure.
+   */
   private <T> Future<T> ownersFirst(List<String> owners, int i, BiFunction<String, RegistryStorage, Future<T>> call,
       Throwable miss) {
     if (i >= owners.size()) {
@@ -253,8 +258,11 @@ public final class RoutingStorage implements RegistryStorage {
     }
     String node = owners.get(i);
     return call.apply(node, client(node)).recover(err -> {
-      boolean notFound = err instanceof OciException e && FINAL_MISS.contains(e.error());
-      return ownersFirst(owners, i + 1, call, notFound ? err : miss);
+      if (!(err instanceof OciException e && TRY_ELSEWHERE.contains(e.error()))) {
+        return Future.failedFuture(err);
+      }
+      boolean notFound = FINAL_MISS.contains(((OciException) err).error());
+      return ownersFirst(owners, i + 1, call, notFound || miss == null ? err : miss);
     });
   }
 
@@ -416,9 +424,28 @@ public final class RoutingStorage implements RegistryStorage {
     List<String> owners = ownersOf(repository);
     String primary = owners.get(0);
     RequestContext internal = RequestContext.internal(ctx.requestId());
-    // a refusal (an index lists the manifest) must come before anything is deleted anywhere
-    return Bus.request(vertx, Addresses.REPLICA_DELETE, primary, primary.equals(localNode),
-        new ApplyDelete(internal, repository, reference, millis, true, true, true)).compose(atPrimary -> {
+    // a refusal (an index lists the manifest) must come before anything is deleted anywhere, and a
+    // delete of what no copy holds records nothing (no tombstones for names nobody had)
+    Future<Deleted> check = Bus.request(vertx, Addresses.REPLICA_DELETE, primary, primary.equals(localNode),
+        new ApplyDelete(internal, repository, reference, millis, true, true, true));
+    List<Future<Boolean>> held = new ArrayList<>();
+    for (String node : membership.current().nodeNames()) {
+      if (!node.equals(primary)) {
+        held.add(Bus.request(vertx, Addresses.REPLICA_DELETE, node, node.equals(localNode),
+            new ApplyDelete(internal, repository, reference, millis, true, true, true)).map(Deleted::present)
+            .otherwise(owners.contains(node))); // an owner that cannot say may hold it
+      }
+    }
+    return Future.join(held).otherwiseEmpty().compose(v -> check).compose(atPrimary -> {
+      boolean anywhere = atPrimary.present();
+      for (Future<Boolean> f : held) {
+        anywhere |= f.succeeded() && f.result();
+      }
+      if (!anywhere) {
+        return Future.failedFuture(reference == null
+            ? OciError.NAME_UNKNOWN.with("repository " + repository + " is not known")
+            : OciError.MANIFEST_UNKNOWN.with("manifest " + reference + " is not known in " + repository));
+      }
       List<Future<Boolean>> onOwners = new ArrayList<>();
       List<Future<Boolean>> onOthers = new ArrayList<>();
       for (String node : membership.current().nodeNames()) {
