@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.MediaTypes;
 import io.flotilla.testing.Images;
+import io.flotilla.testing.NodeLogsOnFailure;
 import io.flotilla.testing.NodeProcess;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.ProcessCluster;
@@ -17,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +29,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,21 +50,7 @@ class ClusterCorrectnessIT {
   static ProcessCluster cluster;
 
   @RegisterExtension
-  static final TestWatcher NODE_LOGS_ON_FAILURE = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      for (int i = 0; cluster != null && i < cluster.nodes().size(); i++) {
-        try {
-          String[] lines = cluster.node(i).output().split("\n");
-          int from = Math.max(0, lines.length - 40);
-          System.err.println("---- tail of node-" + i + " log after " + context.getDisplayName() + " ----\n"
-              + String.join("\n", Arrays.asList(lines).subList(from, lines.length)));
-        } catch (Exception ignored) {
-          // diagnostics only
-        }
-      }
-    }
-  };
+  static final NodeLogsOnFailure NODE_LOGS_ON_FAILURE = NodeLogsOnFailure.of(() -> cluster);
 
   @BeforeAll
   static void start() throws Exception {

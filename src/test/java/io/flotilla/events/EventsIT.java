@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.testing.Await;
 import io.flotilla.testing.Images;
+import io.flotilla.testing.NodeLogsOnFailure;
 import io.flotilla.testing.NodeProcess;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.ProcessCluster;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -24,9 +24,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,20 +46,7 @@ class EventsIT {
   static WebhookReceiver receiver;
 
   @RegisterExtension
-  static final TestWatcher NODE_LOGS_ON_FAILURE = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      for (int i = 0; cluster != null && i < cluster.nodes().size(); i++) {
-        try {
-          String[] lines = cluster.node(i).output().split("\n");
-          System.err.println("---- tail of node-" + i + " ----\n"
-              + String.join("\n", Arrays.asList(lines).subList(Math.max(0, lines.length - 30), lines.length)));
-        } catch (Exception ignored) {
-          // diagnostics only
-        }
-      }
-    }
-  };
+  static final NodeLogsOnFailure NODE_LOGS_ON_FAILURE = NodeLogsOnFailure.of(() -> cluster);
 
   @BeforeAll
   static void start() throws Exception {
