@@ -2,19 +2,13 @@ package io.flotilla.events;
 
 import io.flotilla.oci.Reference;
 import io.flotilla.storage.EventSink;
+import io.flotilla.storage.ForwardingStorage;
 import io.flotilla.storage.EventSink.Operation;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
-import io.flotilla.storage.StorageTypes.BlobInfo;
-import io.flotilla.storage.StorageTypes.CatalogPage;
-import io.flotilla.storage.StorageTypes.GcReport;
 import io.flotilla.storage.StorageTypes.ManifestContent;
 import io.flotilla.storage.StorageTypes.ManifestPut;
 import io.flotilla.storage.StorageTypes.PutManifest;
-import io.flotilla.storage.StorageTypes.Referrers;
-import io.flotilla.storage.StorageTypes.TagPage;
-import io.flotilla.storage.StorageTypes.UploadStatus;
-import io.flotilla.storage.StorageTypes.Usage;
 import io.vertx.core.Future;
 import java.util.List;
 
@@ -25,11 +19,12 @@ import java.util.List;
  * durable. Writes are acknowledged only after their event is durable; pulls do not wait for it. Pushes are
  * reported by the local storage itself, which writes their events ahead while it syncs the pushed content.
  */
-public final class EventingStorage implements RegistryStorage {
+public final class EventingStorage extends ForwardingStorage {
   private final RegistryStorage local;
   private final EventSink events;
 
   public EventingStorage(RegistryStorage local, EventSink events) {
+    super(local);
     this.local = local;
     this.events = events;
   }
@@ -75,52 +70,5 @@ public final class EventingStorage implements RegistryStorage {
   private static String tagOf(String reference) {
     Reference ref = Reference.parse(reference);
     return ref.isDigest() ? null : ref.tag().value();
-  }
-
-  // ------------------------------------------------------------------ not reported
-
-  @Override
-  public Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last) {
-    return local.listTags(ctx, repository, n, last);
-  }
-
-  @Override
-  public Future<Referrers> referrers(RequestContext ctx, String repository, String subject, String artifactType) {
-    return local.referrers(ctx, repository, subject, artifactType);
-  }
-
-  @Override
-  public Future<CatalogPage> catalog(RequestContext ctx, int n, String last) {
-    return local.catalog(ctx, n, last);
-  }
-
-  @Override
-  public Future<BlobInfo> statBlob(RequestContext ctx, String repository, String digest) {
-    return local.statBlob(ctx, repository, digest);
-  }
-
-  @Override
-  public Future<UploadStatus> startUpload(RequestContext ctx, String repository) {
-    return local.startUpload(ctx, repository);
-  }
-
-  @Override
-  public Future<UploadStatus> uploadStatus(RequestContext ctx, String repository, String uploadId) {
-    return local.uploadStatus(ctx, repository, uploadId);
-  }
-
-  @Override
-  public Future<Void> cancelUpload(RequestContext ctx, String repository, String uploadId) {
-    return local.cancelUpload(ctx, repository, uploadId);
-  }
-
-  @Override
-  public Future<Usage> usage(RequestContext ctx) {
-    return local.usage(ctx);
-  }
-
-  @Override
-  public Future<GcReport> collectGarbage(RequestContext ctx, boolean dryRun) {
-    return local.collectGarbage(ctx, dryRun);
   }
 }
