@@ -11,7 +11,6 @@ import io.flotilla.oci.Descriptor;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.Manifest;
 import io.flotilla.oci.ManifestParser;
-import io.flotilla.oci.MediaTypes;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.ManifestStorage;
@@ -25,7 +24,6 @@ import io.flotilla.storage.StorageTypes.SyncResult;
 import io.flotilla.storage.StorageTypes.TagEntry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -184,16 +182,7 @@ public final class Replicator {
         chain = chain.compose(acc -> ensureManifest(ctx, repository, source, childDigest, childCreated, sourceManifests,
             depth + 1).map(acc::plus));
       }
-      List<Descriptor> blobs = new ArrayList<>();
-      if (m.config() != null) {
-        blobs.add(m.config());
-      }
-      for (Descriptor layer : m.layers()) {
-        if (!MediaTypes.isForeignLayer(layer.mediaType())) {
-          blobs.add(layer);
-        }
-      }
-      for (Descriptor b : blobs) {
+      for (Descriptor b : m.storedBlobs()) {
         chain = chain.compose(acc -> ensureBlob(ctx, repository, source, b.digest().toString(), b.size()).map(acc::plus));
       }
       return chain.compose(acc -> store(ctx, repository, content, createdMillis).map(v -> acc.plus(new SyncResult(1, 0,

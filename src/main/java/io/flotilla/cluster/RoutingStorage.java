@@ -11,7 +11,6 @@ import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.oci.Descriptor;
 import io.flotilla.oci.Manifest;
 import io.flotilla.oci.ManifestParser;
-import io.flotilla.oci.MediaTypes;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.oci.Reference;
@@ -329,17 +328,8 @@ public final class RoutingStorage implements RegistryStorage {
     } catch (OciException e) {
       return Future.failedFuture(e);
     }
-    List<Descriptor> blobs = new ArrayList<>();
-    if (m.config() != null) {
-      blobs.add(m.config());
-    }
-    for (Descriptor layer : m.layers()) {
-      if (!MediaTypes.isForeignLayer(layer.mediaType())) {
-        blobs.add(layer);
-      }
-    }
     Future<Void> chain = Future.succeededFuture();
-    for (Descriptor b : blobs) {
+    for (Descriptor b : m.storedBlobs()) {
       String digest = b.digest().toString();
       chain = chain.compose(v -> client(target).statBlob(ctx, repository, digest).<Void>mapEmpty()
           .recover(missing -> read(repository, (node, s) -> s.statBlob(ctx, repository, digest)

@@ -32,4 +32,18 @@ public record Manifest(
   public boolean isIndex() {
     return MediaTypes.isIndex(mediaType);
   }
+
+  /** The blobs a registry stores for this manifest: its config, then its layers that are not foreign. */
+  public List<Descriptor> storedBlobs() {
+    List<Descriptor> out = new java.util.ArrayList<>(layers.size() + 1);
+    if (config != null) {
+      out.add(config);
+    }
+    for (Descriptor layer : layers) {
+      if (!MediaTypes.isForeignLayer(layer.mediaType())) {
+        out.add(layer);
+      }
+    }
+    return out;
+  }
 }
