@@ -111,7 +111,7 @@ final class ConsistencyModel {
   }
 
   /** Something an acknowledged answer contradicted while the test ran (for the report). */
-  record Anomaly(String repository, String tag, String node, String expected, String actual) {}
+  record Anomaly(String repository, String tag, String node, String expected, String actual, long atNanos) {}
 
   private final Map<String, TagState> tags = new ConcurrentHashMap<>();
   private final Map<String, ManifestState> manifests = new ConcurrentHashMap<>();
@@ -172,7 +172,7 @@ final class ConsistencyModel {
         if (!t.acked.equals(ABSENT)) {
           // the registry says the tag does not exist although a push of it was acknowledged: report
           // it, and allow either value from now on (the delete may or may not have left the tag)
-          anomalies.add(new Anomaly(t.repository, t.tag, node, "202 (tag is " + t.acked + ")", "404 to DELETE"));
+          anomalies.add(new Anomaly(t.repository, t.tag, node, "202 (tag is " + t.acked + ")", "404 to DELETE", System.nanoTime()));
           t.unknown.add(ABSENT);
         }
       }
@@ -197,7 +197,7 @@ final class ConsistencyModel {
       case NOT_FOUND -> {
         if (m.presence == Presence.PRESENT) {
           anomalies.add(new Anomaly(t.repository, t.tag, node, "202 (manifest " + digest + " was pushed)",
-              "404 to DELETE"));
+              "404 to DELETE", System.nanoTime()));
         }
         m.presence = Presence.UNCERTAIN;
         t.unknown.add(ABSENT);
