@@ -19,11 +19,21 @@ import java.util.List;
  * @param rebalanceInterval how often a node re-checks, besides on every membership change, that the
  *     owners of its repositories hold them (retries failed moves)
  * @param handoffTimeout how long a graceful leave waits for its repositories to reach their new owners
+ * @param tls the cluster's certificate: when set, the event bus and the node-to-node byte channel run
+ *     over mutual TLS against {@code tls.ca}, and a member counts only once it has proved it holds a
+ *     certificate; null runs them in plain text (development), with a warning at start
  */
 public record ClusterConfig(String name, String host, int port, List<String> members, Path hazelcastConfig,
-    int replicationFactor, int writeQuorum, Duration rebalanceInterval, Duration handoffTimeout) {
+    int replicationFactor, int writeQuorum, Duration rebalanceInterval, Duration handoffTimeout, TlsFiles tls) {
   public static final ClusterConfig DEFAULT = new ClusterConfig("flotilla", "127.0.0.1", 5701, List.of(), null, 2,
-      0, Duration.ofSeconds(30), Duration.ofMinutes(10));
+      0, Duration.ofSeconds(30), Duration.ofMinutes(10), null);
+
+  /** The same settings without cluster TLS. */
+  public ClusterConfig(String name, String host, int port, List<String> members, Path hazelcastConfig,
+      int replicationFactor, int writeQuorum, Duration rebalanceInterval, Duration handoffTimeout) {
+    this(name, host, port, members, hazelcastConfig, replicationFactor, writeQuorum, rebalanceInterval,
+        handoffTimeout, null);
+  }
 
   public ClusterConfig {
     if (name == null || name.isBlank()) {

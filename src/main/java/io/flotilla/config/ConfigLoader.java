@@ -28,6 +28,10 @@ public final class ConfigLoader {
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.name", "http.host", "http.port", "http.instances", "http.shutdownTimeout", "http.accessLog",
+      "http.adminPort", "http.tls.cert", "http.tls.key",
+      "cluster.tls.cert", "cluster.tls.key", "cluster.tls.ca", "events.allowPrivateWebhookTargets",
+      "auth.htpasswd", "auth.admins", "auth.groups", "auth.policies", "auth.tokenTtl", "auth.tokenKey",
+      "auth.keyRotation", "auth.loginFailures",
       "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace", "storage.tombstoneRetention",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
@@ -35,7 +39,7 @@ public final class ConfigLoader {
       "events.enabled", "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
       "events.kafka.format");
   /** Keys whose value is a list of objects, kept as JSON text by the flattening. */
-  private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks");
+  private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks", "auth.groups", "auth.policies");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
   private ConfigLoader() {}
@@ -69,6 +73,21 @@ public final class ConfigLoader {
     m.put("FLOTILLA_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "events.kafka.bootstrapServers");
     m.put("FLOTILLA_EVENTS_KAFKA_TOPIC", "events.kafka.topic");
     m.put("FLOTILLA_EVENTS_KAFKA_FORMAT", "events.kafka.format");
+    m.put("FLOTILLA_EVENTS_ALLOW_PRIVATE_WEBHOOK_TARGETS", "events.allowPrivateWebhookTargets");
+    m.put("FLOTILLA_HTTP_ADMIN_PORT", "http.adminPort");
+    m.put("FLOTILLA_HTTP_TLS_CERT", "http.tls.cert");
+    m.put("FLOTILLA_HTTP_TLS_KEY", "http.tls.key");
+    m.put("FLOTILLA_CLUSTER_TLS_CERT", "cluster.tls.cert");
+    m.put("FLOTILLA_CLUSTER_TLS_KEY", "cluster.tls.key");
+    m.put("FLOTILLA_CLUSTER_TLS_CA", "cluster.tls.ca");
+    m.put("FLOTILLA_AUTH_HTPASSWD", "auth.htpasswd");
+    m.put("FLOTILLA_AUTH_ADMINS", "auth.admins");
+    m.put("FLOTILLA_AUTH_GROUPS", "auth.groups");
+    m.put("FLOTILLA_AUTH_POLICIES", "auth.policies");
+    m.put("FLOTILLA_AUTH_TOKEN_TTL", "auth.tokenTtl");
+    m.put("FLOTILLA_AUTH_TOKEN_KEY", "auth.tokenKey");
+    m.put("FLOTILLA_AUTH_KEY_ROTATION", "auth.keyRotation");
+    m.put("FLOTILLA_AUTH_LOGIN_FAILURES", "auth.loginFailures");
     return Map.copyOf(m);
   }
 
@@ -100,7 +119,8 @@ public final class ConfigLoader {
     Reader r = new Reader(values);
     HttpConfig http = new HttpConfig(r.str("http.host", h.host()), r.integer("http.port", h.port()),
         r.integer("http.instances", h.instances()), r.duration("http.shutdownTimeout", h.shutdownTimeout()),
-        r.bool("http.accessLog", h.accessLog()));
+        r.bool("http.accessLog", h.accessLog()), r.integer("http.adminPort", h.adminPort()),
+        TlsFiles.of("http.tls", r.str("http.tls.cert", null), r.str("http.tls.key", null), null, false));
     StorageConfig storage = new StorageConfig(Path.of(r.str("storage.dataDir", s.dataDir().toString())),
         r.bool("storage.deleteEnabled", s.deleteEnabled()), r.integer("storage.maxManifestBytes", s.maxManifestBytes()),
         r.integer("storage.maxPageSize", s.maxPageSize()), r.duration("storage.uploadExpiry", s.uploadExpiry()),
@@ -111,12 +131,94 @@ public final class ConfigLoader {
         r.integer("cluster.port", c.port()), r.list("cluster.members", c.members()),
         hz == null || hz.isBlank() ? null : Path.of(hz), r.integer("cluster.replicationFactor", c.replicationFactor()),
         r.integer("cluster.writeQuorum", c.writeQuorum()), r.duration("cluster.rebalanceInterval", c.rebalanceInterval()),
-        r.duration("cluster.handoffTimeout", c.handoffTimeout()));
+        r.duration("cluster.handoffTimeout", c.handoffTimeout()),
+        TlsFiles.of("cluster.tls", r.str("cluster.tls.cert", null), r.str("cluster.tls.key", null),
+            r.str("cluster.tls.ca", null), true));
     EventsConfig events = new EventsConfig(r.bool("events.enabled", true), r.integer("events.journalMaxBytes", (int) Math.min(Integer.MAX_VALUE,
         EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)),
         new KafkaConfig(r.str("events.kafka.bootstrapServers", ""), r.str("events.kafka.topic", KafkaConfig.OFF.topic()),
-            r.str("events.kafka.format", null)));
-    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster, events);
+            r.str("events.kafka.format", null)), r.bool("events.allowPrivateWebhookTargets", false));
+    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster, events, auth(values, r));
+  }
+
+  /** The {@code auth} section: present when any {@code auth.*} key is set. */
+  private static AuthConfig auth(Map<String, String> values, Reader r) {
+    if (values.keySet().stream().noneMatch(k -> k.startsWith("auth."))) {
+      return AuthConfig.OPEN;
+    }
+    AuthConfig d = AuthConfig.OPEN;
+    String htpasswd = r.str("auth.htpasswd", null);
+    String key = r.str("auth.tokenKey", null);
+    return new AuthConfig(true, htpasswd == null || htpasswd.isBlank() ? null : Path.of(htpasswd),
+        r.list("auth.admins", List.of()), groups(r.str("auth.groups", null)), policies(r.str("auth.policies", null)),
+        r.duration("auth.tokenTtl", d.tokenTtl()), key == null || key.isBlank() ? null : Path.of(key),
+        r.duration("auth.keyRotation", d.keyRotation()), r.integer("auth.loginFailures", d.loginFailures()));
+  }
+
+  private static Map<String, List<String>> groups(String json) {
+    if (json == null || json.isBlank()) {
+      return Map.of();
+    }
+    try {
+      JsonNode node = new ObjectMapper().readTree(json);
+      if (!node.isObject()) {
+        throw new ConfigException("auth.groups", "must map each group name to a list of users");
+      }
+      Map<String, List<String>> out = new LinkedHashMap<>();
+      node.fields().forEachRemaining(e -> {
+        if (!e.getValue().isArray()) {
+          throw new ConfigException("auth.groups." + e.getKey(), "must be a list of users");
+        }
+        out.put(e.getKey(), strings(e.getValue()));
+      });
+      return out;
+    } catch (IOException e) {
+      throw new ConfigException("auth.groups", "is not valid: " + e.getMessage());
+    }
+  }
+
+  private static List<AuthConfig.Policy> policies(String json) {
+    if (json == null || json.isBlank()) {
+      return List.of();
+    }
+    try {
+      JsonNode list = new ObjectMapper().readTree(json);
+      if (!list.isArray()) {
+        throw new ConfigException("auth.policies", "must be a list of policies");
+      }
+      Set<String> fields = Set.of("repositories", "users", "groups", "actions", "anonymous", "authenticated");
+      List<AuthConfig.Policy> out = new ArrayList<>();
+      for (JsonNode p : list) {
+        if (!p.isObject()) {
+          throw new ConfigException("auth.policies", "a policy must be an object");
+        }
+        p.fieldNames().forEachRemaining(f -> {
+          if (!fields.contains(f)) {
+            throw new ConfigException("auth.policies." + f, "is not a known policy field");
+          }
+        });
+        out.add(new AuthConfig.Policy(p.path("repositories").asText(null), strings(p.get("users")),
+            strings(p.get("groups")), strings(p.get("actions")), strings(p.get("anonymous")),
+            strings(p.get("authenticated"))));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new ConfigException("auth.policies", "is not valid: " + e.getMessage());
+    }
+  }
+
+  private static List<String> strings(JsonNode node) {
+    List<String> out = new ArrayList<>();
+    if (node != null && node.isArray()) {
+      node.forEach(x -> out.add(x.asText()));
+    } else if (node != null && node.isTextual()) {
+      for (String part : node.asText().split(",")) {
+        if (!part.isBlank()) {
+          out.add(part.trim());
+        }
+      }
+    }
+    return out;
   }
 
   /** Parses the {@code events.webhooks} list (durations as in the rest of the file: 5s, 10m...). */

@@ -14,9 +14,19 @@ import java.util.Set;
  *     and recorded as lost for every endpoint that had not delivered them
  * @param webhooks endpoints from the configuration file
  * @param kafka the Kafka sink (off unless configured)
+ * @param allowPrivateWebhookTargets when false (the default) webhook URLs that resolve to loopback,
+ *     link-local, wildcard or this node's own addresses are refused, so the webhook API cannot be used
+ *     to reach services behind the node
  */
-public record EventsConfig(boolean enabled, long journalMaxBytes, List<WebhookConfig> webhooks, KafkaConfig kafka) {
-  public static final EventsConfig DEFAULT = new EventsConfig(true, 1024L * 1024 * 1024, List.of(), KafkaConfig.OFF);
+public record EventsConfig(boolean enabled, long journalMaxBytes, List<WebhookConfig> webhooks, KafkaConfig kafka,
+    boolean allowPrivateWebhookTargets) {
+  public static final EventsConfig DEFAULT = new EventsConfig(true, 1024L * 1024 * 1024, List.of(), KafkaConfig.OFF,
+      false);
+
+  /** The same settings with private webhook targets refused. */
+  public EventsConfig(boolean enabled, long journalMaxBytes, List<WebhookConfig> webhooks, KafkaConfig kafka) {
+    this(enabled, journalMaxBytes, webhooks, kafka, false);
+  }
 
   public EventsConfig {
     if (journalMaxBytes < 1024 * 1024) {

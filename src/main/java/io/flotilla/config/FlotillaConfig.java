@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * @param nodeName this node's name, unique in the cluster; used as its instance id in events
  */
 public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster,
-    EventsConfig events) {
+    EventsConfig events, AuthConfig auth) {
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
   public FlotillaConfig {
@@ -20,17 +20,28 @@ public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig sto
       throw new ConfigException("(root)", "http, storage and cluster sections are required");
     }
     events = events == null ? EventsConfig.DEFAULT : events;
+    auth = auth == null ? AuthConfig.OPEN : auth;
+  }
+
+  /** A configuration without access control (the open registry). */
+  public FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster,
+      EventsConfig events) {
+    this(nodeName, http, storage, cluster, events, AuthConfig.OPEN);
   }
 
   public FlotillaConfig withHttp(HttpConfig h) {
-    return new FlotillaConfig(nodeName, h, storage, cluster, events);
+    return new FlotillaConfig(nodeName, h, storage, cluster, events, auth);
   }
 
   public FlotillaConfig withStorage(StorageConfig s) {
-    return new FlotillaConfig(nodeName, http, s, cluster, events);
+    return new FlotillaConfig(nodeName, http, s, cluster, events, auth);
+  }
+
+  public FlotillaConfig withAuth(AuthConfig a) {
+    return new FlotillaConfig(nodeName, http, storage, cluster, events, a);
   }
 
   public FlotillaConfig withCluster(ClusterConfig c) {
-    return new FlotillaConfig(nodeName, http, storage, c, events);
+    return new FlotillaConfig(nodeName, http, storage, c, events, auth);
   }
 }
