@@ -40,6 +40,10 @@ public final class Main {
     Node node;
     try {
       node = Node.start(config).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
     } catch (Exception e) {
       System.err.println("flotilla: node failed to start: " + e);
       e.printStackTrace();

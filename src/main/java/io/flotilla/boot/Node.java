@@ -24,7 +24,20 @@ import io.flotilla.events.StoredEvents;
 import io.flotilla.events.WebhookApi;
 import io.flotilla.events.WebhookMetrics;
 import io.flotilla.http.AccessLog;
+import io.flotilla.auth.AccessPolicy;
+import io.flotilla.auth.Authenticator;
+import io.flotilla.auth.Htpasswd;
+import io.flotilla.auth.LoginThrottle;
+import io.flotilla.auth.TokenKeyVerticle;
+import io.flotilla.auth.TokenKeys;
+import io.flotilla.auth.TokenService;
+import io.flotilla.bus.Addresses;
+import io.flotilla.bus.Bus;
+import io.flotilla.bus.Messages;
 import io.flotilla.http.HttpVerticle;
+import io.flotilla.http.TokenEndpoint;
+import java.time.Clock;
+import java.util.Optional;
 import io.flotilla.http.OpsRoutes;
 import io.flotilla.http.RegistryMetrics;
 import io.flotilla.http.RequestObserver;
@@ -74,6 +87,7 @@ public final class Node {
   private final List<String> deployments = new ArrayList<>();
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
   private volatile boolean ready;
+  private Htpasswd users;
   private long gcTimer = -1;
   private Rebalancer rebalancer;
   private EventJournal journal;
@@ -93,6 +107,13 @@ public final class Node {
 
   /** Starts a node; the future completes once it serves HTTP. */
   public static Future<Node> start(FlotillaConfig config) {
+    // a bad htpasswd file is a configuration error: refuse before joining the cluster
+    Htpasswd users = config.auth().enabled() ? Htpasswd.load(config.auth().htpasswd()) : null;
+    if (users == null) {
+      LOG.log(System.Logger.Level.WARNING, "ACCESS CONTROL IS OFF: no auth section is configured, so anyone who"
+          + " reaches this node can push, pull, delete and use the admin API. Configure auth.htpasswd and"
+          + " auth.policies for anything but development (see docs/security.md).");
+    }
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         .setMetricsOptions(metricsOptions());
@@ -117,6 +138,7 @@ public final class Node {
           PeerWatch.follow(vertx, membership);
           Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
               cluster.getHazelcastInstance());
+          node.users = users;
           return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
         });
   }
@@ -168,7 +190,9 @@ public final class Node {
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
           : EventSink.NONE;
       // pushes are reported by the local storage itself (their events are written ahead, see EventSink#prepare)
-      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events);
+      AccessPolicy policy = new AccessPolicy(config.auth());
+      // every member filters the catalog by the caller's read access before it answers a fan-out
+      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events, policy::mayRead);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
           config.events().kafka());
@@ -220,15 +244,18 @@ public final class Node {
               metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
             }
             RequestObserver observer = new RequestObserver(metrics, accessLog);
+            Authenticator auth = authenticator(policy, prometheus);
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
-                storageConfig.maxPageSize(), observer);
+                storageConfig.maxPageSize(), observer, auth, config.http().tls() != null);
+            TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), api, vx -> {
                 var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
-                    () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave);
+                    () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave,
+                    auth);
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
                 return router;
-              }, observer);
+              }, observer, tokenEndpoint);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
               }
@@ -250,6 +277,21 @@ public final class Node {
                 });
           });
     });
+  }
+
+  /** Access control, when configured: token keys served on the bus, rotated on schedule. */
+  private Authenticator authenticator(AccessPolicy policy, PrometheusMeterRegistry prometheus) {
+    if (users == null) {
+      return null;
+    }
+    var auth = config.auth();
+    TokenKeys keys = new TokenKeys(config.nodeName(), auth.tokenTtl(), Clock.systemUTC());
+    TokenService tokens = new TokenService(keys, auth.tokenTtl(), Clock.systemUTC(),
+        (node, kid) -> Bus.request(vertx, Addresses.AUTH_TOKEN_KEY, node, false, new Messages.GetTokenKey(kid)));
+    vertx.deployVerticle(new TokenKeyVerticle(keys, config.nodeName(), auth.keyRotation().toMillis()))
+        .onSuccess(deployments::add);
+    return new Authenticator(vertx, policy, users, apiKey -> Optional.empty(), tokens,
+        new LoginThrottle(auth.loginFailures(), Clock.systemUTC()), Clock.systemUTC(), prometheus);
   }
 
   private void scheduleGc(RoutingStorage client) {

@@ -15,6 +15,7 @@ import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
+import io.flotilla.bus.Messages.GetTokenKey;
 import io.flotilla.bus.Messages.GetUsage;
 import io.flotilla.bus.Messages.ListCatalog;
 import io.flotilla.bus.Messages.ListReferrers;
@@ -30,6 +31,7 @@ import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.bus.StreamMessages.ReadStreamRequest;
 import io.flotilla.bus.StreamMessages.StreamOpened;
 import io.flotilla.bus.StreamMessages.WriteStreamRequest;
+import io.flotilla.auth.TokenKeys.PublicKeyInfo;
 import io.flotilla.storage.StorageTypes.BlobBytes;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.CatalogPage;
@@ -119,11 +121,16 @@ public final class Addresses {
   public static final Address<CaughtUp, Done> REPLICA_CAUGHT_UP =
       new Address<>("flotilla.replica.caughtup", CaughtUp.class, Done.class, READ);
 
+  /** The public key of one of this node's token signing keys (any node verifies any node's tokens). */
+  public static final Address<GetTokenKey, PublicKeyInfo> AUTH_TOKEN_KEY =
+      new Address<>("flotilla.auth.tokenkey.get", GetTokenKey.class, PublicKeyInfo.class, READ);
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
-      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP);
+      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
+      AUTH_TOKEN_KEY);
 
   private Addresses() {}
 }

@@ -93,4 +93,7 @@ public final class Messages {
 
   /** Reply of a mount: whether the blob was linked. */
   public record Mounted(boolean mounted) {}
+
+  /** Asks the node that made a token signing key for its public half (see auth.TokenKeys). */
+  public record GetTokenKey(String kid) {}
 }

@@ -21,10 +21,20 @@ public final class HttpVerticle extends VerticleBase {
   private final Handler<HttpServerRequest> v2;
   private final Function<io.vertx.core.Vertx, Router> ops;
   private final RequestObserver observer;
+  private final Handler<HttpServerRequest> token;
   private HttpServer server;
 
   public HttpVerticle(HttpConfig config, Handler<HttpServerRequest> v2, Function<io.vertx.core.Vertx, Router> ops,
       RequestObserver observer) {
+    this(config, v2, ops, observer, null);
+  }
+
+  /**
+   * @param token the token endpoint ({@code /auth/token}); null when access control is off
+   */
+  public HttpVerticle(HttpConfig config, Handler<HttpServerRequest> v2, Function<io.vertx.core.Vertx, Router> ops,
+      RequestObserver observer, Handler<HttpServerRequest> token) {
+    this.token = token;
     this.config = config;
     this.observer = observer;
     this.v2 = v2;
@@ -46,6 +56,9 @@ public final class HttpVerticle extends VerticleBase {
       String path = req.path();
       if (path.startsWith("/v2/") || path.equals("/v2")) {
         v2.handle(req);
+      } else if (token != null && path.equals(TokenEndpoint.PATH)) {
+        observer.observe(req, "token", "anonymous", req.getHeader("X-Request-Id"));
+        token.handle(req);
       } else {
         observer.observe(req, RequestObserver.opsRoute(path), "anonymous", req.getHeader("X-Request-Id"));
         router.handle(req);
