@@ -140,10 +140,22 @@ public final class TokenService {
     if (missing.size() > CACHE_LIMIT) {
       missing.clear();
     }
-    return fetching.computeIfAbsent(kid, k -> fetchRemote.apply(node.get(), k)
-        .map(info -> keys.remember(info, node.get()))
-        .onFailure(err -> missing.put(k, clock.millis()))
-        .onComplete(ar -> fetching.remove(k)));
+    Future<PublicKey> pending = fetching.get(kid);
+    if (pending != null) {
+      return pending;
+    }
+    Future<PublicKey> f = fetchRemote.apply(node.get(), kid).compose(info -> info.kid().equals(kid)
+        ? Future.succeededFuture(keys.remember(info, node.get()))
+        : Future.failedFuture("node " + node.get() + " answered with another key"));
+    if (!f.isComplete()) {
+      fetching.put(kid, f);
+    }
+    return f.onComplete(ar -> {
+      fetching.remove(kid);
+      if (ar.failed()) {
+        missing.put(kid, clock.millis());
+      }
+    });
   }
 
   private Token claims(JsonNode c) {

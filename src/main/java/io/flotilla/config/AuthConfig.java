@@ -87,7 +87,8 @@ public record AuthConfig(boolean enabled, Path htpasswd, List<String> admins, Ma
 
     public Policy {
       if (repositories == null || !GLOB.matcher(repositories).matches() || repositories.startsWith("/")
-          || repositories.endsWith("/") || repositories.contains("//") || repositories.contains("***")) {
+          || repositories.endsWith("/") || repositories.contains("//") || repositories.contains("***")
+          || java.util.Arrays.stream(repositories.split("/")).anyMatch(seg -> seg.equals(".") || seg.equals(".."))) {
         throw new ConfigException("auth.policies.repositories", "'" + repositories
             + "' is not a repository pattern (lower-case name components, * and **)");
       }
