@@ -160,9 +160,12 @@ final class AccessGate {
   }
 
   private AuthChallenge challenge(HttpServerRequest request, String scope, String detail) {
-    String host = request.getHeader("Host");
+    var authority = request.authority();
+    String host = authority == null ? null
+        : authority.host() + (authority.port() > 0 ? ":" + authority.port() : "");
     if (host == null || host.isEmpty() || host.length() > 255 || !host.matches("[A-Za-z0-9.:\\[\\]-]+")) {
-      host = request.localAddress() == null ? "localhost" : request.localAddress().hostAddress();
+      host = request.localAddress() == null ? "localhost"
+          : request.localAddress().hostAddress() + ":" + request.localAddress().port();
     }
     String realm = (tls || request.isSSL() ? "https://" : "http://") + host + "/auth/token";
     String value = "Bearer realm=\"" + realm + "\",service=\"" + SERVICE + "\""
