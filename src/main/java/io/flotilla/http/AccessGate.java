@@ -46,6 +46,8 @@ final class AccessGate {
 
   Future<Admitted> admit(HttpServerRequest request, V2Route route, String address) {
     return auth.authenticate(request.getHeader("Authorization"), address)
+        .recover(err -> Future.failedFuture(err instanceof OciException e && e.error() == OciError.UNAUTHORIZED
+            && !(e instanceof AuthChallenge) ? challenge(request, null, e.detail()) : err))
         .compose(caller -> decide(request, route, caller));
   }
 
@@ -65,7 +67,13 @@ final class AccessGate {
       default:
         break;
     }
-    String name = RepositoryName.of(route.name()).value();
+    String name;
+    try {
+      name = RepositoryName.of(route.name()).value();
+    } catch (OciException e) {
+      // no name to scope a challenge to: an anonymous caller learns nothing before it authenticates
+      return Future.failedFuture(p.authenticated() ? e : challenge(request, null, "authentication required"));
+    }
     Set<Action> allowed = policy.allowed(p, name);
     switch (route.kind()) {
       case TAGS, REFERRERS:
