@@ -21,9 +21,9 @@ public record ApiKey(String id, String user, String name, long createdMillis, lo
     return revokedMillis == 0 && (expiresMillis == 0 || nowMillis < expiresMillis);
   }
 
-  /** This key revoked at {@code millis}, or itself if it was revoked earlier. */
+  /** This key revoked at {@code millis}, or itself if it is revoked already. */
   ApiKey revokedAt(long millis) {
-    if (revokedMillis != 0 && revokedMillis <= millis) {
+    if (revokedMillis != 0) {
       return this;
     }
     return new ApiKey(id, user, name, createdMillis, expiresMillis, millis, secretSha256);

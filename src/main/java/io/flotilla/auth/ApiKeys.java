@@ -164,7 +164,7 @@ public final class ApiKeys {
   }
 
   /**
-   * Revokes a key at {@code millis}; revoking again keeps the earlier time. Blocking (saves the file).
+   * Revokes a key at {@code millis}; revoking it again changes nothing. Blocking (saves the file).
    *
    * @return the key as it is now, or empty if this node does not know the id
    */
