@@ -1,5 +1,6 @@
 package io.flotilla.bus;
 
+import io.flotilla.bus.Messages.ApiKeySet;
 import io.flotilla.bus.Messages.ApplyDelete;
 import io.flotilla.bus.Messages.CancelUpload;
 import io.flotilla.bus.Messages.CaughtUp;
@@ -10,6 +11,7 @@ import io.flotilla.bus.Messages.DeleteRepository;
 import io.flotilla.bus.Messages.Deleted;
 import io.flotilla.bus.Messages.Done;
 import io.flotilla.bus.Messages.Fingerprints;
+import io.flotilla.bus.Messages.GetApiKeys;
 import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.GetInventory;
@@ -119,11 +121,18 @@ public final class Addresses {
   public static final Address<CaughtUp, Done> REPLICA_CAUGHT_UP =
       new Address<>("flotilla.replica.caughtup", CaughtUp.class, Done.class, READ);
 
+  /** API keys created or revoked on the sender, to merge (see auth.ApiKeyReplication). */
+  public static final Address<ApiKeySet, Done> APIKEYS_PUSH =
+      new Address<>("flotilla.auth.apikeys.push", ApiKeySet.class, Done.class, Duration.ofSeconds(5));
+  /** Every API key a node holds (anti-entropy: start, membership changes and every 30 s). */
+  public static final Address<GetApiKeys, ApiKeySet> APIKEYS_GET =
+      new Address<>("flotilla.auth.apikeys.get", GetApiKeys.class, ApiKeySet.class, Duration.ofSeconds(5));
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
-      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP);
+      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP, APIKEYS_PUSH, APIKEYS_GET);
 
   private Addresses() {}
 }
