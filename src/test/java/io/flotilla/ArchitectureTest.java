@@ -23,7 +23,8 @@ class ArchitectureTest {
       "cluster", Set.of("oci", "config", "storage", "bus"),
       "http", Set.of("oci", "config", "storage"),
       "events", Set.of("oci", "config", "storage"),
-      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events"));
+      "auth", Set.of("oci", "config", "storage", "bus", "cluster"),
+      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth"));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
 
   @Test
