@@ -42,10 +42,12 @@ public final class ApiKeyReplication extends VerticleBase {
   private boolean running;
   private boolean again;
 
+  /** Replicates {@code keys} among {@code membership}'s members, with a round every {@link #ROUND_MILLIS}. */
   public ApiKeyReplication(ApiKeys keys, Membership membership, String nodeId) {
     this(keys, membership, nodeId, ROUND_MILLIS);
   }
 
+  /** As above, with a round every {@code roundMillis} (tests use shorter ones). */
   public ApiKeyReplication(ApiKeys keys, Membership membership, String nodeId, long roundMillis) {
     this.keys = keys;
     this.membership = membership;
