@@ -119,7 +119,8 @@ public final class Authenticator {
     }
     if (secret.startsWith(API_KEY_PREFIX)) {
       Optional<String> owner = apiKeys.apply(secret);
-      if (owner.isPresent() && owner.get().equals(user)) {
+      // the key must be the named user's, and the user must still exist
+      if (owner.isPresent() && owner.get().equals(user) && users.contains(user)) {
         return Future.succeededFuture(policy.principal(user));
       }
       return reject(address, userKey, "invalid username or password");

@@ -1,5 +1,6 @@
 package io.flotilla.auth;
 
+import io.flotilla.bus.Messages.TokenKeyInfo;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -25,9 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TokenKeys {
   /** A signing key of this node. */
   public record SigningKey(String kid, KeyPair pair, long createdMillis) {}
-
-  /** A public key as it travels: X.509 SubjectPublicKeyInfo, and until when it verifies. */
-  public record PublicKeyInfo(String kid, byte[] encoded, long validUntilMillis) {}
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_REMOTE = 1024;
@@ -73,13 +71,13 @@ public final class TokenKeys {
   }
 
   /** This node's public key for {@code kid}, as served to the other nodes. */
-  public Optional<PublicKeyInfo> local(String kid) {
+  public Optional<TokenKeyInfo> local(String kid) {
     SigningKey k = current.kid().equals(kid) ? current : retired.get(kid);
     if (k == null) {
       return Optional.empty();
     }
     long until = clock.millis() + tokenTtl.toMillis() * 2;
-    return Optional.of(new PublicKeyInfo(k.kid(), k.pair().getPublic().getEncoded(), until));
+    return Optional.of(new TokenKeyInfo(k.kid(), k.pair().getPublic().getEncoded(), until));
   }
 
   /** The key that verifies {@code kid}, if this node has it (its own, or one learnt); null otherwise. */
@@ -97,7 +95,7 @@ public final class TokenKeys {
   }
 
   /** Remembers another node's public key; refuses anything but an EC key under a kid of that node. */
-  public PublicKey remember(PublicKeyInfo info, String fromNode) {
+  public PublicKey remember(TokenKeyInfo info, String fromNode) {
     if (!nodeOf(info.kid()).map(fromNode::equals).orElse(false)) {
       throw new IllegalArgumentException("node " + fromNode + " served a key id of another node");
     }

@@ -1,5 +1,6 @@
 package io.flotilla.auth;
 
+import io.flotilla.bus.Messages.TokenKeyInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -62,7 +63,7 @@ public final class TokenService {
   private final TokenKeys keys;
   private final Duration ttl;
   private final Clock clock;
-  private final BiFunction<String, String, Future<TokenKeys.PublicKeyInfo>> fetchRemote;
+  private final BiFunction<String, String, Future<TokenKeyInfo>> fetchRemote;
   private final Map<String, Token> verified = new ConcurrentHashMap<>();
   private final Map<String, Future<PublicKey>> fetching = new ConcurrentHashMap<>();
   private final Map<String, Long> missing = new ConcurrentHashMap<>();
@@ -71,7 +72,7 @@ public final class TokenService {
    * @param fetchRemote (node, kid) to that node's public key; called at most once at a time per kid
    */
   public TokenService(TokenKeys keys, Duration ttl, Clock clock,
-      BiFunction<String, String, Future<TokenKeys.PublicKeyInfo>> fetchRemote) {
+      BiFunction<String, String, Future<TokenKeyInfo>> fetchRemote) {
     this.keys = keys;
     this.ttl = ttl;
     this.clock = clock;

@@ -1,5 +1,8 @@
 package io.flotilla.boot;
 
+import io.flotilla.auth.ApiKeyApi;
+import io.flotilla.auth.ApiKeyReplication;
+import io.flotilla.auth.ApiKeys;
 import io.flotilla.bus.BlobTransferVerticle;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
@@ -92,6 +95,8 @@ public final class Node {
   private Rebalancer rebalancer;
   private EventJournal journal;
   private ReplicationVerticle replicationVerticle;
+  private ApiKeys apiKeys;
+  private ApiKeyReplication apiKeyReplication;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
 
@@ -181,6 +186,7 @@ public final class Node {
       blobs.load();
       uploads.load();
       membership.loadStates(nodeId);
+      apiKeys = ApiKeys.open(storageConfig.dataDir());
       catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.repositories().stream().anyMatch(metadata::exists));
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
           new StoredEvents(metadata));
@@ -224,11 +230,17 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
+            // before HTTP: its first round brings the keys created while this node was away
+            return vertx.deployVerticle(apiKeyReplication = new ApiKeyReplication(apiKeys, membership, nodeId));
+          })
+          .compose(id -> {
+            deployments.add(id);
             var bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
+            metrics.gauge("flotilla_apikeys_live", "API keys that authenticate now", apiKeys::liveCount);
             metrics.gauge("flotilla_upload_sessions", "open upload sessions", () -> uploads.all().size());
             metrics.gauge("flotilla_rebalance_running", "1 while a rebalancing pass runs",
                 () -> rebalancer.status().running() ? 1 : 0);
@@ -254,6 +266,7 @@ public final class Node {
                     () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave,
                     auth);
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
+                ApiKeyApi.mount(router, apiKeyReplication, config.auth().enabled());
                 return router;
               }, observer, tokenEndpoint);
               synchronized (httpVerticles) {
@@ -290,7 +303,7 @@ public final class Node {
         (node, kid) -> Bus.request(vertx, Addresses.AUTH_TOKEN_KEY, node, false, new Messages.GetTokenKey(kid)));
     vertx.deployVerticle(new TokenKeyVerticle(keys, config.nodeName(), auth.keyRotation().toMillis()))
         .onSuccess(deployments::add);
-    return new Authenticator(vertx, policy, users, apiKey -> Optional.empty(), tokens,
+    return new Authenticator(vertx, policy, users, apiKeys::verify, tokens,
         new LoginThrottle(auth.loginFailures(), Clock.systemUTC()), Clock.systemUTC(), prometheus);
   }
 

@@ -1,5 +1,6 @@
 package io.flotilla.auth;
 
+import io.flotilla.bus.Messages.TokenKeyInfo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -127,7 +128,7 @@ class TokenServiceTest {
     assertEquals(1, fetches.get());
     // a node may only vouch for its own key ids
     TokenService confused = new TokenService(new TokenKeys("n3", TTL, clock), TTL, clock,
-        (node, kid) -> Future.succeededFuture(new TokenKeys.PublicKeyInfo("n1~00", k1.current().pair().getPublic()
+        (node, kid) -> Future.succeededFuture(new TokenKeyInfo("n1~00", k1.current().pair().getPublic()
             .getEncoded(), Long.MAX_VALUE)));
     assertFalse(valid(confused.verify(t1)));
   }
