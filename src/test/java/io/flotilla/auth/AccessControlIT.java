@@ -202,4 +202,25 @@ class AccessControlIT {
       }
     }
   }
+
+  @Test
+  void anApiKeyIsAPasswordForBasicAndTheTokenEndpointUntilRevoked() throws Exception {
+    OciClient robot = anonymous.as(basic("robot"));
+    var created = robot.send("POST", "/api/v1/apikeys", "{\"name\":\"ci\",\"expiresIn\":\"1d\"}"
+        .getBytes(StandardCharsets.UTF_8), Map.of("Content-Type", "application/json"));
+    assertEquals(201, created.statusCode(), OciClient.text(created));
+    JsonNode key = JSON.readTree(created.body());
+    OciClient viaKey = anonymous.as(basic("robot", key.get("key").asText()));
+    Images.push(viaKey, "ci/keyed", "v1", 1, 40);
+    var token = anonymous.get("/auth/token?service=flotilla&scope=repository:ci/keyed:pull",
+        Map.of("Authorization", basic("robot", key.get("key").asText())));
+    assertEquals(200, token.statusCode());
+    // the key is robot's: it is no one else's password
+    assertEquals(401, anonymous.get("/v2/", Map.of("Authorization", basic("alice", key.get("key").asText())))
+        .statusCode());
+    var listed = OciClient.text(robot.get("/api/v1/apikeys"));
+    assertFalse(listed.contains(key.get("key").asText().substring(20)), "a listing never shows the secret");
+    assertEquals(204, robot.send("DELETE", "/api/v1/apikeys/" + key.get("id").asText(), null, Map.of()).statusCode());
+    assertEquals(401, viaKey.get("/v2/").statusCode(), "a revoked key no longer authenticates");
+  }
 }
