@@ -93,4 +93,13 @@ public final class Messages {
 
   /** Reply of a mount: whether the blob was linked. */
   public record Mounted(boolean mounted) {}
+
+  /**
+   * A member's challenge to another ({@code cluster.MemberProof}): answer with this nonce, your node
+   * name and your Hazelcast member UUID.
+   */
+  public record ProveMembership(String nonce, String challenger) {}
+
+  /** Reply of {@link ProveMembership}: the nonce echoed, with the replying node's name and member UUID. */
+  public record MembershipProof(String nonce, String nodeName, String memberUuid) {}
 }
