@@ -46,6 +46,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class MemberProof implements Membership.Gate, AutoCloseable {
   static final long FIRST_RETRY_MILLIS = 200;
   static final long MAX_RETRY_MILLIS = 5_000;
+  /** A member still unproven this long after its first challenge is reported (a starting node takes a while). */
+  static final long WARN_AFTER_MILLIS = 15_000;
   private static final System.Logger LOG = System.getLogger(MemberProof.class.getName());
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -56,6 +58,8 @@ public final class MemberProof implements Membership.Gate, AutoCloseable {
   private final Set<UUID> proven = ConcurrentHashMap.newKeySet();
   /** Members being challenged -> next delay; removed when proven or gone. */
   private final Map<UUID, Long> pending = new ConcurrentHashMap<>();
+  /** Members being challenged -> when the first challenge was sent (System.nanoTime()). */
+  private final Map<UUID, Long> since = new ConcurrentHashMap<>();
   private final Set<UUID> warned = ConcurrentHashMap.newKeySet();
   private volatile Runnable onProven = () -> {};
   private volatile boolean closed;
@@ -97,6 +101,7 @@ public final class MemberProof implements Membership.Gate, AutoCloseable {
         UUID gone = event.getMember().getUuid();
         MemberProof.this.proven.remove(gone);
         pending.remove(gone);
+        since.remove(gone);
         warned.remove(gone);
       }
     });
@@ -126,6 +131,7 @@ public final class MemberProof implements Membership.Gate, AutoCloseable {
         || Membership.toMember(member).isEmpty() || pending.putIfAbsent(member.getUuid(), FIRST_RETRY_MILLIS) != null) {
       return;
     }
+    since.put(member.getUuid(), System.nanoTime());
     send(member);
   }
 
@@ -140,9 +146,10 @@ public final class MemberProof implements Membership.Gate, AutoCloseable {
           if (closed || !pending.containsKey(uuid)) {
             return; // closed, or the member left meanwhile
           }
-          String problem = ar.failed() ? ar.cause().getMessage() : mismatch(ar.result(), nonce, name, uuid);
+          String problem = ar.failed() ? "no answer: " + ar.cause().getMessage() : mismatch(ar.result(), nonce, name, uuid);
           if (problem == null) {
             pending.remove(uuid);
+            since.remove(uuid);
             proven.add(uuid);
             LOG.log(System.Logger.Level.INFO, "member " + name + " (" + member.getAddress()
                 + ") proved it holds the cluster certificate: it counts from now on");
@@ -151,9 +158,10 @@ public final class MemberProof implements Membership.Gate, AutoCloseable {
           }
           long delay = pending.get(uuid);
           pending.put(uuid, Math.min(MAX_RETRY_MILLIS, delay * 2));
-          if (delay >= MAX_RETRY_MILLIS && warned.add(uuid)) {
+          long waited = (System.nanoTime() - since.getOrDefault(uuid, System.nanoTime())) / 1_000_000;
+          if (waited >= WARN_AFTER_MILLIS && warned.add(uuid)) {
             LOG.log(System.Logger.Level.WARNING, "member " + name + " (" + member.getAddress() + ") has not proved "
-                + "it holds the cluster certificate (" + problem + "): it is not counted, nothing is placed on it "
+                + "it holds the cluster certificate in " + waited + " ms (" + problem + "): it is not counted, nothing is placed on it "
                 + "and no repository traffic goes to it; still trying every " + MAX_RETRY_MILLIS + " ms");
           }
           vertx.setTimer(delay, t -> {

@@ -14,14 +14,21 @@ import java.util.Map;
 public final class OciClient {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final Duration timeout;
 
   public OciClient(String base) {
+    this(base, Duration.ofSeconds(60));
+  }
+
+  /** A client whose requests give up after {@code timeout} (HttpTimeoutException, as UncheckedIOException). */
+  public OciClient(String base, Duration timeout) {
     this.base = base;
+    this.timeout = timeout;
   }
 
   public HttpResponse<byte[]> send(String method, String path, byte[] body, Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
-        .timeout(Duration.ofSeconds(60))
+        .timeout(timeout)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
     headers.forEach(b::header);
     try {
