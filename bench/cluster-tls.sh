@@ -14,7 +14,7 @@
 #
 # Environment (defaults in brackets): RUNS [3], DURATION_S [15], WARMUP_S [5], CONNECTIONS [16],
 #   FLOTILLA_JAR [$ROOT/target/flotilla.jar], FLOTILLA_JAVA_OPTS [-Xmx192m -XX:+UseParallelGC],
-#   FLOTILLA_PORT / FLOTILLA_CLUSTER_PORT [15400 / 15900], BENCH_TMP [/tmp], RESULTS_DIR [bench/results]
+#   BENCH_JAVA_OPTS [none], FLOTILLA_PORT / FLOTILLA_CLUSTER_PORT [15400 / 15900], BENCH_TMP [/tmp], RESULTS_DIR [bench/results]
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,6 +27,7 @@ FLOTILLA_JAR="${FLOTILLA_JAR:-$ROOT/target/flotilla.jar}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
 RESULTS_DIR="${RESULTS_DIR:-$BENCH_DIR/results}"
+BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
 BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
 BENCH_NAME=cluster-tls.sh
 # shellcheck source=bench/lib.sh
@@ -63,7 +64,13 @@ done
 [[ -n "$PREFIX" ]] || die "no prefix owned by node-2 found"
 log "repository $PREFIX/hot is owned by node-2: manifest GETs through node-1 cross the bus"
 
-run_once() { # run_once MODE(off|on) RUN: prints "rps p50 p99"
+median() { # median of the numbers on stdin
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+fmt1() { awk -v x="$1" 'BEGIN { printf "%.1f", x }'; }
+
+run_once() { # run_once MODE(off|on) RUN: writes "rps p50 p99" to $WORK/MODE-RUN.txt
   local mode="$1" run="$2" i http=() hz=() members="" tag="$1-$2" pid
   local p=$(( ${FLOTILLA_PORT:-15400} - 1 )) q=$(( ${FLOTILLA_CLUSTER_PORT:-15900} - 1 ))
   for i in 1 2; do
@@ -106,13 +113,14 @@ run_once() { # run_once MODE(off|on) RUN: prints "rps p50 p99"
   [[ "$held" == "1" ]] || die "node-2 does not hold $PREFIX/hot ($tag): the GETs did not cross the bus"
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   PIDS=()
-  jq -r '.figures.manifest_get | "\(.rps) \(.p50_ms) \(.p99_ms)"' "$WORK/$tag.json"
+  jq -r '.figures.manifest_get | "\(.rps) \(.p50_ms) \(.p99_ms)"' "$WORK/$tag.json" >"$WORK/$tag.txt"
 }
 
 declare -A RPS P50 P99
 for run in $(seq 1 "$RUNS"); do
   for mode in off on; do
-    read -r rps p50 p99 < <(run_once "$mode" "$run")
+    run_once "$mode" "$run"
+    read -r rps p50 p99 <"$WORK/$mode-$run.txt"
     log "run $run, TLS $mode: $(fmt1 "$rps") req/s, p50 $p50 ms, p99 $p99 ms"
     RPS[$mode]+="$rps "; P50[$mode]+="$p50 "; P99[$mode]+="$p99 "
   done
