@@ -157,6 +157,8 @@ class ClusterTlsIT {
     Await.until("the trusted consumer receives the 10 manifest pushes", Duration.ofSeconds(30),
         () -> trusted.stream().filter(e -> e.contains("\"action\":\"push\"") && e.contains("manifest")).count() >= 10);
     assertEquals(List.of(), stranger, "a consumer without the certificate receives no event");
+    Await.until("node-0's TLS handshakes with the consumer without a certificate fail", Duration.ofSeconds(30),
+        () -> node0.output().contains("SSLHandshakeException"));
 
     // the push through the rogue did not land on the legitimate nodes
     String pushed = roguePush.get(90, TimeUnit.SECONDS);
