@@ -36,14 +36,14 @@ free_port() { # first port >= $1 nobody listens on (bounded search)
   die "no free port in $1..$end"
 }
 
-wait_ready() { # wait_ready NAME PID PORT: until GET /v2/ answers 200 (90 s at most)
+wait_ready() { # wait_ready NAME PID PORT: until GET /v2/ answers 200 (90 s at most; sends $WAIT_AUTH as Authorization when set)
   local name="$1" pid="$2" port="$3" code=""
   for _ in $(seq 1 900); do
     if ! kill -0 "$pid" 2>/dev/null; then
       local st=0; wait "$pid" 2>/dev/null || st=$?
       die "$name exited during startup with status $st (log below)"
     fi
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/v2/" || true)"
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${WAIT_AUTH:+-H "Authorization: $WAIT_AUTH"} "http://127.0.0.1:$port/v2/" || true)"
     if [[ "$code" == "200" ]]; then log "$name is up on 127.0.0.1:$port (pid $pid)"; return 0; fi
     sleep 0.1
   done

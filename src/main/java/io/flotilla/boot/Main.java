@@ -18,6 +18,10 @@ public final class Main {
 
   public static void main(String[] args) {
     Logger.getLogger("com.hazelcast").setLevel(Level.WARNING);
+    if (args.length == 2 && args[0].equals("htpasswd")) {
+      htpasswd(args[1]);
+      return;
+    }
     Path file = null;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {
@@ -62,5 +66,26 @@ public final class Main {
         System.err.println("flotilla: shutdown did not complete cleanly: " + e);
       }
     }, "flotilla-shutdown"));
+  }
+
+  /**
+   * {@code java -jar flotilla.jar htpasswd USER}: reads a password from standard input (first line)
+   * and prints an htpasswd line with its bcrypt hash (cost 10), as {@code htpasswd -nB} does.
+   */
+  private static void htpasswd(String user) {
+    try {
+      String password = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+          java.nio.charset.StandardCharsets.UTF_8)).readLine();
+      if (password == null || password.isEmpty()) {
+        System.err.println("usage: echo PASSWORD | java -jar flotilla.jar htpasswd USER");
+        System.exit(2);
+      }
+      String hash = org.springframework.security.crypto.bcrypt.BCrypt.hashpw(password,
+          org.springframework.security.crypto.bcrypt.BCrypt.gensalt(10)).replace("$2a$", "$2y$");
+      System.out.println(user + ":" + hash);
+    } catch (java.io.IOException e) {
+      System.err.println("cannot read the password: " + e.getMessage());
+      System.exit(1);
+    }
   }
 }

@@ -648,8 +648,15 @@ final class Driver {
     return o.url + path;
   }
 
+  /**
+   * Sent as {@code Authorization} with every request when set (environment {@code BENCH_AUTHORIZATION},
+   * e.g. {@code Bearer <token>} or {@code Basic <base64>}), to measure a registry with access control on.
+   */
+  private static final String AUTHORIZATION = System.getenv("BENCH_AUTHORIZATION");
+
   private static RequestOptions req(HttpMethod m, String absUrl) {
-    return new RequestOptions().setMethod(m).setAbsoluteURI(absUrl).setIdleTimeout(IDLE_TIMEOUT_MS);
+    RequestOptions ro = new RequestOptions().setMethod(m).setAbsoluteURI(absUrl).setIdleTimeout(IDLE_TIMEOUT_MS);
+    return AUTHORIZATION == null || AUTHORIZATION.isEmpty() ? ro : ro.putHeader("Authorization", AUTHORIZATION);
   }
 
   private Future<HttpClientResponse> send(HttpMethod m, String u, Map<String, String> headers,
