@@ -23,6 +23,7 @@ import io.flotilla.events.EventsVerticle;
 import io.flotilla.events.StoredEvents;
 import io.flotilla.events.WebhookApi;
 import io.flotilla.events.WebhookMetrics;
+import io.flotilla.events.WebhookTargets;
 import io.flotilla.http.AccessLog;
 import io.flotilla.http.HttpVerticle;
 import io.flotilla.http.OpsRoutes;
@@ -103,9 +104,13 @@ public final class Node {
     String httpAddress = config.http().host() + ":" + config.http().port();
     HazelcastClusterManager cluster = new HazelcastClusterManager(
         HazelcastSetup.build(config.cluster(), config.nodeName(), httpAddress));
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(prometheus))
+    // The outcome is handed over outside Vert.x: after a failed start Vert.x is closed, and a future
+    // of its own would then have no event loop left to tell the caller on (the start would hang).
+    java.util.concurrent.CompletableFuture<Node> started = new java.util.concurrent.CompletableFuture<>();
+    Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(prometheus))
         .withClusterManager(cluster).buildClustered()
-        .compose(vertx -> {
+        .onFailure(started::completeExceptionally)
+        .onSuccess(vertx -> {
           AtomicInteger n = new AtomicInteger();
           ExecutorService io = Executors.newFixedThreadPool(Math.max(4, 4 * Runtime.getRuntime().availableProcessors()),
               r -> {
@@ -117,8 +122,12 @@ public final class Node {
           PeerWatch.follow(vertx, membership);
           Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
               cluster.getHazelcastInstance());
-          return node.deploy(prometheus).map(node).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
+          node.deploy(prometheus).onSuccess(v -> started.complete(node)).onFailure(err ->
+              // closed on a plain thread: closing Vert.x from one of its own event loops would not complete
+              new Thread(() -> vertx.close().onComplete(x -> started.completeExceptionally(err)),
+                  "flotilla-start-failed").start());
         });
+    return Future.fromCompletionStage(started);
   }
 
   /**
@@ -153,7 +162,10 @@ public final class Node {
     BlobStore blobs = new BlobStore(storageConfig.dataDir());
     UploadStore uploads = new UploadStore(storageConfig.dataDir(), io, config.nodeName());
     String nodeId = config.nodeName();
+    WebhookTargets targets = new WebhookTargets(config.events().allowPrivateWebhookTargets());
     return vertx.executeBlocking(() -> {
+      // configuration that can only be checked against the network: ConfigExceptions
+      targets.checkConfigured(config.events().webhooks());
       Files.createDirectories(storageConfig.dataDir());
       metadata.load();
       blobs.load();
@@ -171,7 +183,7 @@ public final class Node {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
-          config.events().kafka());
+          config.events().kafka(), targets);
       ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs, storageConfig.deleteEnabled(),
           storageConfig.gcGrace().toMillis());
       int instances = config.http().effectiveInstances();
