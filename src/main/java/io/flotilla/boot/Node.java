@@ -29,6 +29,8 @@ import io.flotilla.http.HttpVerticle;
 import io.flotilla.http.OpsRoutes;
 import io.flotilla.http.RegistryMetrics;
 import io.flotilla.http.RequestObserver;
+import io.flotilla.http.ServerTls;
+import io.flotilla.http.TlsReloader;
 import io.flotilla.http.V2Api;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
@@ -64,6 +66,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Node {
   private static final System.Logger LOG = System.getLogger(Node.class.getName());
+  /** How often the clients' certificate files are looked at for a change. */
+  private static final long TLS_POLL_MILLIS = 5000;
 
   private final FlotillaConfig config;
   private final Vertx vertx;
@@ -79,6 +83,9 @@ public final class Node {
   private Rebalancer rebalancer;
   private EventJournal journal;
   private ReplicationVerticle replicationVerticle;
+  /** The clients' certificate as loaded at start (null without TLS), and what reloads it. */
+  private ServerTls.Loaded tls;
+  private TlsReloader tlsReloader;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
 
@@ -164,7 +171,8 @@ public final class Node {
     String nodeId = config.nodeName();
     WebhookTargets targets = new WebhookTargets(config.events().allowPrivateWebhookTargets());
     return vertx.executeBlocking(() -> {
-      // configuration that can only be checked against the network: ConfigExceptions
+      // configuration that can only be checked against the files and the network: ConfigExceptions
+      tls = config.http().tls() == null ? null : ServerTls.load(vertx, config.http().tls());
       targets.checkConfigured(config.events().webhooks());
       Files.createDirectories(storageConfig.dataDir());
       metadata.load();
@@ -235,7 +243,7 @@ public final class Node {
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer);
             return vertx.deployVerticle(() -> {
-              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> {
+              HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {
                 var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
                     () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave);
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
@@ -254,6 +262,7 @@ public final class Node {
                   }, false);
                 })
                 .map(x -> {
+                  startTlsReloader();
                   WebhookMetrics.start(vertx, prometheus, eventsVerticle.webhooks(), 5000);
                   replicationVerticle.startRebalancing();
                   scheduleGc(client);
@@ -262,6 +271,21 @@ public final class Node {
                 });
           });
     });
+  }
+
+  /** Watches the clients' certificate files (and SIGHUP) and serves new ones on every listener. */
+  private void startTlsReloader() {
+    if (tls == null) {
+      return;
+    }
+    tlsReloader = new TlsReloader(vertx, config.http().tls(), tls, options -> {
+      List<HttpVerticle> all;
+      synchronized (httpVerticles) {
+        all = List.copyOf(httpVerticles);
+      }
+      return Future.all(all.stream().map(h -> h.updateTls(options)).toList());
+    }, TLS_POLL_MILLIS);
+    tlsReloader.start();
   }
 
   private void scheduleGc(RoutingStorage client) {
@@ -279,6 +303,28 @@ public final class Node {
     synchronized (httpVerticles) {
       return httpVerticles.get(0).actualPort();
     }
+  }
+
+  /** The admin listener's port actually bound, or -1 when the admin API shares the public port. */
+  public int adminPort() {
+    synchronized (httpVerticles) {
+      return httpVerticles.get(0).adminPort();
+    }
+  }
+
+  /** Whether clients are served TLS. */
+  public boolean tls() {
+    return tls != null;
+  }
+
+  /** How many times a new client certificate was installed since start. */
+  public long tlsReloads() {
+    return tlsReloader == null ? 0 : tlsReloader.reloads();
+  }
+
+  /** How many client certificate reloads failed (the previous certificate was kept) since start. */
+  public long tlsReloadFailures() {
+    return tlsReloader == null ? 0 : tlsReloader.failures();
   }
 
   public boolean ready() {
@@ -346,6 +392,9 @@ public final class Node {
   private Future<Void> shutdown() {
     if (gcTimer >= 0) {
       vertx.cancelTimer(gcTimer);
+    }
+    if (tlsReloader != null) {
+      tlsReloader.stop();
     }
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
