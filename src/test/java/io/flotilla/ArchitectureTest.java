@@ -21,9 +21,10 @@ class ArchitectureTest {
       "storage", Set.of("oci", "config"),
       "bus", Set.of("oci", "config", "storage"),
       "cluster", Set.of("oci", "config", "storage", "bus"),
-      "http", Set.of("oci", "config", "storage"),
+      "http", Set.of("oci", "config", "storage", "auth"),
       "events", Set.of("oci", "config", "storage"),
-      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events"));
+      "auth", Set.of("oci", "config", "storage", "bus", "cluster"),
+      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth"));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
 
   @Test

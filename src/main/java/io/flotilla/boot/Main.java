@@ -50,6 +50,10 @@ public final class Main {
     Node node;
     try {
       node = Node.start(config).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
     } catch (Exception e) {
       ConfigException invalid = configProblem(e);
       if (invalid != null) { // found only when checked against the files or the network (TLS files, webhook hosts)

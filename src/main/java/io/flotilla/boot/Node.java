@@ -1,5 +1,8 @@
 package io.flotilla.boot;
 
+import io.flotilla.auth.ApiKeyApi;
+import io.flotilla.auth.ApiKeyReplication;
+import io.flotilla.auth.ApiKeys;
 import io.flotilla.bus.BlobTransferVerticle;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
@@ -25,7 +28,20 @@ import io.flotilla.events.WebhookApi;
 import io.flotilla.events.WebhookMetrics;
 import io.flotilla.events.WebhookTargets;
 import io.flotilla.http.AccessLog;
+import io.flotilla.auth.AccessPolicy;
+import io.flotilla.auth.Authenticator;
+import io.flotilla.auth.Htpasswd;
+import io.flotilla.auth.LoginThrottle;
+import io.flotilla.auth.TokenKeyVerticle;
+import io.flotilla.auth.TokenKeys;
+import io.flotilla.auth.TokenService;
+import io.flotilla.bus.Addresses;
+import io.flotilla.bus.Bus;
+import io.flotilla.bus.Messages;
 import io.flotilla.http.HttpVerticle;
+import io.flotilla.http.TokenEndpoint;
+import java.time.Clock;
+import java.util.Optional;
 import io.flotilla.http.OpsRoutes;
 import io.flotilla.http.RegistryMetrics;
 import io.flotilla.http.RequestObserver;
@@ -79,6 +95,7 @@ public final class Node {
   private final List<String> deployments = new ArrayList<>();
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
   private volatile boolean ready;
+  private Htpasswd users;
   private long gcTimer = -1;
   private Rebalancer rebalancer;
   private EventJournal journal;
@@ -86,6 +103,8 @@ public final class Node {
   /** The clients' certificate as loaded at start (null without TLS), and what reloads it. */
   private ServerTls.Loaded tls;
   private TlsReloader tlsReloader;
+  private ApiKeys apiKeys;
+  private ApiKeyReplication apiKeyReplication;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
 
@@ -101,6 +120,13 @@ public final class Node {
 
   /** Starts a node; the future completes once it serves HTTP. */
   public static Future<Node> start(FlotillaConfig config) {
+    // a bad htpasswd file is a configuration error: refuse before joining the cluster
+    Htpasswd users = config.auth().enabled() ? Htpasswd.load(config.auth().htpasswd()) : null;
+    if (users == null) {
+      LOG.log(System.Logger.Level.WARNING, "ACCESS CONTROL IS OFF: no auth section is configured, so anyone who"
+          + " reaches this node can push, pull, delete and use the admin API. Configure auth.htpasswd and"
+          + " auth.policies for anything but development (see docs/security.md).");
+    }
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         .setMetricsOptions(metricsOptions());
@@ -129,6 +155,7 @@ public final class Node {
           PeerWatch.follow(vertx, membership);
           Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
               cluster.getHazelcastInstance());
+          node.users = users;
           node.deploy(prometheus).onSuccess(v -> started.complete(node)).onFailure(err ->
               // closed on a plain thread: closing Vert.x from one of its own event loops would not complete
               new Thread(() -> vertx.close().onComplete(x -> started.completeExceptionally(err)),
@@ -179,6 +206,7 @@ public final class Node {
       blobs.load();
       uploads.load();
       membership.loadStates(nodeId);
+      apiKeys = ApiKeys.open(storageConfig.dataDir());
       catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.repositories().stream().anyMatch(metadata::exists));
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
           new StoredEvents(metadata));
@@ -188,7 +216,9 @@ public final class Node {
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
           : EventSink.NONE;
       // pushes are reported by the local storage itself (their events are written ahead, see EventSink#prepare)
-      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events);
+      AccessPolicy policy = new AccessPolicy(config.auth());
+      // every member filters the catalog by the caller's read access before it answers a fan-out
+      LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events, policy::mayRead);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
           config.events().kafka(), targets);
@@ -220,11 +250,17 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
+            // before HTTP: its first round brings the keys created while this node was away
+            return vertx.deployVerticle(apiKeyReplication = new ApiKeyReplication(apiKeys, membership, nodeId));
+          })
+          .compose(id -> {
+            deployments.add(id);
             var bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
+            metrics.gauge("flotilla_apikeys_live", "API keys that authenticate now", apiKeys::liveCount);
             metrics.gauge("flotilla_upload_sessions", "open upload sessions", () -> uploads.all().size());
             metrics.gauge("flotilla_rebalance_running", "1 while a rebalancing pass runs",
                 () -> rebalancer.status().running() ? 1 : 0);
@@ -240,15 +276,19 @@ public final class Node {
               metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
             }
             RequestObserver observer = new RequestObserver(metrics, accessLog);
+            Authenticator auth = authenticator(policy, prometheus);
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
-                storageConfig.maxPageSize(), observer);
+                storageConfig.maxPageSize(), observer, auth, config.http().tls() != null);
+            TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {
                 var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
-                    () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave);
+                    () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave,
+                    auth);
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
+                ApiKeyApi.mount(router, apiKeyReplication, config.auth().enabled());
                 return router;
-              }, observer);
+              }, observer, tokenEndpoint);
               synchronized (httpVerticles) {
                 httpVerticles.add(h);
               }
@@ -286,6 +326,21 @@ public final class Node {
       return Future.all(all.stream().map(h -> h.updateTls(options)).toList());
     }, TLS_POLL_MILLIS);
     tlsReloader.start();
+  }
+
+  /** Access control, when configured: token keys served on the bus, rotated on schedule. */
+  private Authenticator authenticator(AccessPolicy policy, PrometheusMeterRegistry prometheus) {
+    if (users == null) {
+      return null;
+    }
+    var auth = config.auth();
+    TokenKeys keys = new TokenKeys(config.nodeName(), auth.tokenTtl(), Clock.systemUTC());
+    TokenService tokens = new TokenService(keys, auth.tokenTtl(), Clock.systemUTC(),
+        (node, kid) -> Bus.request(vertx, Addresses.AUTH_TOKEN_KEY, node, false, new Messages.GetTokenKey(kid)));
+    vertx.deployVerticle(new TokenKeyVerticle(keys, config.nodeName(), auth.keyRotation().toMillis()))
+        .onSuccess(deployments::add);
+    return new Authenticator(vertx, policy, users, apiKeys::verify, tokens,
+        new LoginThrottle(auth.loginFailures(), Clock.systemUTC()), Clock.systemUTC(), prometheus);
   }
 
   private void scheduleGc(RoutingStorage client) {

@@ -1,5 +1,6 @@
 package io.flotilla.bus;
 
+import io.flotilla.bus.Messages.ApiKeySet;
 import io.flotilla.bus.Messages.ApplyDelete;
 import io.flotilla.bus.Messages.CancelUpload;
 import io.flotilla.bus.Messages.CaughtUp;
@@ -10,11 +11,14 @@ import io.flotilla.bus.Messages.DeleteRepository;
 import io.flotilla.bus.Messages.Deleted;
 import io.flotilla.bus.Messages.Done;
 import io.flotilla.bus.Messages.Fingerprints;
+import io.flotilla.bus.Messages.GetApiKeys;
 import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
+import io.flotilla.bus.Messages.GetTokenKey;
+import io.flotilla.bus.Messages.TokenKeyInfo;
 import io.flotilla.bus.Messages.GetUsage;
 import io.flotilla.bus.Messages.ListCatalog;
 import io.flotilla.bus.Messages.ListReferrers;
@@ -119,11 +123,22 @@ public final class Addresses {
   public static final Address<CaughtUp, Done> REPLICA_CAUGHT_UP =
       new Address<>("flotilla.replica.caughtup", CaughtUp.class, Done.class, READ);
 
+  /** The public key of one of this node's token signing keys (any node verifies any node's tokens). */
+  public static final Address<GetTokenKey, TokenKeyInfo> AUTH_TOKEN_KEY =
+      new Address<>("flotilla.auth.tokenkey.get", GetTokenKey.class, TokenKeyInfo.class, READ);
+  /** API keys created or revoked on the sender, to merge (see auth.ApiKeyReplication). */
+  public static final Address<ApiKeySet, Done> APIKEYS_PUSH =
+      new Address<>("flotilla.auth.apikeys.push", ApiKeySet.class, Done.class, Duration.ofSeconds(5));
+  /** Every API key a node holds (anti-entropy: start, membership changes and every 30 s). */
+  public static final Address<GetApiKeys, ApiKeySet> APIKEYS_GET =
+      new Address<>("flotilla.auth.apikeys.get", GetApiKeys.class, ApiKeySet.class, Duration.ofSeconds(5));
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
-      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP);
+      REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
+      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET);
 
   private Addresses() {}
 }

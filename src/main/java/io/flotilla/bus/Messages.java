@@ -93,4 +93,31 @@ public final class Messages {
 
   /** Reply of a mount: whether the blob was linked. */
   public record Mounted(boolean mounted) {}
+
+  /** Asks the node that made a token signing key for its public half (see auth.TokenKeys). */
+  public record GetTokenKey(String kid) {}
+
+  /** A token verification key as it travels: X.509 SubjectPublicKeyInfo, and until when it verifies. */
+  public record TokenKeyInfo(String kid, byte[] encoded, long validUntilMillis) {}
+
+  /**
+   * One API key as nodes exchange it (auth.ApiKey on the wire): the SHA-256 of its secret, never the
+   * secret. {@code expiresMillis} and {@code revokedMillis} are 0 for never and not revoked.
+   */
+  public record ApiKeyEntry(String id, String user, String name, long createdMillis, long expiresMillis,
+      long revokedMillis, String secretSha256) {}
+
+  /**
+   * API keys: pushed to every member after a create or revoke (reply {@link Done}), and a node's
+   * reply to {@link GetApiKeys}. {@code unconfirmed}: the sender was down long enough to doubt its
+   * own keys (see auth.ApiKeys), so what it lacks says nothing about what others should forget.
+   */
+  public record ApiKeySet(List<ApiKeyEntry> keys, boolean unconfirmed) {
+    public ApiKeySet {
+      keys = List.copyOf(keys == null ? List.of() : keys);
+    }
+  }
+
+  /** Asks a node for every API key it holds (anti-entropy); {@code from} is the asking node. */
+  public record GetApiKeys(String from) {}
 }

@@ -18,17 +18,15 @@ import java.util.regex.Pattern;
  * @param groups group name to member user names
  * @param policies who may do what on which repositories (the most specific matching pattern decides)
  * @param tokenTtl lifetime of the bearer tokens {@code /auth/token} issues
- * @param tokenKey PEM private key (EC P-256) every node signs tokens with, shared by configuration;
- *     null means each node makes its own key, rotates it every {@code keyRotation} and serves its
- *     public keys to the other nodes over the (authenticated) event bus
- * @param keyRotation how often a node-made signing key is replaced
+ * @param keyRotation how often a node replaces the key it signs tokens with (each node makes its own
+ *     EC P-256 key pair and serves the public keys to the other nodes over the authenticated bus)
  * @param loginFailures failed logins allowed per client address and per user name within a minute
  *     before further attempts are answered 429
  */
 public record AuthConfig(boolean enabled, Path htpasswd, List<String> admins, Map<String, List<String>> groups,
-    List<Policy> policies, Duration tokenTtl, Path tokenKey, Duration keyRotation, int loginFailures) {
+    List<Policy> policies, Duration tokenTtl, Duration keyRotation, int loginFailures) {
   public static final AuthConfig OPEN = new AuthConfig(false, null, List.of(), Map.of(), List.of(),
-      Duration.ofMinutes(5), null, Duration.ofHours(24), 10);
+      Duration.ofMinutes(5), Duration.ofHours(24), 10);
 
   /** The four actions a policy grants on repositories. */
   public static final Set<String> ACTIONS = Set.of("read", "create", "update", "delete");
@@ -89,7 +87,8 @@ public record AuthConfig(boolean enabled, Path htpasswd, List<String> admins, Ma
 
     public Policy {
       if (repositories == null || !GLOB.matcher(repositories).matches() || repositories.startsWith("/")
-          || repositories.endsWith("/") || repositories.contains("//") || repositories.contains("***")) {
+          || repositories.endsWith("/") || repositories.contains("//") || repositories.contains("***")
+          || java.util.Arrays.stream(repositories.split("/")).anyMatch(seg -> seg.equals(".") || seg.equals(".."))) {
         throw new ConfigException("auth.policies.repositories", "'" + repositories
             + "' is not a repository pattern (lower-case name components, * and **)");
       }

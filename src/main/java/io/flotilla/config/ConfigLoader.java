@@ -30,7 +30,7 @@ public final class ConfigLoader {
       "node.name", "http.host", "http.port", "http.instances", "http.shutdownTimeout", "http.accessLog",
       "http.adminPort", "http.tls.cert", "http.tls.key",
       "cluster.tls.cert", "cluster.tls.key", "cluster.tls.ca", "events.allowPrivateWebhookTargets",
-      "auth.htpasswd", "auth.admins", "auth.groups", "auth.policies", "auth.tokenTtl", "auth.tokenKey",
+      "auth.htpasswd", "auth.admins", "auth.groups", "auth.policies", "auth.tokenTtl",
       "auth.keyRotation", "auth.loginFailures",
       "storage.dataDir", "storage.deleteEnabled", "storage.maxManifestBytes", "storage.maxPageSize",
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace", "storage.tombstoneRetention",
@@ -85,7 +85,6 @@ public final class ConfigLoader {
     m.put("FLOTILLA_AUTH_GROUPS", "auth.groups");
     m.put("FLOTILLA_AUTH_POLICIES", "auth.policies");
     m.put("FLOTILLA_AUTH_TOKEN_TTL", "auth.tokenTtl");
-    m.put("FLOTILLA_AUTH_TOKEN_KEY", "auth.tokenKey");
     m.put("FLOTILLA_AUTH_KEY_ROTATION", "auth.keyRotation");
     m.put("FLOTILLA_AUTH_LOGIN_FAILURES", "auth.loginFailures");
     return Map.copyOf(m);
@@ -148,10 +147,9 @@ public final class ConfigLoader {
     }
     AuthConfig d = AuthConfig.OPEN;
     String htpasswd = r.str("auth.htpasswd", null);
-    String key = r.str("auth.tokenKey", null);
     return new AuthConfig(true, htpasswd == null || htpasswd.isBlank() ? null : Path.of(htpasswd),
         r.list("auth.admins", List.of()), groups(r.str("auth.groups", null)), policies(r.str("auth.policies", null)),
-        r.duration("auth.tokenTtl", d.tokenTtl()), key == null || key.isBlank() ? null : Path.of(key),
+        r.duration("auth.tokenTtl", d.tokenTtl()),
         r.duration("auth.keyRotation", d.keyRotation()), r.integer("auth.loginFailures", d.loginFailures()));
   }
 

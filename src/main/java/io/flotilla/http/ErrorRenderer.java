@@ -41,6 +41,11 @@ public final class ErrorRenderer {
       return;
     }
     String body = body(e);
+    if (e instanceof io.flotilla.oci.AuthChallenge c) {
+      response.putHeader("WWW-Authenticate", c.challenge());
+    } else if (e instanceof io.flotilla.oci.Throttled r) {
+      response.putHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
+    }
     response.setStatusCode(e.status())
         .putHeader("Content-Type", "application/json")
         .putHeader("Content-Length", Integer.toString(body.length()))

@@ -6,9 +6,10 @@ import io.vertx.core.http.HttpServerResponse;
 
 /**
  * One {@code /v2} request in flight: the raw request, its parsed route and the caller context that
- * travels to storage. Owned by the event loop that received the request.
+ * travels to storage, and whether access control lets a requested cross-repository mount read its
+ * source. Owned by the event loop that received the request.
  */
-record Exchange(HttpServerRequest request, V2Route route, RequestContext ctx) {
+record Exchange(HttpServerRequest request, V2Route route, RequestContext ctx, boolean mountAllowed) {
   HttpServerResponse response() {
     return request.response();
   }

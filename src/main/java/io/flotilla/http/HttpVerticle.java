@@ -16,7 +16,7 @@ import java.util.function.Function;
 
 /**
  * One HTTP front-end instance (deployed once per core, all sharing the ports): {@code /v2} goes to
- * the {@link V2Api}, everything else to the operator router. With {@code http.adminPort} set, the
+ * the {@link V2Api}, {@code /auth/token} to the token endpoint, everything else to the operator router. With {@code http.adminPort} set, the
  * operator router ({@code /metrics}, {@code /health/*}, {@code /api/v1/*}) is served on a second
  * listener at that port, and the public one answers only {@code /v2} and {@code /health/*} (404
  * for the rest). With TLS, both listeners serve the same certificate, with HTTP/2 offered through
@@ -29,15 +29,19 @@ public final class HttpVerticle extends VerticleBase {
   private final Handler<HttpServerRequest> v2;
   private final Function<io.vertx.core.Vertx, Router> ops;
   private final RequestObserver observer;
+  private final Handler<HttpServerRequest> token;
   private HttpServer server;
   private HttpServer admin;
 
   /**
    * @param tls the certificate to serve ({@link ServerTls#load}); null for plain HTTP
    * @param ops builds the operator router (metrics, health, admin API) for this instance
+   * @param token the token endpoint ({@code /auth/token}, always on the public listener); null when
+   *     access control is off
    */
   public HttpVerticle(HttpConfig config, ServerSSLOptions tls, Handler<HttpServerRequest> v2,
-      Function<io.vertx.core.Vertx, Router> ops, RequestObserver observer) {
+      Function<io.vertx.core.Vertx, Router> ops, RequestObserver observer, Handler<HttpServerRequest> token) {
+    this.token = token;
     this.config = config;
     this.tls = tls;
     this.observer = observer;
@@ -53,6 +57,9 @@ public final class HttpVerticle extends VerticleBase {
       String path = req.path();
       if (path.startsWith("/v2/") || path.equals("/v2")) {
         v2.handle(req);
+      } else if (token != null && path.equals(TokenEndpoint.PATH)) {
+        observer.observe(req, "token", "anonymous", req.getHeader("X-Request-Id"));
+        token.handle(req);
       } else if (!separate || path.startsWith("/health/")) {
         operator(router, req);
       } else {

@@ -24,7 +24,19 @@ public final class OpsRoutes {
 
   public static Router router(Vertx vertx, PrometheusMeterRegistry prometheus, BooleanSupplier ready,
       StorageAdmin admin, java.util.function.Supplier<Object> clusterStatus, Runnable leave) {
+    return router(vertx, prometheus, ready, admin, clusterStatus, leave, null);
+  }
+
+  /**
+   * @param auth access control of the admin API; null leaves it open (no {@code auth} configured)
+   */
+  public static Router router(Vertx vertx, PrometheusMeterRegistry prometheus, BooleanSupplier ready,
+      StorageAdmin admin, java.util.function.Supplier<Object> clusterStatus, Runnable leave,
+      io.flotilla.auth.Authenticator auth) {
     Router router = Router.router(vertx);
+    if (auth != null) {
+      router.route("/api/v1/*").handler(new AdminGate(auth));
+    }
     router.get("/metrics").handler(rc -> rc.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(prometheus.scrape()));
@@ -75,7 +87,8 @@ public final class OpsRoutes {
   }
 
   private static RequestContext ctx(RoutingContext rc) {
-    return new RequestContext(rc.request().getHeader("X-Request-Id"), "anonymous",
+    io.flotilla.auth.Principal p = rc.get(io.flotilla.auth.Principal.KEY);
+    return new RequestContext(rc.request().getHeader("X-Request-Id"), p == null ? "anonymous" : p.name(),
         rc.request().remoteAddress() == null ? "" : rc.request().remoteAddress().hostAddress(),
         rc.request().getHeader("Host"), rc.request().method().name(), rc.request().getHeader("User-Agent"));
   }

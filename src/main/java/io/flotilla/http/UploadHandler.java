@@ -33,7 +33,7 @@ final class UploadHandler {
     RepositoryName name = RepositoryName.of(x.route().name());
     String mount = x.param("mount");
     String from = x.param("from");
-    if (mount != null && from != null && !from.isEmpty()) {
+    if (mount != null && from != null && !from.isEmpty() && x.mountAllowed()) {
       Digest digest = Digest.parse(mount);
       RepositoryName.of(from);
       return storage.mountBlob(x.ctx(), name.value(), digest.toString(), from).compose(mounted -> mounted

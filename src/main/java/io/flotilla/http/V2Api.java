@@ -25,9 +25,21 @@ public final class V2Api implements Handler<HttpServerRequest> {
   private final UploadHandler uploads;
   private final ListingHandler listings;
   private final RequestObserver observer;
+  private final AccessGate gate;
 
   public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
       int maxManifestBytes, int maxPageSize, RequestObserver observer) {
+    this(nodeId, storage, bytes, maxManifestBytes, maxPageSize, observer, null, false);
+  }
+
+  /**
+   * @param auth access control; null serves everyone everything (no {@code auth} configured)
+   * @param tls whether clients reach this node over TLS (the token realm it advertises)
+   */
+  public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
+      int maxManifestBytes, int maxPageSize, RequestObserver observer, io.flotilla.auth.Authenticator auth,
+      boolean tls) {
+    this.gate = auth == null ? null : new AccessGate(auth, storage, tls);
     this.nodeId = nodeId;
     this.manifests = new ManifestHandler(storage, maxManifestBytes);
     this.blobs = new BlobHandler(storage, bytes);
@@ -44,13 +56,36 @@ public final class V2Api implements Handler<HttpServerRequest> {
     if (requestId == null || requestId.isEmpty() || requestId.length() > 128) {
       requestId = nodeId + "-" + Long.toHexString(SEQUENCE.incrementAndGet());
     }
-    RequestContext ctx = new RequestContext(requestId, "anonymous", remote(request), request.getHeader("Host"),
-        request.method().name(), request.getHeader("User-Agent"));
     HttpServerResponse response = request.response();
     response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
     response.putHeader("X-Request-Id", requestId);
+    if (gate == null) {
+      serve(request, route, requestId, io.flotilla.auth.Principal.ANONYMOUS, true);
+      return;
+    }
+    String id = requestId;
+    Future<AccessGate.Admitted> admitted;
+    try {
+      admitted = gate.admit(request, route, remote(request));
+    } catch (RuntimeException e) {
+      admitted = Future.failedFuture(e);
+    }
+    admitted.onComplete(ar -> {
+      if (ar.succeeded()) {
+        serve(request, route, id, ar.result().principal().name(), ar.result().mountAllowed());
+      } else {
+        RequestContext ctx = context(request, id, io.flotilla.auth.Principal.ANONYMOUS);
+        observer.observe(request, route.kind().name().toLowerCase(), ctx.identity(), id);
+        fail(new Exchange(request, route, ctx, false), ar.cause());
+      }
+    });
+  }
+
+  private void serve(HttpServerRequest request, V2Route route, String requestId, String identity,
+      boolean mountAllowed) {
+    RequestContext ctx = context(request, requestId, identity);
     observer.observe(request, route.kind().name().toLowerCase(), ctx.identity(), requestId);
-    Exchange x = new Exchange(request, route, ctx);
+    Exchange x = new Exchange(request, route, ctx, mountAllowed);
     Future<Void> result;
     try {
       result = dispatch(x);
@@ -58,6 +93,11 @@ public final class V2Api implements Handler<HttpServerRequest> {
       result = Future.failedFuture(e);
     }
     result.onFailure(err -> fail(x, err));
+  }
+
+  private static RequestContext context(HttpServerRequest request, String requestId, String identity) {
+    return new RequestContext(requestId, identity, remote(request), request.getHeader("Host"),
+        request.method().name(), request.getHeader("User-Agent"));
   }
 
   private Future<Void> dispatch(Exchange x) {
@@ -93,7 +133,7 @@ public final class V2Api implements Handler<HttpServerRequest> {
             .putHeader("Range", "0-" + Math.max(0, rm.offset() - 1))
             .putHeader("Docker-Upload-UUID", x.route().ref());
       }
-      if (!x.request().isEnded() && x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      if (!x.request().isEnded() && x.hasBody() && x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
         // The body was not (fully) read: do not leave it in the connection (HTTP/2 resets the stream instead).
         r.putHeader("Connection", "close");
       }

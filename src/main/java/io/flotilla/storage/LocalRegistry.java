@@ -40,6 +40,7 @@ import java.util.concurrent.Callable;
  */
 public final class LocalRegistry implements RegistryStorage {
   private final Vertx vertx;
+  private final java.util.function.BiPredicate<String, String> readable;
   private final StorageConfig config;
   private final MetadataStore metadata;
   private final BlobStore blobs;
@@ -53,6 +54,16 @@ public final class LocalRegistry implements RegistryStorage {
   /** @param events where manifest pushes are reported (written ahead while the manifest is synced) */
   public LocalRegistry(Vertx vertx, StorageConfig config, MetadataStore metadata, BlobStore blobs,
       UploadStore uploads, EventSink events) {
+    this(vertx, config, metadata, blobs, uploads, events, (identity, repository) -> true);
+  }
+
+  /**
+   * @param readable whether the caller named by a request's identity may read a repository: the
+   *     catalog lists only those, so every member filters before it answers a fan-out
+   */
+  public LocalRegistry(Vertx vertx, StorageConfig config, MetadataStore metadata, BlobStore blobs,
+      UploadStore uploads, EventSink events, java.util.function.BiPredicate<String, String> readable) {
+    this.readable = readable;
     this.vertx = vertx;
     this.events = events;
     this.config = config;
@@ -253,7 +264,8 @@ public final class LocalRegistry implements RegistryStorage {
   public Future<CatalogPage> catalog(RequestContext ctx, int n, String last) {
     try {
       checkPageSize(n);
-      MetadataStore.Page page = metadata.catalog(n, last);
+      MetadataStore.Page page = ctx.isInternal() ? metadata.catalog(n, last)
+          : metadata.catalog(n, last, repository -> readable.test(ctx.identity(), repository));
       return Future.succeededFuture(new CatalogPage(page.items(), page.more(), List.of()));
     } catch (OciException e) {
       return Future.failedFuture(e);

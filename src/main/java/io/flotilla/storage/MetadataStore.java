@@ -237,13 +237,18 @@ public final class MetadataStore {
 
   /** Non-empty repository names after {@code last}, at most {@code n}; plus whether more follow. */
   public Page catalog(int n, String last) {
+    return catalog(n, last, name -> true);
+  }
+
+  /** A catalog page of the repositories {@code visible} accepts (paging counts only those). */
+  public Page catalog(int n, String last, java.util.function.Predicate<String> visible) {
     if (n == 0) {
       return new Page(List.of(), false);
     }
     NavigableMap<String, RepoState> tail = last == null ? repos : repos.tailMap(last, false);
     List<String> out = new ArrayList<>(Math.min(n, 1024));
     for (var e : tail.entrySet()) {
-      if (e.getValue().isEmpty()) {
+      if (e.getValue().isEmpty() || !visible.test(e.getKey())) {
         continue;
       }
       if (out.size() == n) {

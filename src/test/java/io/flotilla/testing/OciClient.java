@@ -14,15 +14,32 @@ import java.util.Map;
 public final class OciClient {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final Map<String, String> defaults;
 
   public OciClient(String base) {
+    this(base, Map.of());
+  }
+
+  /** A client that sends {@code defaults} (e.g. an Authorization header) with every request. */
+  public OciClient(String base, Map<String, String> defaults) {
     this.base = base;
+    this.defaults = Map.copyOf(defaults);
+  }
+
+  /** The same client sending {@code authorization} with every request. */
+  public OciClient as(String authorization) {
+    return new OciClient(base, Map.of("Authorization", authorization));
   }
 
   public HttpResponse<byte[]> send(String method, String path, byte[] body, Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
         .timeout(Duration.ofSeconds(60))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    defaults.forEach((k, v) -> {
+      if (!headers.containsKey(k)) {
+        b.header(k, v);
+      }
+    });
     headers.forEach(b::header);
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
