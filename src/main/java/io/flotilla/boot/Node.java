@@ -11,6 +11,8 @@ import io.flotilla.cluster.ClusterCatalog;
 import io.flotilla.cluster.ClusterStatus;
 import io.flotilla.cluster.RoutingBlobTransfer;
 import io.flotilla.cluster.RoutingStorage;
+import io.flotilla.cluster.ClusterTls;
+import io.flotilla.cluster.MemberProof;
 import io.flotilla.cluster.Membership;
 import io.flotilla.cluster.PeerWatch;
 import io.flotilla.cluster.Rebalancer;
@@ -91,6 +93,8 @@ public final class Node {
   private final AccessLog accessLog;
   private final Membership membership;
   private final com.hazelcast.core.HazelcastInstance hazelcast;
+  /** Admits members that proved they hold the cluster certificate; null with cluster TLS off. */
+  private final MemberProof proof;
   private CatchUp catchUp;
   private final List<String> deployments = new ArrayList<>();
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
@@ -109,8 +113,9 @@ public final class Node {
   private Future<Void> stopped;
 
   private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership,
-      com.hazelcast.core.HazelcastInstance hazelcast) {
+      com.hazelcast.core.HazelcastInstance hazelcast, MemberProof proof) {
     this.config = config;
+    this.proof = proof;
     this.hazelcast = hazelcast;
     this.membership = membership;
     this.vertx = vertx;
@@ -134,6 +139,16 @@ public final class Node {
     // 127.0.0.1) would otherwise let peers dial an address nothing listens on.
     String busHost = config.cluster().host().equals("0.0.0.0") ? "0.0.0.0" : HazelcastSetup.resolve(config.cluster().host());
     options.getEventBusOptions().setHost(busHost).setClusterPublicHost(busHost);
+    ClusterTls tls = ClusterTls.of(config.cluster().tls());
+    if (tls != null) {
+      tls.applyTo(options.getEventBusOptions());
+      LOG.log(System.Logger.Level.INFO, "cluster TLS is on: the event bus runs over mutual TLS against "
+          + config.cluster().tls().ca() + ", and members count only once they prove they hold a certificate");
+    } else {
+      LOG.log(System.Logger.Level.WARNING, "cluster TLS is off: any process that reaches the Hazelcast and event-bus "
+          + "ports can join the cluster, read and write repository traffic and be placed as an owner. Set "
+          + "cluster.tls.cert, cluster.tls.key and cluster.tls.ca (see docs/security.md) for anything but development");
+    }
     String httpAddress = config.http().host() + ":" + config.http().port();
     HazelcastClusterManager cluster = new HazelcastClusterManager(
         HazelcastSetup.build(config.cluster(), config.nodeName(), httpAddress));
@@ -151,12 +166,21 @@ public final class Node {
                 t.setDaemon(true);
                 return t;
               });
-          Membership membership = Membership.start(cluster.getHazelcastInstance(), config.cluster().replicationFactor());
-          PeerWatch.follow(vertx, membership);
-          Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
-              cluster.getHazelcastInstance());
-          node.users = users;
-          node.deploy(prometheus).onSuccess(v -> started.complete(node)).onFailure(err ->
+          RecordCodec.registerAll(vertx.eventBus());
+          var hz = cluster.getHazelcastInstance();
+          Future<MemberProof> proving = tls == null ? Future.succeededFuture() : MemberProof.start(vertx, hz, config.nodeName());
+          proving.compose(proof -> {
+            Membership membership = Membership.start(hz, config.cluster().replicationFactor(),
+                proof == null ? Membership.Gate.ALL : proof);
+            if (proof != null) {
+              proof.challenge(membership::recompute);
+            }
+            PeerWatch.follow(vertx, membership);
+            Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
+                hz, proof);
+            node.users = users;
+            return node.deploy(prometheus).map(node);
+          }).onSuccess(started::complete).onFailure(err ->
               // closed on a plain thread: closing Vert.x from one of its own event loops would not complete
               new Thread(() -> vertx.close().onComplete(x -> started.completeExceptionally(err)),
                   "flotilla-start-failed").start());
@@ -189,7 +213,6 @@ public final class Node {
   }
 
   private Future<Void> deploy(PrometheusMeterRegistry prometheus) {
-    RecordCodec.registerAll(vertx.eventBus());
     java.nio.file.Path eventsDir = config.storage().dataDir().resolve("events");
     var storageConfig = config.storage();
     MetadataStore metadata = new MetadataStore(storageConfig.dataDir());
@@ -207,7 +230,8 @@ public final class Node {
       uploads.load();
       membership.loadStates(nodeId);
       apiKeys = ApiKeys.open(storageConfig.dataDir());
-      catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.repositories().stream().anyMatch(metadata::exists));
+      catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.repositories().stream().anyMatch(metadata::exists),
+          () -> proof != null && !proof.unproven().isEmpty());
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
           new StoredEvents(metadata));
       return null;
@@ -283,8 +307,8 @@ public final class Node {
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {
                 var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
-                    () -> ClusterStatus.of(membership, nodeId, replicationFactor, rebalancer.status()), this::leave,
-                    auth);
+                    () -> ClusterStatus.of(membership, proof == null ? List.of() : proof.unproven(), nodeId,
+                        replicationFactor, rebalancer.status()), this::leave, auth);
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
                 ApiKeyApi.mount(router, apiKeyReplication, config.auth().enabled());
                 return router;
@@ -459,6 +483,9 @@ public final class Node {
     return chain.eventually(() -> {
       if (catchUp != null) {
         catchUp.close();
+      }
+      if (proof != null) {
+        proof.close();
       }
       membership.close();
       return vertx.close();

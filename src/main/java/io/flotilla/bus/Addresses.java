@@ -24,7 +24,9 @@ import io.flotilla.bus.Messages.ListCatalog;
 import io.flotilla.bus.Messages.ListReferrers;
 import io.flotilla.bus.Messages.ListTags;
 import io.flotilla.bus.Messages.MountBlob;
+import io.flotilla.bus.Messages.MembershipProof;
 import io.flotilla.bus.Messages.Mounted;
+import io.flotilla.bus.Messages.ProveMembership;
 import io.flotilla.bus.Messages.PullBlob;
 import io.flotilla.bus.Messages.PullManifest;
 import io.flotilla.bus.Messages.PutManifestRequest;
@@ -133,12 +135,19 @@ public final class Addresses {
   public static final Address<GetApiKeys, ApiKeySet> APIKEYS_GET =
       new Address<>("flotilla.auth.apikeys.get", GetApiKeys.class, ApiKeySet.class, Duration.ofSeconds(5));
 
+  /**
+   * A member's proof that it holds the cluster certificate (see cluster.MemberProof): only a node
+   * that can speak mutual TLS on the bus can receive the challenge and answer it.
+   */
+  public static final Address<ProveMembership, MembershipProof> MEMBER_PROVE =
+      new Address<>("flotilla.cluster.member.prove", ProveMembership.class, MembershipProof.class, Duration.ofSeconds(5));
+
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
-      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET);
+      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, MEMBER_PROVE);
 
   private Addresses() {}
 }

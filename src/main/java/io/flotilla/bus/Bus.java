@@ -61,6 +61,17 @@ public final class Bus {
     return local ? send.get() : PeerCalls.of(vertx).call(nodeId, send);
   }
 
+  /**
+   * Calls {@code address} on another node whether or not that node is in the current cluster view
+   * (the membership proof asks members that do not count yet); failures as for {@link #request}.
+   */
+  public static <Q, R> Future<R> requestOutsideView(Vertx vertx, Address<Q, R> address, String nodeId, Q body) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(address.timeout().toMillis());
+    return vertx.eventBus().<R>request(address.on(nodeId), body, options)
+        .map(msg -> msg.body())
+        .recover(err -> Future.failedFuture(fromReply(err)));
+  }
+
   static OciException toOci(Throwable t, String where) {
     if (t instanceof OciException e) {
       return e;

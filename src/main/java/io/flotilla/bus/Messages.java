@@ -120,4 +120,13 @@ public final class Messages {
 
   /** Asks a node for every API key it holds (anti-entropy); {@code from} is the asking node. */
   public record GetApiKeys(String from) {}
+
+  /**
+   * A member's challenge to another ({@code cluster.MemberProof}): answer with this nonce, your node
+   * name and your Hazelcast member UUID.
+   */
+  public record ProveMembership(String nonce, String challenger) {}
+
+  /** Reply of {@link ProveMembership}: the nonce echoed, with the replying node's name and member UUID. */
+  public record MembershipProof(String nonce, String nodeName, String memberUuid) {}
 }

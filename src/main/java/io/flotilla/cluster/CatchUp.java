@@ -25,6 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * cluster is catching up too, even with an empty disk: until it has received what it now owns, its
  * "not found" is no answer. Only a node that starts alone with an empty disk is not.
  *
+ * <p>With cluster TLS on, members that have not proved they hold the cluster certificate yet
+ * ({@link MemberProof}) are not in the view; a node counts them as "other members" all the same
+ * (they may be legitimate members whose proof is still under way), so it neither starts out caught up
+ * nor ends catching up while any is there.
+ *
  * <p>The set of catching-up nodes lives in a small Hazelcast map, so every node routes around them;
  * this node's own state is also kept locally. Thread-safe.
  */
@@ -36,14 +41,17 @@ public final class CatchUp implements AutoCloseable {
   private final String localNode;
   private final Membership membership;
   private final IMap<String, Long> map;
+  private final java.util.function.BooleanSupplier unprovenMembers;
   private final Set<String> behind = ConcurrentHashMap.newKeySet();
   private final Set<String> heard = ConcurrentHashMap.newKeySet();
   private volatile boolean catchingUp;
   private UUID listenerId;
   private Membership.Subscription subscription;
 
-  private CatchUp(HazelcastInstance hazelcast, Membership membership, String localNode) {
+  private CatchUp(HazelcastInstance hazelcast, Membership membership, String localNode,
+      java.util.function.BooleanSupplier unprovenMembers) {
     this.localNode = localNode;
+    this.unprovenMembers = unprovenMembers;
     this.membership = membership;
     this.map = hazelcast.getMap(MAP);
   }
@@ -54,10 +62,20 @@ public final class CatchUp implements AutoCloseable {
    * at start-up, before the node announces serving.
    */
   public static CatchUp start(HazelcastInstance hazelcast, Membership membership, String localNode, boolean holdsData) {
-    CatchUp c = new CatchUp(hazelcast, membership, localNode);
+    return start(hazelcast, membership, localNode, holdsData, () -> false);
+  }
+
+  /**
+   * {@link #start(HazelcastInstance, Membership, String, boolean)} where {@code unprovenMembers}
+   * tells whether Hazelcast members wait to prove they hold the cluster certificate (they count as
+   * other members here; see the class comment). It must not block.
+   */
+  public static CatchUp start(HazelcastInstance hazelcast, Membership membership, String localNode, boolean holdsData,
+      java.util.function.BooleanSupplier unprovenMembers) {
+    CatchUp c = new CatchUp(hazelcast, membership, localNode, unprovenMembers);
     c.listenerId = c.map.addEntryListener(new Listener(c), false);
     c.behind.addAll(c.map.keySet());
-    if (holdsData || membership.current().size() > 1) {
+    if (holdsData || membership.current().size() > 1 || unprovenMembers.getAsBoolean()) {
       c.catchingUp = true;
       c.map.put(localNode, System.currentTimeMillis());
       c.behind.add(localNode);
@@ -123,7 +141,7 @@ public final class CatchUp implements AutoCloseable {
         waiting.add(m.nodeName());
       }
     }
-    if (!waiting.isEmpty()) {
+    if (!waiting.isEmpty() || unprovenMembers.getAsBoolean()) {
       return;
     }
     catchingUp = false;

@@ -80,6 +80,10 @@ import java.util.function.Consumer;
  * starting) count too. A write may then fail with 503 on an owner that cannot take it yet, rather
  * than being acknowledged with fewer copies than R by a node that wrongly believes it is alone.
  *
+ * <p><b>Proven members only.</b> With cluster TLS on, a Hazelcast member counts (enters the view,
+ * so placement, routing and catalog fan-out) only once its {@link Gate} admits it: see
+ * {@link MemberProof}. {@link #recompute} re-reads the member list when the gate changes its mind.
+ *
  * <p><b>Failure.</b> Once the local Hazelcast instance is shut down the image stays at its last
  * value and no further updates come. A subscriber that throws is logged and stays subscribed; an
  * executor that rejects a task loses that notification (the next change retries).
@@ -107,8 +111,19 @@ public final class Membership implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Membership.class.getName());
 
+  /** Decides whether a named Hazelcast member counts; {@link #ALL} admits every one (TLS off). */
+  @FunctionalInterface
+  public interface Gate {
+    /** Admits every member: the behaviour without cluster TLS. */
+    Gate ALL = member -> true;
+
+    /** True when {@code member} may enter the view. Called under Membership's lock: must not block. */
+    boolean admits(com.hazelcast.cluster.Member member);
+  }
+
   private final HazelcastInstance hazelcast;
   private final int replicationFactor;
+  private final Gate gate;
   private final Object lock = new Object();
   private final ScheduledExecutorService recheck;
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
@@ -125,9 +140,10 @@ public final class Membership implements AutoCloseable {
   /** What this node announced last; null before its first announcement. */
   private volatile NodeState localState;
 
-  private Membership(HazelcastInstance hazelcast, int replicationFactor) {
+  private Membership(HazelcastInstance hazelcast, int replicationFactor, Gate gate) {
     this.hazelcast = hazelcast;
     this.replicationFactor = replicationFactor;
+    this.gate = gate;
     ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "flotilla-membership-recheck");
       t.setDaemon(true);
@@ -172,7 +188,15 @@ public final class Membership implements AutoCloseable {
    * @throws HazelcastInstanceNotActiveException if the instance is not running
    */
   public static Membership start(HazelcastInstance hazelcast, int replicationFactor) {
-    Membership m = new Membership(hazelcast, Math.max(1, replicationFactor));
+    return start(hazelcast, replicationFactor, Gate.ALL);
+  }
+
+  /**
+   * {@link #start(HazelcastInstance, int)} admitting only the members {@code gate} admits (this node
+   * itself always counts).
+   */
+  public static Membership start(HazelcastInstance hazelcast, int replicationFactor, Gate gate) {
+    Membership m = new Membership(hazelcast, Math.max(1, replicationFactor), gate);
     synchronized (m.lock) {
       m.listenerId = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
         @Override
@@ -436,6 +460,11 @@ public final class Membership implements AutoCloseable {
     return current.apply(live.deltaFrom(current));
   }
 
+  /** Re-reads the member list now: call when the {@link Gate} admits a member it did not before. */
+  public void recompute() {
+    refresh();
+  }
+
   private void refresh() {
     ClusterView next;
     boolean joined;
@@ -481,6 +510,9 @@ public final class Membership implements AutoCloseable {
         warnOnce(hz.getUuid() + "-unnamed", "ignoring cluster member " + hz.getAddress() + ": it has no "
             + NODE_NAME_ATTRIBUTE + " attribute");
         continue;
+      }
+      if (!hz.localMember() && !gate.admits(hz)) {
+        continue; // not proven (yet): MemberProof logs it
       }
       if (!names.add(m.get().nodeName())) {
         warnOnce(hz.getUuid() + "-duplicate", "ignoring cluster member " + hz.getAddress() + ": node name "

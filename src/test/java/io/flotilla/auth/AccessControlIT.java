@@ -147,30 +147,15 @@ class AccessControlIT {
 
   @Test
   void theCatalogListsOnlyReadableRepositoriesWithCorrectPaging() throws Exception {
-    assertEquals(List.of("public/base", "public/tools"), catalog(anonymous, 100));
-    List<String> bob = catalog(anonymous.as(basic("bob")), 2);
+    assertEquals(List.of("public/base", "public/tools"), AuthFixture.catalog(anonymous, 100));
+    List<String> bob = AuthFixture.catalog(anonymous.as(basic("bob")), 2);
     assertTrue(bob.containsAll(List.of("public/base", "public/tools", "team/app", "team/lib")), bob.toString());
     assertFalse(bob.contains("ops/secret") || bob.stream().anyMatch(r -> r.startsWith("ci/")), bob.toString());
-    assertTrue(catalog(admin, 2).contains("ops/secret"));
+    assertTrue(AuthFixture.catalog(admin, 2).contains("ops/secret"));
     // a bearer token needs the catalog scope
     var noScope = anonymous.as(AuthFixture.token(node.url(), "bob")).get("/v2/_catalog");
     assertEquals(401, noScope.statusCode());
-    assertEquals(bob, catalog(anonymous.as(AuthFixture.token(node.url(), "bob", "registry:catalog:*")), 2));
-  }
-
-  /** Every page of the catalog with page size n, following Link headers. */
-  static List<String> catalog(OciClient c, int n) throws Exception {
-    List<String> out = new ArrayList<>();
-    String next = "/v2/_catalog?n=" + n;
-    while (next != null) {
-      var r = c.get(next);
-      assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
-      JsonNode page = JSON.readTree(r.body());
-      page.path("repositories").forEach(x -> out.add(x.asText()));
-      assertTrue(page.path("repositories").size() <= n);
-      next = r.headers().firstValue("Link").map(l -> l.substring(l.indexOf('<') + 1, l.indexOf('>'))).orElse(null);
-    }
-    return out;
+    assertEquals(bob, AuthFixture.catalog(anonymous.as(AuthFixture.token(node.url(), "bob", "registry:catalog:*")), 2));
   }
 
   @Test

@@ -93,4 +93,23 @@ public final class AuthFixture {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** Every page of the catalog with page size {@code n}, following Link headers; each page at most n long. */
+  public static java.util.List<String> catalog(OciClient c, int n) throws Exception {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    String next = "/v2/_catalog?n=" + n;
+    while (next != null) {
+      var r = c.get(next);
+      if (r.statusCode() != 200) {
+        throw new AssertionError("catalog page " + next + ": " + r.statusCode() + " " + OciClient.text(r));
+      }
+      JsonNode page = JSON.readTree(r.body());
+      if (page.path("repositories").size() > n) {
+        throw new AssertionError("a page longer than n=" + n + ": " + page);
+      }
+      page.path("repositories").forEach(x -> out.add(x.asText()));
+      next = r.headers().firstValue("Link").map(l -> l.substring(l.indexOf('<') + 1, l.indexOf('>'))).orElse(null);
+    }
+    return out;
+  }
 }

@@ -15,25 +15,36 @@ public final class OciClient {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
   private final Map<String, String> defaults;
+  private final Duration timeout;
 
   public OciClient(String base) {
-    this(base, Map.of());
+    this(base, Map.of(), Duration.ofSeconds(60));
+  }
+
+  /** A client whose requests give up after {@code timeout} (HttpTimeoutException, as UncheckedIOException). */
+  public OciClient(String base, Duration timeout) {
+    this(base, Map.of(), timeout);
   }
 
   /** A client that sends {@code defaults} (e.g. an Authorization header) with every request. */
   public OciClient(String base, Map<String, String> defaults) {
+    this(base, defaults, Duration.ofSeconds(60));
+  }
+
+  private OciClient(String base, Map<String, String> defaults, Duration timeout) {
     this.base = base;
     this.defaults = Map.copyOf(defaults);
+    this.timeout = timeout;
   }
 
   /** The same client sending {@code authorization} with every request. */
   public OciClient as(String authorization) {
-    return new OciClient(base, Map.of("Authorization", authorization));
+    return new OciClient(base, Map.of("Authorization", authorization), timeout);
   }
 
   public HttpResponse<byte[]> send(String method, String path, byte[] body, Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
-        .timeout(Duration.ofSeconds(60))
+        .timeout(timeout)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
     defaults.forEach((k, v) -> {
       if (!headers.containsKey(k)) {
