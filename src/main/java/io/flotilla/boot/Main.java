@@ -11,10 +11,20 @@ import java.util.logging.Logger;
 /**
  * {@code java -jar flotilla.jar [--config FILE]}: loads the configuration (file, then
  * {@code FLOTILLA_*} environment), starts a node and stops it gracefully on SIGTERM/SIGINT.
- * Exits 2 on an invalid configuration, 1 when the node cannot start.
+ * Exits 2 on an invalid configuration (also when found only at start: unreadable TLS files, a
+ * webhook target refused), 1 when the node cannot start.
  */
 public final class Main {
   private Main() {}
+
+  private static ConfigException configProblem(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConfigException c) {
+        return c;
+      }
+    }
+    return null;
+  }
 
   public static void main(String[] args) {
     Logger.getLogger("com.hazelcast").setLevel(Level.WARNING);
@@ -49,13 +59,21 @@ public final class Main {
       System.exit(2);
       return;
     } catch (Exception e) {
+      ConfigException invalid = configProblem(e);
+      if (invalid != null) { // found only when checked against the files or the network (TLS files, webhook hosts)
+        System.err.println(invalid.getMessage());
+        System.exit(2);
+        return;
+      }
       System.err.println("flotilla: node failed to start: " + e);
       e.printStackTrace();
       System.exit(1);
       return;
     }
-    System.err.println("flotilla: node " + config.nodeName() + " serving http://" + config.http().host() + ":"
-        + node.httpPort() + " with data in " + config.storage().dataDir().toAbsolutePath());
+    System.err.println("flotilla: node " + config.nodeName() + " serving " + (node.tls() ? "https" : "http") + "://"
+        + config.http().host() + ":" + node.httpPort() + (node.adminPort() < 0 ? ""
+        : " (admin API, metrics and health on port " + node.adminPort() + ")")
+        + " with data in " + config.storage().dataDir().toAbsolutePath());
     node.onLeft(() -> System.exit(0)); // POST /api/v1/cluster/leave
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("flotilla: shutting down gracefully");

@@ -28,6 +28,7 @@ import io.flotilla.events.EventsVerticle;
 import io.flotilla.events.StoredEvents;
 import io.flotilla.events.WebhookApi;
 import io.flotilla.events.WebhookMetrics;
+import io.flotilla.events.WebhookTargets;
 import io.flotilla.http.AccessLog;
 import io.flotilla.auth.AccessPolicy;
 import io.flotilla.auth.Authenticator;
@@ -46,6 +47,8 @@ import java.util.Optional;
 import io.flotilla.http.OpsRoutes;
 import io.flotilla.http.RegistryMetrics;
 import io.flotilla.http.RequestObserver;
+import io.flotilla.http.ServerTls;
+import io.flotilla.http.TlsReloader;
 import io.flotilla.http.V2Api;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
@@ -81,6 +84,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Node {
   private static final System.Logger LOG = System.getLogger(Node.class.getName());
+  /** How often the clients' certificate files are looked at for a change. */
+  private static final long TLS_POLL_MILLIS = 5000;
 
   private final FlotillaConfig config;
   private final Vertx vertx;
@@ -99,6 +104,9 @@ public final class Node {
   private Rebalancer rebalancer;
   private EventJournal journal;
   private ReplicationVerticle replicationVerticle;
+  /** The clients' certificate as loaded at start (null without TLS), and what reloads it. */
+  private ServerTls.Loaded tls;
+  private TlsReloader tlsReloader;
   private ApiKeys apiKeys;
   private ApiKeyReplication apiKeyReplication;
   private volatile Runnable onLeft = () -> {};
@@ -144,9 +152,13 @@ public final class Node {
     String httpAddress = config.http().host() + ":" + config.http().port();
     HazelcastClusterManager cluster = new HazelcastClusterManager(
         HazelcastSetup.build(config.cluster(), config.nodeName(), httpAddress));
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(prometheus))
+    // The outcome is handed over outside Vert.x: after a failed start Vert.x is closed, and a future
+    // of its own would then have no event loop left to tell the caller on (the start would hang).
+    java.util.concurrent.CompletableFuture<Node> started = new java.util.concurrent.CompletableFuture<>();
+    Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(prometheus))
         .withClusterManager(cluster).buildClustered()
-        .compose(vertx -> {
+        .onFailure(started::completeExceptionally)
+        .onSuccess(vertx -> {
           AtomicInteger n = new AtomicInteger();
           ExecutorService io = Executors.newFixedThreadPool(Math.max(4, 4 * Runtime.getRuntime().availableProcessors()),
               r -> {
@@ -157,7 +169,7 @@ public final class Node {
           RecordCodec.registerAll(vertx.eventBus());
           var hz = cluster.getHazelcastInstance();
           Future<MemberProof> proving = tls == null ? Future.succeededFuture() : MemberProof.start(vertx, hz, config.nodeName());
-          return proving.compose(proof -> {
+          proving.compose(proof -> {
             Membership membership = Membership.start(hz, config.cluster().replicationFactor(),
                 proof == null ? Membership.Gate.ALL : proof);
             if (proof != null) {
@@ -168,8 +180,12 @@ public final class Node {
                 hz, proof);
             node.users = users;
             return node.deploy(prometheus).map(node);
-          }).recover(err -> vertx.close().transform(x -> Future.failedFuture(err)));
+          }).onSuccess(started::complete).onFailure(err ->
+              // closed on a plain thread: closing Vert.x from one of its own event loops would not complete
+              new Thread(() -> vertx.close().onComplete(x -> started.completeExceptionally(err)),
+                  "flotilla-start-failed").start());
         });
+    return Future.fromCompletionStage(started);
   }
 
   /**
@@ -203,7 +219,11 @@ public final class Node {
     BlobStore blobs = new BlobStore(storageConfig.dataDir());
     UploadStore uploads = new UploadStore(storageConfig.dataDir(), io, config.nodeName());
     String nodeId = config.nodeName();
+    WebhookTargets targets = new WebhookTargets(config.events().allowPrivateWebhookTargets());
     return vertx.executeBlocking(() -> {
+      // configuration that can only be checked against the files and the network: ConfigExceptions
+      tls = config.http().tls() == null ? null : ServerTls.load(vertx, config.http().tls());
+      targets.checkConfigured(config.events().webhooks());
       Files.createDirectories(storageConfig.dataDir());
       metadata.load();
       blobs.load();
@@ -225,7 +245,7 @@ public final class Node {
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events, policy::mayRead);
       LocalBlobTransfer localBytes = new LocalBlobTransfer(new BlobUploads(vertx, uploads, blobs, metadata), blobs, events);
       EventsVerticle eventsVerticle = new EventsVerticle(journal, eventsDir, config.events().webhooks(),
-          config.events().kafka());
+          config.events().kafka(), targets);
       ReplicaStore replicas = new ReplicaStore(vertx, metadata, blobs, storageConfig.deleteEnabled(),
           storageConfig.gcGrace().toMillis());
       int instances = config.http().effectiveInstances();
@@ -285,7 +305,7 @@ public final class Node {
                 storageConfig.maxPageSize(), observer, auth, config.http().tls() != null);
             TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);
             return vertx.deployVerticle(() -> {
-              HttpVerticle h = new HttpVerticle(config.http(), api, vx -> {
+              HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {
                 var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
                     () -> ClusterStatus.of(membership, proof == null ? List.of() : proof.unproven(), nodeId,
                         replicationFactor, rebalancer.status()), this::leave, auth);
@@ -306,6 +326,7 @@ public final class Node {
                   }, false);
                 })
                 .map(x -> {
+                  startTlsReloader();
                   WebhookMetrics.start(vertx, prometheus, eventsVerticle.webhooks(), 5000);
                   replicationVerticle.startRebalancing();
                   scheduleGc(client);
@@ -314,6 +335,21 @@ public final class Node {
                 });
           });
     });
+  }
+
+  /** Watches the clients' certificate files (and SIGHUP) and serves new ones on every listener. */
+  private void startTlsReloader() {
+    if (tls == null) {
+      return;
+    }
+    tlsReloader = new TlsReloader(vertx, config.http().tls(), tls, options -> {
+      List<HttpVerticle> all;
+      synchronized (httpVerticles) {
+        all = List.copyOf(httpVerticles);
+      }
+      return Future.all(all.stream().map(h -> h.updateTls(options)).toList());
+    }, TLS_POLL_MILLIS);
+    tlsReloader.start();
   }
 
   /** Access control, when configured: token keys served on the bus, rotated on schedule. */
@@ -346,6 +382,28 @@ public final class Node {
     synchronized (httpVerticles) {
       return httpVerticles.get(0).actualPort();
     }
+  }
+
+  /** The admin listener's port actually bound, or -1 when the admin API shares the public port. */
+  public int adminPort() {
+    synchronized (httpVerticles) {
+      return httpVerticles.get(0).adminPort();
+    }
+  }
+
+  /** Whether clients are served TLS. */
+  public boolean tls() {
+    return tls != null;
+  }
+
+  /** How many times a new client certificate was installed since start. */
+  public long tlsReloads() {
+    return tlsReloader == null ? 0 : tlsReloader.reloads();
+  }
+
+  /** How many client certificate reloads failed (the previous certificate was kept) since start. */
+  public long tlsReloadFailures() {
+    return tlsReloader == null ? 0 : tlsReloader.failures();
   }
 
   public boolean ready() {
@@ -413,6 +471,9 @@ public final class Node {
   private Future<Void> shutdown() {
     if (gcTimer >= 0) {
       vertx.cancelTimer(gcTimer);
+    }
+    if (tlsReloader != null) {
+      tlsReloader.stop();
     }
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {

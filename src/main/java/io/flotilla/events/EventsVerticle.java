@@ -14,12 +14,18 @@ public final class EventsVerticle extends VerticleBase {
   private final Path dir;
   private final List<WebhookConfig> fromFile;
   private final KafkaConfig kafka;
+  private final WebhookTargets targets;
   private volatile Webhooks webhooks;
   private KafkaSink sink;
 
-  /** @param dir this node's events folder (webhook and Kafka positions, dead letters) */
-  public EventsVerticle(EventJournal journal, Path dir, List<WebhookConfig> fromFile, KafkaConfig kafka) {
+  /**
+   * @param dir this node's events folder (webhook and Kafka positions, dead letters)
+   * @param targets which hosts webhooks may be sent to
+   */
+  public EventsVerticle(EventJournal journal, Path dir, List<WebhookConfig> fromFile, KafkaConfig kafka,
+      WebhookTargets targets) {
     this.journal = journal;
+    this.targets = targets;
     this.dir = dir;
     this.fromFile = fromFile;
     this.kafka = kafka;
@@ -33,7 +39,7 @@ public final class EventsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     webhooks = new Webhooks(vertx, journal, () -> vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)),
-        dir.resolve("webhooks"), fromFile);
+        dir.resolve("webhooks"), fromFile, targets);
     Future<Void> started = webhooks.start();
     if (!kafka.enabled()) {
       return started;

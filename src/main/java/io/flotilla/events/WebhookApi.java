@@ -17,7 +17,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  * {@code /api/v1/webhooks}: list, create ({@code POST}), replace ({@code PUT /{name}}), show,
  * delete, pause and resume endpoints; list and replay an endpoint's dead letters; each endpoint's
  * delivery status and recent attempts. Changes apply on every node; statuses and dead letters are
- * this node's (each node delivers the events it emitted). Secrets are accepted, never returned.
+ * this node's (each node delivers the events it emitted). Secrets are accepted, never returned. An
+ * endpoint whose host is a private target ({@link WebhookTargets}) is refused with 400.
  */
 public final class WebhookApi {
   private WebhookApi() {}
@@ -72,10 +73,20 @@ public final class WebhookApi {
       error(rc, 400, "the body must be a JSON endpoint: " + e.getMessage());
       return;
     }
-    webhooks.put(w);
-    ObjectNode out = EventFormat.JSON.createObjectNode();
-    out.set("endpoint", Webhooks.toJson(w, false));
-    json(rc, name == null ? 201 : 200, out);
+    WebhookConfig endpoint = w;
+    // the host may need resolving: off the event loop
+    rc.vertx().executeBlocking(() -> webhooks.targets().atCreation(endpoint.url()), false).onComplete(ar -> {
+      if (ar.failed()) {
+        error(rc, 500, String.valueOf(ar.cause().getMessage()));
+      } else if (ar.result() != null) {
+        error(rc, 400, ar.result());
+      } else {
+        webhooks.put(endpoint);
+        ObjectNode out = EventFormat.JSON.createObjectNode();
+        out.set("endpoint", Webhooks.toJson(endpoint, false));
+        json(rc, name == null ? 201 : 200, out);
+      }
+    });
   }
 
   private static void answer(RoutingContext rc, int status, Future<? extends JsonNode> result) {

@@ -12,6 +12,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,6 +52,7 @@ public final class WebhookDispatcher {
   private final java.util.function.Supplier<HttpClient> clients;
   private HttpClient http;
   private final Path dir;
+  private final WebhookTargets targets;
   private volatile WebhookConfig config;
   private final Pattern repositories;
   private JournalCursor cursor;
@@ -77,10 +79,14 @@ public final class WebhookDispatcher {
   public record Status(String name, String url, boolean paused, String format, long pending, long delivered,
       long failed, long deadLettered, int lastStatus, long lastLatencyMillis, List<Attempt> history) {}
 
-  /** @param clients makes the endpoint's HTTP client (keep-alive; replaced after a failed attempt) */
+  /**
+   * @param clients makes the endpoint's HTTP client (keep-alive; replaced after a failed attempt)
+   * @param targets checks the endpoint's host before each attempt (private targets are refused)
+   */
   WebhookDispatcher(Vertx vertx, EventJournal journal, java.util.function.Supplier<HttpClient> clients, Path dir,
-      WebhookConfig config) {
+      WebhookConfig config, WebhookTargets targets) {
     this.vertx = vertx;
+    this.targets = targets;
     this.journal = journal;
     this.clients = clients;
     this.http = clients.get();
@@ -208,7 +214,8 @@ public final class WebhookDispatcher {
     if (!c.secret().isEmpty()) {
       options.putHeader(SIGNATURE_HEADER, Signatures.header(c.secret(), body));
     }
-    return http.request(options)
+    return target(c.url(), options)
+        .compose(v -> http.request(options))
         .compose(req -> req.send(Buffer.buffer(body)))
         .compose(resp -> resp.body().map(b -> resp.statusCode()))
         .timeout(c.timeout().toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -239,6 +246,26 @@ public final class WebhookDispatcher {
           vertx.setTimer(backoffMillis(c, attempt), t -> deliver(batch, attempt + 1).onComplete(later));
           return later.future();
         });
+  }
+
+  /**
+   * Checks the endpoint's host (resolving it off the event loop) and, unless private targets are
+   * allowed, pins the connection to the address just checked, so that a DNS answer changed in the
+   * meantime (rebinding) cannot send the request elsewhere; the Host header and TLS server name
+   * stay those of the URL. Fails when the host is refused or does not resolve.
+   */
+  private Future<Void> target(String url, RequestOptions options) {
+    if (targets.allowsPrivate()) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> targets.check(url), false).compose(verdict -> {
+      if (verdict.refused()) {
+        return Future.failedFuture(new IllegalStateException(verdict.refusal()));
+      }
+      int port = options.getPort() != null ? options.getPort() : url.startsWith("https:") ? 443 : 80;
+      options.setServer(SocketAddress.inetSocketAddress(port, verdict.address().getHostAddress()));
+      return Future.succeededFuture();
+    });
   }
 
   static long backoffMillis(WebhookConfig c, int attempt) {

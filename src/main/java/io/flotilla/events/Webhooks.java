@@ -73,6 +73,7 @@ public final class Webhooks {
   private final java.util.function.Supplier<HttpClient> http;
   private final Path dir;
   private final List<WebhookConfig> fromFile;
+  private final WebhookTargets targets;
   private final Map<String, WebhookDispatcher> dispatchers = new TreeMap<>();
   private final List<java.util.function.Supplier<EventJournal.Position>> otherReaders =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -91,10 +92,14 @@ public final class Webhooks {
    */
   private final Map<String, EventJournal.Position> pinned = new TreeMap<>();
 
-  /** @param http makes an HTTP client for an endpoint */
+  /**
+   * @param http makes an HTTP client for an endpoint
+   * @param targets which hosts endpoints may be sent to (checked on every delivery attempt)
+   */
   public Webhooks(Vertx vertx, EventJournal journal, java.util.function.Supplier<HttpClient> http, Path dir,
-      List<WebhookConfig> fromFile) {
+      List<WebhookConfig> fromFile, WebhookTargets targets) {
     this.vertx = vertx;
+    this.targets = targets;
     this.journal = journal;
     this.http = http;
     this.dir = dir;
@@ -131,6 +136,11 @@ public final class Webhooks {
   }
 
   // ------------------------------------------------------------------ API (any thread)
+
+  /** Which hosts endpoints may be sent to: the API checks new endpoints with it. */
+  public WebhookTargets targets() {
+    return targets;
+  }
 
   public Future<List<WebhookDispatcher.Status>> list() {
     return onContext(() -> dispatchers.values().stream().map(WebhookDispatcher::status).toList());
@@ -224,7 +234,7 @@ public final class Webhooks {
       }
       List<WebhookDispatcher> loaded = new ArrayList<>();
       for (WebhookConfig w : all) {
-        WebhookDispatcher d = new WebhookDispatcher(vertx, journal, http, dir.resolve(w.name()), w);
+        WebhookDispatcher d = new WebhookDispatcher(vertx, journal, http, dir.resolve(w.name()), w, targets);
         d.load();
         loaded.add(d);
       }
@@ -330,7 +340,7 @@ public final class Webhooks {
     return stopped.otherwiseEmpty().compose(v -> vertx.executeBlocking(() -> {
       Files.createDirectories(d);
       Fs.writeAtomic(d.resolve("endpoint.json"), bytes);
-      WebhookDispatcher nd = new WebhookDispatcher(vertx, journal, http, d, w);
+      WebhookDispatcher nd = new WebhookDispatcher(vertx, journal, http, d, w, targets);
       nd.load();
       return nd;
     }, false)).onSuccess(nd -> {

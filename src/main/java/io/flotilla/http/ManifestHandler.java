@@ -108,7 +108,9 @@ final class ManifestHandler {
       if (body.length() + chunk.length() > maxManifestBytes) {
         promise.tryFail(new OciException(OciError.SIZE_INVALID,
             "manifest is larger than " + maxManifestBytes + " bytes", 413));
-        x.response().putHeader("Connection", "close");
+        if (req.version() != io.vertx.core.http.HttpVersion.HTTP_2) { // no connection headers in HTTP/2
+          x.response().putHeader("Connection", "close");
+        }
         return;
       }
       body.appendBuffer(chunk);

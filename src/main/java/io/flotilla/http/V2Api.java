@@ -133,8 +133,8 @@ public final class V2Api implements Handler<HttpServerRequest> {
             .putHeader("Range", "0-" + Math.max(0, rm.offset() - 1))
             .putHeader("Docker-Upload-UUID", x.route().ref());
       }
-      if (!x.request().isEnded() && x.hasBody()) {
-        // The body was not (fully) read: do not leave it in the connection.
+      if (!x.request().isEnded() && x.hasBody() && x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+        // The body was not (fully) read: do not leave it in the connection (HTTP/2 resets the stream instead).
         r.putHeader("Connection", "close");
       }
     }

@@ -217,7 +217,8 @@ class ConsistencyIT {
         "FLOTILLA_CLUSTER_HANDOFF_TIMEOUT", "20s",
         "FLOTILLA_HTTP_SHUTDOWN_TIMEOUT", "5s",
         // short enough that GC during the run frees what deletes left, long enough for a push in flight
-        "FLOTILLA_STORAGE_GC_GRACE", "10s"));
+        "FLOTILLA_STORAGE_GC_GRACE", "10s",
+        "FLOTILLA_EVENTS_ALLOW_PRIVATE_WEBHOOK_TARGETS", "true")); // the webhook receiver is on 127.0.0.1
     for (int i = 0; i < INITIAL_NODES; i++) {
       urls.put(i, cluster.node(i).url());
       up.add(i);

@@ -51,7 +51,8 @@ class EventsIT {
   @BeforeAll
   static void start() throws Exception {
     receiver = new WebhookReceiver();
-    cluster = ProcessCluster.start(dir, 2, "127.0.0.1", Map.of("FLOTILLA_CLUSTER_REPLICATION_FACTOR", "2"));
+    cluster = ProcessCluster.start(dir, 2, "127.0.0.1", Map.of("FLOTILLA_CLUSTER_REPLICATION_FACTOR", "2",
+        "FLOTILLA_EVENTS_ALLOW_PRIVATE_WEBHOOK_TARGETS", "true")); // the receiver is on 127.0.0.1
     OciClient admin = client(0);
     expectStatus(admin.send("POST", "/api/v1/webhooks", json("""
         {"name":"all","url":"%s","secret":"%s","backoff":"100ms","maxBackoff":"500ms","maxAttempts":1000}

@@ -75,7 +75,8 @@ class WebhookDispatcherTest {
   }
 
   private WebhookDispatcher load(Path endpoint, WebhookConfig config) throws Exception {
-    WebhookDispatcher d = new WebhookDispatcher(vertx, journal, vertx::createHttpClient, endpoint, config);
+    WebhookDispatcher d = new WebhookDispatcher(vertx, journal, vertx::createHttpClient, endpoint, config,
+        new WebhookTargets(true)); // the receiver is on 127.0.0.1
     d.load();
     return d;
   }

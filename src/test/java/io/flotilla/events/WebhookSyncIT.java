@@ -36,7 +36,8 @@ class WebhookSyncIT {
   @Test
   void joiningAndRestartedNodesAdoptTheClustersEndpoints() throws Exception {
     try (WebhookReceiver receiver = new WebhookReceiver();
-        ProcessCluster cluster = ProcessCluster.start(dir, 2, "127.0.0.1")) {
+        ProcessCluster cluster = ProcessCluster.start(dir, 2, "127.0.0.1",
+            Map.of("FLOTILLA_EVENTS_ALLOW_PRIVATE_WEBHOOK_TARGETS", "true"))) { // the receiver is on 127.0.0.1
       try {
         OciClient first = new OciClient(cluster.node(0).url());
         create(first, "early", receiver.url("/early"));

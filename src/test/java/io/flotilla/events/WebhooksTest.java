@@ -40,7 +40,8 @@ class WebhooksTest {
       journal.append("{\"n\":" + i + ",\"pad\":\"" + "x".repeat(40) + "\"}").get(); // several segments
     }
     assertTrue(segments() > 2);
-    webhooks = new Webhooks(vertx, journal, vertx::createHttpClient, dir.resolve("webhooks"), List.of());
+    webhooks = new Webhooks(vertx, journal, vertx::createHttpClient, dir.resolve("webhooks"), List.of(),
+        new WebhookTargets(true)); // endpoints on 127.0.0.1
     await(on(webhooks::start));
   }
 

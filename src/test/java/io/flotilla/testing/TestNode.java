@@ -46,8 +46,17 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
+  /** The public listener's base URL ({@code https} when TLS is configured). */
   public String url() {
-    return "http://127.0.0.1:" + node.httpPort();
+    return (node.tls() ? "https" : "http") + "://127.0.0.1:" + node.httpPort();
+  }
+
+  /** The admin listener's base URL ({@code http.adminPort}), same scheme as {@link #url}. */
+  public String adminUrl() {
+    if (node.adminPort() < 0) {
+      throw new IllegalStateException("this node has no admin listener");
+    }
+    return (node.tls() ? "https" : "http") + "://127.0.0.1:" + node.adminPort();
   }
 
   /** host:port, as OCI clients name a registry. */
