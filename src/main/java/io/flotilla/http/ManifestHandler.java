@@ -42,6 +42,13 @@ final class ManifestHandler {
   }
 
   private Future<Void> get(Exchange x, boolean head) {
+    try {
+      io.flotilla.oci.Reference.parse(x.route().ref());
+    } catch (io.flotilla.oci.OciException e) {
+      // neither a tag nor a digest: no manifest can have that name (clients and the conformance
+      // suite expect 404 here; a PUT with such a reference stays 400 TAG_INVALID)
+      return Future.failedFuture(OciError.MANIFEST_UNKNOWN.with("no manifest is named " + x.route().ref()));
+    }
     return storage.getManifest(x.ctx(), x.route().name(), x.route().ref()).compose(content -> {
       if (!acceptable(x.request().headers().getAll("Accept"), content.mediaType())) {
         throw OciError.MANIFEST_UNKNOWN.with("manifest is " + content.mediaType()

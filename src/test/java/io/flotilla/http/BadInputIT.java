@@ -118,6 +118,10 @@ class BadInputIT {
         c("manifest digest mismatch", "PUT", "/v2/bad/existing/manifests/" + MISSING, manifestType(), image.body(), 400, "DIGEST_INVALID"),
         c("invalid tag", "PUT", "/v2/bad/existing/manifests/-tag", manifestType(), image.body(), 400, "TAG_INVALID"),
         c("upper-case repository name", "GET", "/v2/Bad/Name/manifests/v1", none, null, 400, "NAME_INVALID"),
+        c("GET of a reference that is neither a tag nor a digest", "GET", "/v2/bad/existing/manifests/.INVALID_MANIFEST_NAME",
+            none, null, 404, "MANIFEST_UNKNOWN"),
+        c("GET of a malformed digest reference", "GET", "/v2/bad/existing/manifests/sha256:xyz", none, null, 404,
+            "MANIFEST_UNKNOWN"),
         c("path traversal in name", "PUT", "/v2/bad/%2e%2e/%2e%2e/etc/manifests/v1", manifestType(), image.body(), 400, "NAME_INVALID"),
         c("reserved component in name", "GET", "/v2/bad/_meta/tags/list", none, null, 400, "NAME_INVALID"),
         c("too long name", "GET", "/v2/" + "a".repeat(256) + "/tags/list", none, null, 400, "NAME_INVALID"),
@@ -172,6 +176,11 @@ class BadInputIT {
     assertEquals(before, snapshot(), c.name() + " changed what is stored");
     var status = client.get(uploadLocation);
     assertEquals("0-9", status.headers().firstValue("Range").orElse(""), c.name() + " moved the upload");
+  }
+
+  @Test
+  void headOfAReferenceThatIsNeitherATagNorADigestIs404() {
+    assertEquals(404, client.send("HEAD", "/v2/bad/existing/manifests/.INVALID", null, Map.of()).statusCode());
   }
 
   @Test
