@@ -34,6 +34,13 @@ public final class OpsRoutes {
       StorageAdmin admin, java.util.function.Supplier<Object> clusterStatus, Runnable leave,
       io.flotilla.auth.Authenticator auth) {
     Router router = Router.router(vertx);
+    // every answer is JSON, also for paths and methods nothing serves
+    router.errorHandler(404, rc -> ErrorRenderer.render(rc.response(),
+        io.flotilla.oci.OciError.NOT_FOUND.with("no such endpoint: " + rc.request().path())));
+    router.errorHandler(405, rc -> ErrorRenderer.render(rc.response(),
+        io.flotilla.oci.OciError.UNSUPPORTED.with(rc.request().method() + " is not supported on " + rc.request().path())));
+    router.errorHandler(500, rc -> ErrorRenderer.render(rc.response(), rc.failure() == null
+        ? io.flotilla.oci.OciError.UNKNOWN.with("internal error") : rc.failure()));
     if (auth != null) {
       router.route("/api/v1/*").handler(new AdminGate(auth));
     }

@@ -233,6 +233,16 @@ class RegistryApiIT {
   }
 
   @Test
+  void unknownPathsOutsideV2AnswerJson() {
+    for (String path : new String[] {"/api/v1/nope", "/nope", "/api/v1/cluster/nope"}) {
+      var r = client.get(path);
+      expect(r, 404);
+      assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""), path);
+      assertTrue(text(r).contains("\"NOT_FOUND\""), path + ": " + text(r));
+    }
+  }
+
+  @Test
   void dockerManifestAndIndexes() {
     byte[] config = "{\"os\":\"linux\"}".getBytes(StandardCharsets.UTF_8);
     Digest c = client.pushBlob("api/docker", config);
