@@ -15,7 +15,28 @@ import java.util.logging.Logger;
  * webhook target refused), 1 when the node cannot start.
  */
 public final class Main {
+  /**
+   * Library loggers turned down to what an operator needs. Held here: java.util.logging keeps
+   * loggers weakly, and a collected logger forgets its level (Hazelcast's member lists came back).
+   */
+  private static final java.util.List<Logger> QUIETED = new java.util.ArrayList<>();
+
   private Main() {}
+
+  private static void quietLibraries() {
+    quiet("com.hazelcast", Level.WARNING);
+    // the CP subsystem is not used: its "UNSAFE mode" warning is noise
+    quiet("com.hazelcast.cp.CPSubsystem", Level.SEVERE);
+    quiet("com.hazelcast.system.logo", Level.SEVERE);
+    quiet("org.apache.kafka", Level.WARNING);
+    quiet("io.netty", Level.WARNING);
+  }
+
+  private static void quiet(String name, Level level) {
+    Logger l = Logger.getLogger(name);
+    l.setLevel(level);
+    QUIETED.add(l);
+  }
 
   private static ConfigException configProblem(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -27,7 +48,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    Logger.getLogger("com.hazelcast").setLevel(Level.WARNING);
+    quietLibraries();
     if (args.length == 2 && args[0].equals("htpasswd")) {
       htpasswd(args[1]);
       return;
