@@ -63,8 +63,8 @@ public final class HttpVerticle extends VerticleBase {
       } else if (!separate || path.startsWith("/health/")) {
         operator(router, req);
       } else {
-        req.response().setStatusCode(404).putHeader("Content-Type", "application/json")
-            .end("{\"error\":\"not found\"}");
+        // the operator endpoints live on the admin listener: here they do not exist
+        ErrorRenderer.render(req.response(), io.flotilla.oci.OciError.NOT_FOUND.with("no such endpoint: " + path));
       }
     });
     if (!separate) {
