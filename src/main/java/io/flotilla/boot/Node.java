@@ -100,6 +100,7 @@ public final class Node {
   private final List<HttpVerticle> httpVerticles = new ArrayList<>();
   private volatile boolean ready;
   private Htpasswd users;
+  private volatile RoutingStorage storage;
   private long gcTimer = -1;
   private Rebalancer rebalancer;
   private EventJournal journal;
@@ -252,7 +253,7 @@ public final class Node {
       int replicationFactor = config.cluster().replicationFactor();
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
       Replicator replicator = new Replicator(vertx, nodeId, replicas, local, localBytes);
-      RoutingStorage client = new RoutingStorage(vertx, membership, catchUp, nodeId,
+      RoutingStorage client = storage = new RoutingStorage(vertx, membership, catchUp, nodeId,
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
       EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events);
@@ -412,6 +413,14 @@ public final class Node {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /**
+   * The registry's storage API as the HTTP layer uses it (routed to owners, replicated): for tools
+   * that load or inspect a node in-process without HTTP, such as {@code bench/ScaleLoad.java}.
+   */
+  public io.flotilla.storage.RegistryStorage storage() {
+    return storage;
   }
 
   public FlotillaConfig config() {
