@@ -58,6 +58,49 @@ class ConfigLoaderTest {
     assertMessage("http.prot", () -> ConfigLoader.load(file, Map.of()));
   }
 
+  @Test
+  void authFromTheFileAndTheEnvironment(@TempDir Path dir) throws Exception {
+    assertEquals(false, ConfigLoader.load(null, Map.of()).auth().enabled(), "no auth keys: access control off");
+    Path file = dir.resolve("f.yaml");
+    Files.writeString(file, """
+        auth:
+          htpasswd: /etc/flotilla/htpasswd
+          admins: [admin, ops]
+          groups: {ops: [carol]}
+          policies:
+            - repositories: "team/**"
+              users: [alice]
+              actions: [read, create, update, delete]
+            - repositories: "**"
+              anonymous: [read]
+        """);
+    AuthConfig a = ConfigLoader.load(file, Map.of("FLOTILLA_AUTH_TOKEN_TTL", "10m")).auth();
+    assertTrue(a.enabled());
+    assertEquals(List.of("admin", "ops"), a.admins());
+    assertEquals(Map.of("ops", List.of("carol")), a.groups());
+    assertEquals(2, a.policies().size());
+    assertEquals(List.of("read"), a.policies().get(1).anonymous());
+    assertEquals(java.time.Duration.ofMinutes(10), a.tokenTtl());
+    AuthConfig env = ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_HTPASSWD", "/x",
+        "FLOTILLA_AUTH_POLICIES", "[{\"repositories\":\"**\",\"authenticated\":[\"read\"]}]")).auth();
+    assertEquals(List.of("read"), env.policies().get(0).authenticated());
+  }
+
+  @Test
+  void invalidAuthNamesTheKey() {
+    assertMessage("auth.htpasswd", () -> ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_ADMINS", "admin")));
+    assertMessage("auth.policies.actions", () -> ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_HTPASSWD", "/x",
+        "FLOTILLA_AUTH_POLICIES", "[{\"repositories\":\"**\",\"users\":[\"a\"],\"actions\":[\"write\"]}]")));
+    assertMessage("auth.policies.repositories", () -> ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_HTPASSWD", "/x",
+        "FLOTILLA_AUTH_POLICIES", "[{\"repositories\":\"Team/**\",\"anonymous\":[\"read\"]}]")));
+    assertMessage("auth.policies.owner", () -> ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_HTPASSWD", "/x",
+        "FLOTILLA_AUTH_POLICIES", "[{\"repositories\":\"**\",\"owner\":[\"a\"]}]")));
+    assertMessage("auth.tokenTtl", () -> ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_HTPASSWD", "/x",
+        "FLOTILLA_AUTH_TOKEN_TTL", "2d")));
+    assertMessage("auth.admins", () -> ConfigLoader.load(null, Map.of("FLOTILLA_AUTH_HTPASSWD", "/x",
+        "FLOTILLA_AUTH_ADMINS", "anonymous")));
+  }
+
   private static void assertMessage(String key, org.junit.jupiter.api.function.Executable e) {
     ConfigException ex = assertThrows(ConfigException.class, e);
     assertTrue(ex.getMessage().contains(key), ex.getMessage());
