@@ -14,14 +14,20 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The node's durable event log: every event this node emits, in order, each with a sequence number,
  * in append-only segment files ({@code <first seq>.log}, one {@code seq TAB json} line per event).
- * Appends are group-committed: one writer thread writes whatever is queued and fsyncs once, then
- * completes every append of the batch, so an acknowledged event survives a crash and many
- * concurrent writes share one fsync. Readers (the delivery queues) only see what is durable. A line
- * torn by a crash is cut off when the journal is opened.
+ * Callers hand over a small value that renders its JSON line ({@link #append(Supplier, Durability)}):
+ * the JSON is built on the journal's writer thread, never on the caller's. Appends are
+ * group-committed: the writer thread writes whatever is queued, and one fsync covers every event
+ * written since the last one, so many concurrent writes share one fsync. An append with
+ * {@link Durability#SYNC} completes only after the fsync that covers it (and makes the writer sync at
+ * once); appends with {@link Durability#WINDOW} (pulls) do not cause an fsync of their own: they are
+ * synced by the next one, and at the latest {@code window} after they were written, so a crash loses at
+ * most that window of them. Readers (the delivery queues) only see what is durable. A line torn by a
+ * crash is cut off when the journal is opened.
  *
  * <p>Segments are preallocated: a new segment is written full of zero bytes (and synced) before the
  * first event goes in, so an append overwrites blocks that already exist and its
@@ -71,6 +77,26 @@ public final class EventJournal implements AutoCloseable {
   /** One event read back. */
   public record Entry(long seq, String json) {}
 
+  /** When an append's future completes, and what a crash may lose. */
+  public enum Durability {
+    /** Synced at once (sharing the fsync with whatever else is queued): nothing acknowledged is lost. */
+    SYNC,
+    /** Synced by the next fsync, at the latest after the journal's window: a crash loses at most that window. */
+    WINDOW
+  }
+
+  /**
+   * Told, in journal order and under the journal's lock, about events as they become readable;
+   * must only queue them (no blocking, no I/O).
+   */
+  @FunctionalInterface
+  public interface VisibleTap {
+    void visible(List<Entry> entries);
+  }
+
+  /** How long events appended with {@link Durability#WINDOW} may stay unsynced by default. */
+  public static final long DEFAULT_WINDOW_MILLIS = 200;
+
   /**
    * What a read returned: events in order, the position after them, and how many events between
    * the reader's position and the first entry were deleted before it read them (journal full).
@@ -80,8 +106,12 @@ public final class EventJournal implements AutoCloseable {
   private final Path dir;
   private final long segmentBytes;
   private final long maxBytes;
+  private final long windowNanos;
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final Object enqueueLock = new Object();
   private final Thread writer;
+  private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+  private volatile VisibleTap tap;
   private final Object lock = new Object();
   private volatile boolean closed;
   // the writer thread's (and, while it does not run, the opener's and closer's): no lock is held for I/O
@@ -92,7 +122,7 @@ public final class EventJournal implements AutoCloseable {
   // guarded by lock: what readers and committers see
   private Position durableEnd;
   private Position visibleEnd;
-  private final java.util.ArrayDeque<Position> notVisible = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<Written> notVisible = new java.util.ArrayDeque<>();
   private final java.util.Set<Long> unresolved = new java.util.HashSet<>();
   // read without the lock
   private final java.util.Set<Long> aborted = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -102,7 +132,17 @@ public final class EventJournal implements AutoCloseable {
   private Position savedVisible;
   private long savedVisibleAt;
 
-  private record Pending(String json, boolean ahead, CompletableFuture<Long> done) {}
+  private record Pending(Supplier<String> json, Durability durability, boolean ahead, CompletableFuture<Long> done) {
+    boolean urgent() {
+      return ahead || durability == Durability.SYNC;
+    }
+  }
+
+  /** An event written to the current segment; {@code json} kept for the {@link VisibleTap}. */
+  private record Written(Pending pending, long seq, Position end, String json) {}
+
+  /** Written by the writer's close, to wake it up. */
+  private static final Pending WAKE_UP = new Pending(() -> "", Durability.WINDOW, false, new CompletableFuture<>());
 
   /**
    * Decides, when the journal is opened after a crash, whether the operation of an event written
@@ -147,8 +187,9 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  private EventJournal(Path dir, long segmentBytes, long maxBytes, Verifier verifier) {
+  private EventJournal(Path dir, long segmentBytes, long maxBytes, long windowMillis, Verifier verifier) {
     this.dir = dir;
+    this.windowNanos = TimeUnit.MILLISECONDS.toNanos(windowMillis);
     this.segmentBytes = segmentBytes;
     this.maxBytes = maxBytes;
     this.verifier = verifier;
@@ -166,7 +207,16 @@ public final class EventJournal implements AutoCloseable {
    * operation that never became durable (a crash) are checked with {@code verifier}; blocking.
    */
   public static EventJournal open(Path dir, long segmentBytes, long maxBytes, Verifier verifier) throws IOException {
-    EventJournal j = new EventJournal(dir, segmentBytes, maxBytes, verifier);
+    return open(dir, segmentBytes, maxBytes, DEFAULT_WINDOW_MILLIS, verifier);
+  }
+
+  /**
+   * As {@link #open(Path, long, long, Verifier)}, with events appended as {@link Durability#WINDOW}
+   * synced at the latest {@code windowMillis} after they were written.
+   */
+  public static EventJournal open(Path dir, long segmentBytes, long maxBytes, long windowMillis, Verifier verifier)
+      throws IOException {
+    EventJournal j = new EventJournal(dir, segmentBytes, maxBytes, windowMillis, verifier);
     j.recover();
     j.verifyTail();
     j.writer.start();
@@ -178,12 +228,27 @@ public final class EventJournal implements AutoCloseable {
     listeners.add(listener);
   }
 
-  /** Appends one event; the future completes with its sequence number once it is on disk. */
+  /**
+   * Tells {@code tap} about every event that becomes readable from now on (one tap per journal: the
+   * cluster publisher's).
+   */
+  public void tapVisible(VisibleTap tap) {
+    this.tap = tap;
+  }
+
+  /** Appends one event and syncs it; the future completes with its sequence number once it is on disk. */
   public CompletableFuture<Long> append(String json) {
-    if (json.indexOf('\n') >= 0) {
-      throw new IllegalArgumentException("an event must be one line of JSON");
-    }
-    return enqueue(json, false);
+    checkLine(json);
+    return append(() -> json, Durability.SYNC);
+  }
+
+  /**
+   * Appends one event whose JSON line {@code json} renders on the writer thread (it must not contain a
+   * line break); the future completes with its sequence number once it is on disk: at once for
+   * {@link Durability#SYNC}, within the window for {@link Durability#WINDOW}.
+   */
+  public CompletableFuture<Long> append(Supplier<String> json, Durability durability) {
+    return enqueue(json, durability, false);
   }
 
   /**
@@ -191,19 +256,35 @@ public final class EventJournal implements AutoCloseable {
    * {@link Prepared#commit}; {@link Prepared#abort} hides it for good.
    */
   public Prepared prepare(String json) {
-    return new Prepared(enqueue(json, true));
+    checkLine(json);
+    return prepare(() -> json);
   }
 
-  private CompletableFuture<Long> enqueue(String json, boolean ahead) {
+  /** As {@link #prepare(String)}, the JSON rendered on the writer thread. */
+  public Prepared prepare(Supplier<String> json) {
+    return new Prepared(enqueue(json, Durability.SYNC, true));
+  }
+
+  /** How many times the writer synced the journal since it was opened (group commit: many events per sync). */
+  public long syncCount() {
+    return syncs.get();
+  }
+
+  private static void checkLine(String json) {
     if (json.indexOf('\n') >= 0) {
       throw new IllegalArgumentException("an event must be one line of JSON");
     }
+  }
+
+  private CompletableFuture<Long> enqueue(Supplier<String> json, Durability durability, boolean ahead) {
     CompletableFuture<Long> done = new CompletableFuture<>();
-    if (closed) {
-      done.completeExceptionally(new IllegalStateException("event journal is closed"));
-      return done;
+    synchronized (enqueueLock) { // against close(): nothing is queued after the writer's last drain
+      if (closed) {
+        done.completeExceptionally(new IllegalStateException("event journal is closed"));
+        return done;
+      }
+      queue.add(new Pending(json, durability, ahead, done));
     }
-    queue.add(new Pending(json, ahead, done));
     return done;
   }
 
@@ -234,10 +315,25 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  /** Moves the readers' end over every written event up to the first one still unresolved; under the lock. */
+  /**
+   * Moves the readers' end over every synced event up to the first one still unresolved, and tells
+   * the tap about them (aborted ones left out); under the lock.
+   */
   private void advanceVisible() {
+    VisibleTap t = tap;
+    List<Entry> seen = null;
     while (!notVisible.isEmpty() && !unresolved.contains(notVisible.peekFirst().seq())) {
-      visibleEnd = notVisible.pollFirst();
+      Written w = notVisible.pollFirst();
+      visibleEnd = w.end();
+      if (t != null && !aborted.contains(w.seq())) {
+        if (seen == null) {
+          seen = new ArrayList<>();
+        }
+        seen.add(new Entry(w.seq(), w.json()));
+      }
+    }
+    if (seen != null) {
+      t.visible(seen);
     }
   }
 
@@ -358,12 +454,18 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the writer after it wrote and synced everything queued (pull events included), then
+   * saves the readable end and closes the segment; blocking.
+   */
   @Override
   public void close() {
-    closed = true;
-    writer.interrupt();
+    synchronized (enqueueLock) {
+      closed = true;
+      queue.add(WAKE_UP);
+    }
     try {
-      writer.join(5000);
+      writer.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -379,28 +481,45 @@ public final class EventJournal implements AutoCloseable {
 
   private void writeLoop() {
     List<Pending> batch = new ArrayList<>();
-    while (!closed) {
+    List<Written> unsynced = new ArrayList<>();
+    long oldestUnsynced = 0; // System.nanoTime() when the first event of unsynced was written
+    boolean stopping = false;
+    while (!stopping) {
       try {
-        Pending first = queue.poll(1, TimeUnit.SECONDS);
+        long wait = unsynced.isEmpty() ? TimeUnit.SECONDS.toNanos(1)
+            : Math.max(0, oldestUnsynced + windowNanos - System.nanoTime());
+        Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
         saveVisible(false);
-        if (first == null) {
-          continue;
+        if (first != null) {
+          batch.add(first);
+          queue.drainTo(batch, 4096);
         }
-        batch.add(first);
-        queue.drainTo(batch, 4096);
-        writeBatch(batch);
+        batch.remove(WAKE_UP);
+        stopping = closed && queue.isEmpty(); // close() queues nothing after WAKE_UP: this is the last round
+        if (!batch.isEmpty()) {
+          if (unsynced.isEmpty()) {
+            oldestUnsynced = System.nanoTime();
+          }
+          write(batch, unsynced);
+        }
+        boolean urgent = stopping || unsynced.stream().anyMatch(w -> w.pending().urgent());
+        if (!unsynced.isEmpty() && (urgent || System.nanoTime() - oldestUnsynced >= windowNanos)) {
+          sync(unsynced);
+        }
       } catch (InterruptedException e) {
-        break;
+        Thread.currentThread().interrupt();
+        stopping = true;
       } catch (IOException | RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "event journal write failed", e);
         for (Pending p : batch) {
           p.done().completeExceptionally(e);
         }
+        for (Written w : unsynced) {
+          w.pending().done().completeExceptionally(e);
+        }
+        unsynced.clear();
       }
       batch.clear();
-      for (Runnable r : listeners) {
-        r.run();
-      }
     }
     Pending p;
     while ((p = queue.poll()) != null) {
@@ -408,37 +527,59 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  private void writeBatch(List<Pending> batch) throws IOException {
-    long[] seqs = new long[batch.size()];
-    // written and synced without the lock: committers and readers (on event loops) never wait for an fsync
+  /**
+   * Renders and writes a batch after the events already written (no sync); the written events join
+   * {@code unsynced}. An event whose JSON cannot be rendered fails alone.
+   */
+  private void write(List<Pending> batch, List<Written> unsynced) throws IOException {
     if (currentSize >= segmentBytes) {
-      roll();
+      roll(); // syncs the closed segment: what was unsynced in it is durable, its positions stay valid
     }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    long[] ends = new long[batch.size()];
-    for (int i = 0; i < batch.size(); i++) {
-      seqs[i] = ++lastSeq;
-      out.writeBytes((seqs[i] + "\t" + batch.get(i).json() + "\n").getBytes(StandardCharsets.UTF_8));
-      ends[i] = currentSize + out.size();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(batch.size() * 700);
+    List<Written> written = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      String json;
+      try {
+        json = p.json().get();
+        checkLine(json);
+      } catch (RuntimeException e) {
+        p.done().completeExceptionally(e);
+        continue;
+      }
+      long seq = lastSeq + written.size() + 1;
+      out.writeBytes((seq + "\t" + json + "\n").getBytes(StandardCharsets.UTF_8));
+      written.add(new Written(p, seq, new Position(seq, currentSegment, currentSize + out.size()), json));
     }
     ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
     while (bytes.hasRemaining()) {
       current.write(bytes, currentSize + bytes.position());
     }
+    // written without the lock: committers and readers (on event loops) never wait for I/O
+    lastSeq += written.size();
     currentSize += bytes.capacity();
+    unsynced.addAll(written);
+  }
+
+  /** One fsync for every event written since the last: they become durable (and readable), their appends complete. */
+  private void sync(List<Written> unsynced) throws IOException {
     current.force(false);
+    syncs.incrementAndGet();
     synchronized (lock) {
       durableEnd = new Position(lastSeq, currentSegment, currentSize);
-      for (int i = 0; i < batch.size(); i++) {
-        if (batch.get(i).ahead()) {
-          unresolved.add(seqs[i]);
+      for (Written w : unsynced) {
+        if (w.pending().ahead()) {
+          unresolved.add(w.seq());
         }
-        notVisible.add(new Position(seqs[i], currentSegment, ends[i]));
+        notVisible.add(w);
       }
       advanceVisible();
     }
-    for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).done().complete(seqs[i]);
+    for (Written w : unsynced) {
+      w.pending().done().complete(w.seq());
+    }
+    unsynced.clear();
+    for (Runnable r : listeners) {
+      r.run();
     }
   }
 
