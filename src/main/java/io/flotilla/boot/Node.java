@@ -240,7 +240,7 @@ public final class Node {
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
           : null;
       EventSink events = hub == null ? EventSink.NONE : hub;
-      // pushes are reported by the local storage itself (their events are written ahead, see EventSink#prepare)
+      // pushes are reported by the local storage itself, once durable
       AccessPolicy policy = new AccessPolicy(config.auth());
       // every member filters the catalog by the caller's read access before it answers a fan-out
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events, policy::mayRead);

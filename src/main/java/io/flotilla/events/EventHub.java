@@ -16,9 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the request's), from which the webhook and Kafka queues deliver and the {@link ClusterPublisher}
  * publishes, in batches, on the cluster bus address {@link #ADDRESS}. Writes wait for their event's
  * fsync (shared with every event queued meanwhile); pulls do not, and are synced within the
- * journal's window. Pushes are written ahead ({@link #prepare}): the event's fsync overlaps the
- * operation's own, and the event is delivered and published only once the operation is durable too.
- * Internal work (replication, rebalancing, GC) is not reported.
+ * journal's window. Operations are reported once they are durable. Internal work (replication,
+ * rebalancing, GC) is not reported.
  */
 public final class EventHub implements EventSink {
   private static final System.Logger LOG = System.getLogger(EventHub.class.getName());
@@ -109,33 +108,6 @@ public final class EventHub implements EventSink {
       }
     }));
     return done.future();
-  }
-
-  @Override
-  public Intent prepare(RequestContext ctx, Operation op) {
-    if (ctx.isInternal()) {
-      return Intent.NONE;
-    }
-    emitted.incrementAndGet();
-    ReportedOperation reported = new ReportedOperation(ctx, op, System.currentTimeMillis(), source);
-    EventJournal.Prepared prepared = journal.prepare(reported::toJson);
-    Future<Long> written = onCallersContext(prepared.written());
-    return new Intent() {
-      @Override
-      public Future<Void> written() {
-        return written.mapEmpty();
-      }
-
-      @Override
-      public void commit() { // called on the caller's context once written() succeeded
-        prepared.commit();
-      }
-
-      @Override
-      public void abort() {
-        prepared.abort();
-      }
-    };
   }
 
   /**

@@ -36,13 +36,12 @@ import java.util.function.Supplier;
  * zero byte (event lines are JSON text and never contain one); a segment is cut to its events' length
  * when the next one starts.
  *
- * <p>Write-ahead ({@link #prepare}): an event can be written before its operation is durable, while
- * the operation's own files are being synced, so a write does not wait for two fsyncs in a row. Such
- * an event stays invisible to readers (and so does every event after it) until it is committed (the
- * operation is durable) or aborted (the operation failed: readers skip it, and the abort is saved).
- * Where readers may read up to is saved at most once a second ({@code visible}); when the journal is
- * opened after a crash, every event after that point is checked against storage by a
- * {@link Verifier}, and events of operations that did not happen are recorded as aborted.
+ * <p>Every event is appended after its operation is durable. Journals left by earlier versions,
+ * which wrote push events ahead of their operations, may hold events of operations that never
+ * completed: those versions listed aborted events in {@code aborted} (readers skip them until their
+ * segments are trimmed) and saved the readable end in {@code visible}; when such a journal is opened,
+ * the events after that end are checked once against storage by a {@link Verifier}, the ones whose
+ * operation did not happen are added to {@code aborted}, and {@code visible} is deleted.
  *
  * <p>Retention: segments every reader has passed are deleted ({@link #trimBefore}); when the journal
  * grows past its size limit the oldest segments are deleted anyway and the readers that had not
@@ -119,34 +118,24 @@ public final class EventJournal implements AutoCloseable {
   private volatile long currentSegment;
   private long currentSize;
   private long lastSeq;
-  // guarded by lock: what readers and committers see
-  private Position durableEnd;
+  // guarded by lock: what readers see (every synced event)
   private Position visibleEnd;
-  private final java.util.ArrayDeque<Written> notVisible = new java.util.ArrayDeque<>();
-  private final java.util.Set<Long> unresolved = new java.util.HashSet<>();
   // read without the lock
   private final java.util.Set<Long> aborted = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Verifier verifier;
-  // the writer thread's (or, while it does not run, the opener's/closer's)
-  private Position savedVisible;
-  private long savedVisibleAt;
 
-  private record Pending(Supplier<String> json, Durability durability, boolean ahead, CompletableFuture<Long> done) {
-    boolean urgent() {
-      return ahead || durability == Durability.SYNC;
-    }
-  }
+  private record Pending(Supplier<String> json, Durability durability, CompletableFuture<Long> done) {}
 
-  /** An event written to the current segment; {@code json} kept for the {@link VisibleTap}. */
-  private record Written(Pending pending, long seq, Position end, String json) {}
+  /** An event written but not synced yet; {@code json} kept for the {@link VisibleTap}. */
+  private record Written(Pending pending, long seq, String json) {}
 
   /** Written by the writer's close, to wake it up. */
-  private static final Pending WAKE_UP = new Pending(() -> "", Durability.WINDOW, false, new CompletableFuture<>());
+  private static final Pending WAKE_UP = new Pending(() -> "", Durability.WINDOW, new CompletableFuture<>());
 
   /**
-   * Decides, when the journal is opened after a crash, whether the operation of an event written
-   * ahead did happen (is durable in storage).
+   * Decides, when a journal left by an earlier version (which wrote push events ahead of their
+   * operations) is opened after a crash, whether an event's operation did happen (is durable in storage).
    */
   @FunctionalInterface
   public interface Verifier {
@@ -158,33 +147,6 @@ public final class EventJournal implements AutoCloseable {
      * @param later the events written after it (a later delete can explain why a pushed thing is gone)
      */
     boolean happened(String json, List<String> later);
-  }
-
-  /**
-   * An event written ahead of its operation: {@link #written} completes when it is on disk; then
-   * {@link #commit} once the operation is durable, or {@link #abort} if it failed.
-   */
-  public final class Prepared {
-    private final CompletableFuture<Long> written;
-
-    private Prepared(CompletableFuture<Long> written) {
-      this.written = written;
-    }
-
-    /** Completes with the event's sequence number once it is on disk. */
-    public CompletableFuture<Long> written() {
-      return written;
-    }
-
-    /** The operation is durable: readers may deliver the event. */
-    public void commit() {
-      written.thenAccept(seq -> resolve(seq, true));
-    }
-
-    /** The operation failed: readers skip the event (recorded on a pool thread: it syncs a file). */
-    public void abort() {
-      written.thenAcceptAsync(seq -> resolve(seq, false));
-    }
   }
 
   private EventJournal(Path dir, long segmentBytes, long maxBytes, long windowMillis, Verifier verifier) {
@@ -203,8 +165,8 @@ public final class EventJournal implements AutoCloseable {
   }
 
   /**
-   * Opens (or creates) the journal in {@code dir}; events that may have been written ahead of an
-   * operation that never became durable (a crash) are checked with {@code verifier}; blocking.
+   * Opens (or creates) the journal in {@code dir}; events an earlier version may have written ahead
+   * of an operation that never became durable (a crash) are checked with {@code verifier}; blocking.
    */
   public static EventJournal open(Path dir, long segmentBytes, long maxBytes, Verifier verifier) throws IOException {
     return open(dir, segmentBytes, maxBytes, DEFAULT_WINDOW_MILLIS, verifier);
@@ -223,7 +185,7 @@ public final class EventJournal implements AutoCloseable {
     return j;
   }
 
-  /** Called after events became readable (on the writer thread, or where one was committed); must not block. */
+  /** Called after events became readable (on the writer thread, after each sync); must not block. */
   public void onAppended(Runnable listener) {
     listeners.add(listener);
   }
@@ -248,21 +210,7 @@ public final class EventJournal implements AutoCloseable {
    * {@link Durability#SYNC}, within the window for {@link Durability#WINDOW}.
    */
   public CompletableFuture<Long> append(Supplier<String> json, Durability durability) {
-    return enqueue(json, durability, false);
-  }
-
-  /**
-   * Writes an event ahead of its operation: readers see it (and what follows it) only after
-   * {@link Prepared#commit}; {@link Prepared#abort} hides it for good.
-   */
-  public Prepared prepare(String json) {
-    checkLine(json);
-    return prepare(() -> json);
-  }
-
-  /** As {@link #prepare(String)}, the JSON rendered on the writer thread. */
-  public Prepared prepare(Supplier<String> json) {
-    return new Prepared(enqueue(json, Durability.SYNC, true));
+    return enqueue(json, durability);
   }
 
   /** How many times the writer synced the journal since it was opened (group commit: many events per sync). */
@@ -276,32 +224,19 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  private CompletableFuture<Long> enqueue(Supplier<String> json, Durability durability, boolean ahead) {
+  private CompletableFuture<Long> enqueue(Supplier<String> json, Durability durability) {
     CompletableFuture<Long> done = new CompletableFuture<>();
     synchronized (enqueueLock) { // against close(): nothing is queued after the writer's last drain
       if (closed) {
         done.completeExceptionally(new IllegalStateException("event journal is closed"));
         return done;
       }
-      queue.add(new Pending(json, durability, ahead, done));
+      queue.add(new Pending(json, durability, done));
     }
     return done;
   }
 
-  private void resolve(long seq, boolean committed) {
-    if (!committed) {
-      saveAborted(seq);
-    }
-    synchronized (lock) {
-      unresolved.remove(seq);
-      advanceVisible();
-    }
-    for (Runnable r : listeners) {
-      r.run();
-    }
-  }
-
-  /** Records an aborted event durably (one line in {@code aborted}); aborts are rare. */
+  /** Records an aborted event durably (one line in {@code aborted}): only when checking an earlier version's journal. */
   private void saveAborted(long seq) {
     synchronized (aborted) {
       try (FileChannel ch = FileChannel.open(dir.resolve("aborted"), StandardOpenOption.CREATE,
@@ -312,28 +247,6 @@ public final class EventJournal implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
       aborted.add(seq);
-    }
-  }
-
-  /**
-   * Moves the readers' end over every synced event up to the first one still unresolved, and tells
-   * the tap about them (aborted ones left out); under the lock.
-   */
-  private void advanceVisible() {
-    VisibleTap t = tap;
-    List<Entry> seen = null;
-    while (!notVisible.isEmpty() && !unresolved.contains(notVisible.peekFirst().seq())) {
-      Written w = notVisible.pollFirst();
-      visibleEnd = w.end();
-      if (t != null && !aborted.contains(w.seq())) {
-        if (seen == null) {
-          seen = new ArrayList<>();
-        }
-        seen.add(new Entry(w.seq(), w.json()));
-      }
-    }
-    if (seen != null) {
-      t.visible(seen);
     }
   }
 
@@ -351,7 +264,7 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  /** How many aborted events readers are told to skip (for tests). */
+  /** How many aborted events (of earlier versions' journals) readers are told to skip (for tests). */
   int abortedCount() {
     return aborted.size();
   }
@@ -454,10 +367,7 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  /**
-   * Stops the writer after it wrote and synced everything queued (pull events included), then
-   * saves the readable end and closes the segment; blocking.
-   */
+  /** Stops the writer after it wrote and synced everything queued (pull events included), then closes the segment; blocking. */
   @Override
   public void close() {
     synchronized (enqueueLock) {
@@ -469,7 +379,6 @@ public final class EventJournal implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    saveVisible(true);
     try {
       current.close();
     } catch (IOException e) {
@@ -489,7 +398,6 @@ public final class EventJournal implements AutoCloseable {
         long wait = unsynced.isEmpty() ? TimeUnit.SECONDS.toNanos(1)
             : Math.max(0, oldestUnsynced + windowNanos - System.nanoTime());
         Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
-        saveVisible(false);
         if (first != null) {
           batch.add(first);
           queue.drainTo(batch, 4096);
@@ -502,7 +410,7 @@ public final class EventJournal implements AutoCloseable {
           }
           write(batch, unsynced);
         }
-        boolean urgent = stopping || unsynced.stream().anyMatch(w -> w.pending().urgent());
+        boolean urgent = stopping || unsynced.stream().anyMatch(w -> w.pending().durability() == Durability.SYNC);
         if (!unsynced.isEmpty() && (urgent || System.nanoTime() - oldestUnsynced >= windowNanos)) {
           sync(unsynced);
         }
@@ -548,31 +456,28 @@ public final class EventJournal implements AutoCloseable {
       }
       long seq = lastSeq + written.size() + 1;
       out.writeBytes((seq + "\t" + json + "\n").getBytes(StandardCharsets.UTF_8));
-      written.add(new Written(p, seq, new Position(seq, currentSegment, currentSize + out.size()), json));
+      written.add(new Written(p, seq, json));
     }
     ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
     while (bytes.hasRemaining()) {
       current.write(bytes, currentSize + bytes.position());
     }
-    // written without the lock: committers and readers (on event loops) never wait for I/O
+    // written without the lock: readers (on event loops) never wait for I/O
     lastSeq += written.size();
     currentSize += bytes.capacity();
     unsynced.addAll(written);
   }
 
-  /** One fsync for every event written since the last: they become durable (and readable), their appends complete. */
+  /** One fsync for every event written since the last: they become durable and readable, their appends complete. */
   private void sync(List<Written> unsynced) throws IOException {
     current.force(false);
     syncs.incrementAndGet();
+    VisibleTap t = tap;
     synchronized (lock) {
-      durableEnd = new Position(lastSeq, currentSegment, currentSize);
-      for (Written w : unsynced) {
-        if (w.pending().ahead()) {
-          unresolved.add(w.seq());
-        }
-        notVisible.add(w);
+      visibleEnd = new Position(lastSeq, currentSegment, currentSize);
+      if (t != null) { // under the lock: the tap sees batches in journal order
+        t.visible(unsynced.stream().map(w -> new Entry(w.seq(), w.json())).toList());
       }
-      advanceVisible();
     }
     for (Written w : unsynced) {
       w.pending().done().complete(w.seq());
@@ -675,14 +580,15 @@ public final class EventJournal implements AutoCloseable {
       }
       currentSize = end;
     }
-    durableEnd = new Position(lastSeq, currentSegment, currentSize);
-    visibleEnd = durableEnd;
+    visibleEnd = new Position(lastSeq, currentSegment, currentSize);
   }
 
   /**
-   * After a crash, events after the last saved readable end may belong to operations that never
-   * became durable: checks each with the verifier and records the ones that did not happen as
-   * aborted. Then everything on disk is readable. Blocking; runs before the writer starts.
+   * Journals of earlier versions: loads their aborted events (readers skip them), and, if such a
+   * version saved a readable end ({@code visible}), checks every event after it with the verifier
+   * (it may have been written ahead of an operation that a crash cut short), records the ones that
+   * did not happen as aborted, and deletes {@code visible}: from then on every event on disk stands.
+   * Blocking; runs before the writer starts.
    */
   private void verifyTail() throws IOException {
     Path abortedFile = dir.resolve("aborted");
@@ -695,9 +601,12 @@ public final class EventJournal implements AutoCloseable {
       forgetTrimmedAborts();
     }
     Path visibleFile = dir.resolve("visible");
-    // a journal without the file was written before write-ahead existed: all of it is done
-    Position from = Files.exists(visibleFile) ? Position.load(visibleFile, durableEnd) : durableEnd;
-    if (from.seq() < durableEnd.seq()) {
+    if (!Files.exists(visibleFile)) {
+      return;
+    }
+    Position end = end();
+    Position from = Position.load(visibleFile, end);
+    if (from.seq() < end.seq()) {
       List<Entry> tail = read(from, Integer.MAX_VALUE).entries();
       int dropped = 0;
       for (int i = 0; i < tail.size(); i++) {
@@ -707,29 +616,10 @@ public final class EventJournal implements AutoCloseable {
           dropped++;
         }
       }
-      LOG.log(System.Logger.Level.INFO, "event journal: checked " + tail.size() + " events written after the last "
-          + "saved readable end, " + dropped + " of operations that did not complete were dropped");
+      LOG.log(System.Logger.Level.INFO, "event journal of an earlier version: checked " + tail.size() + " events "
+          + "written after its last saved readable end, " + dropped + " of operations that did not complete were dropped");
     }
-    saveVisible(true);
-  }
-
-  /**
-   * Saves where readers may read up to, at most once a second unless forced: on the writer thread,
-   * or when it is not running (opening, closing).
-   */
-  private void saveVisible(boolean force) {
-    long now = System.nanoTime();
-    Position end = end();
-    if (end.equals(savedVisible) || (!force && now - savedVisibleAt < 1_000_000_000L)) {
-      return;
-    }
-    try {
-      end.save(dir.resolve("visible"));
-      savedVisible = end;
-      savedVisibleAt = now;
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "could not save the event journal's readable end", e);
-    }
+    Fs.deleteDurably(visibleFile);
   }
 
   private long currentSegmentSafe() {
