@@ -69,22 +69,25 @@ RECEIVER_PORT="$(free_port 15400)"
 java -jar "$BENCH_JAR" event-receiver "$RECEIVER_PORT" 3600 >"$WORK/receiver.log" 2>&1 &
 RECEIVER_PID=$!
 
-log "resolving the Kafka broker's class path (the project's test scope)"
-(cd "$ROOT" && mvn -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt") \
-  || die "cannot resolve the test class path"
-java -Xmx64m -cp "$ROOT/target/test-classes:$(cat "$WORK/cp.txt")" \
-  -Dflotilla.kafka.loggingJars="$ROOT/target/kafka-broker-logging" \
-  io.flotilla.testing.KafkaBroker "$WORK/kafka" 3600 >"$WORK/kafka-launcher.log" 2>&1 &
-KAFKA_PID=$!
 BOOTSTRAP=""
-for _ in $(seq 1 900); do
-  BOOTSTRAP="$(sed -n 's/^bootstrap=//p' "$WORK/kafka-launcher.log" 2>/dev/null || true)"
-  [[ -n "$BOOTSTRAP" ]] && break
-  kill -0 "$KAFKA_PID" 2>/dev/null || die "Kafka broker did not start"
-  sleep 0.1
-done
-[[ -n "$BOOTSTRAP" ]] || die "Kafka broker did not start within 90 s"
-log "Kafka broker on $BOOTSTRAP, receiver on 127.0.0.1:$RECEIVER_PORT"
+if [[ " $CONFIGS " == *" kafka "* ]]; then # the broker runs only when a configuration uses it (it costs CPU)
+  log "resolving the Kafka broker's class path (the project's test scope)"
+  (cd "$ROOT" && mvn -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt") \
+    || die "cannot resolve the test class path"
+  java -Xmx64m -cp "$ROOT/target/test-classes:$(cat "$WORK/cp.txt")" \
+    -Dflotilla.kafka.loggingJars="$ROOT/target/kafka-broker-logging" \
+    io.flotilla.testing.KafkaBroker "$WORK/kafka" 3600 >"$WORK/kafka-launcher.log" 2>&1 &
+  KAFKA_PID=$!
+  for _ in $(seq 1 900); do
+    BOOTSTRAP="$(sed -n 's/^bootstrap=//p' "$WORK/kafka-launcher.log" 2>/dev/null || true)"
+    [[ -n "$BOOTSTRAP" ]] && break
+    kill -0 "$KAFKA_PID" 2>/dev/null || die "Kafka broker did not start"
+    sleep 0.1
+  done
+  [[ -n "$BOOTSTRAP" ]] || die "Kafka broker did not start within 90 s"
+  log "Kafka broker on $BOOTSTRAP"
+fi
+log "receiver on 127.0.0.1:$RECEIVER_PORT"
 
 # ---------------------------------------------------------------- one configuration
 start_flotilla() { # start_flotilla NAME EVENTS(true|false) WEBHOOK(0|1) PAUSED(0|1) KAFKA(0|1)
