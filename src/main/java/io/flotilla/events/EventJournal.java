@@ -24,9 +24,11 @@ import java.util.function.Supplier;
  * group-committed: the writer thread writes whatever is queued, and one fsync covers every event
  * written since the last one, so many concurrent writes share one fsync. An append with
  * {@link Durability#SYNC} completes only after the fsync that covers it (and makes the writer sync at
- * once); appends with {@link Durability#WINDOW} (pulls) do not cause an fsync of their own: they are
- * synced by the next one, and at the latest {@code window} after they were written, so a crash loses at
- * most that window of them. Readers (the delivery queues) only see what is durable. A line torn by a
+ * once); appends with {@link Durability#WINDOW} (pulls) neither wake the writer nor cause an fsync of
+ * their own: they are synced by the next one, and at the latest about {@code window} after they were
+ * appended (the writer takes them within half a window and syncs them within another half; later only
+ * if the disk itself is slower), so a crash loses at most that window of them. A clean {@link #close}
+ * syncs them. Readers (the delivery queues) only see what is durable. A line torn by a
  * crash is cut off when the journal is opened.
  *
  * <p>Segments are preallocated: a new segment is written full of zero bytes (and synced) before the
@@ -80,7 +82,7 @@ public final class EventJournal implements AutoCloseable {
   public enum Durability {
     /** Synced at once (sharing the fsync with whatever else is queued): nothing acknowledged is lost. */
     SYNC,
-    /** Synced by the next fsync, at the latest after the journal's window: a crash loses at most that window. */
+    /** Synced by the next fsync, at the latest about the journal's window after the append: a crash loses at most that window. */
     WINDOW
   }
 
@@ -106,7 +108,11 @@ public final class EventJournal implements AutoCloseable {
   private final long segmentBytes;
   private final long maxBytes;
   private final long windowNanos;
+  // events appended with SYNC (and close's WAKE_UP): each wakes the writer
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  // events appended with WINDOW: they do not wake the writer, which takes them at least every half window
+  private final java.util.concurrent.ConcurrentLinkedQueue<Pending> windowQueue =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Object enqueueLock = new Object();
   private final Thread writer;
   private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
@@ -174,7 +180,7 @@ public final class EventJournal implements AutoCloseable {
 
   /**
    * As {@link #open(Path, long, long, Verifier)}, with events appended as {@link Durability#WINDOW}
-   * synced at the latest {@code windowMillis} after they were written.
+   * synced at the latest about {@code windowMillis} after they were appended.
    */
   public static EventJournal open(Path dir, long segmentBytes, long maxBytes, long windowMillis, Verifier verifier)
       throws IOException {
@@ -231,7 +237,7 @@ public final class EventJournal implements AutoCloseable {
         done.completeExceptionally(new IllegalStateException("event journal is closed"));
         return done;
       }
-      queue.add(new Pending(json, durability, done));
+      (durability == Durability.SYNC ? queue : windowQueue).add(new Pending(json, durability, done));
     }
     return done;
   }
@@ -388,31 +394,47 @@ public final class EventJournal implements AutoCloseable {
 
   // ------------------------------------------------------------------ writing
 
+  /**
+   * The writer: waits for a {@link Durability#SYNC} event (which wakes it) or half a window, takes
+   * every queued event of both kinds, writes them, and syncs when one of them must be synced now or
+   * the oldest written event has waited half a window. A {@link Durability#WINDOW} event is so taken
+   * within half a window of its append and synced within half a window of being written.
+   */
   private void writeLoop() {
+    long halfWindow = Math.max(1, windowNanos / 2);
     List<Pending> batch = new ArrayList<>();
     List<Written> unsynced = new ArrayList<>();
     long oldestUnsynced = 0; // System.nanoTime() when the first event of unsynced was written
+    boolean urgent = false; // unsynced holds an event appended with SYNC
     boolean stopping = false;
     while (!stopping) {
       try {
-        long wait = unsynced.isEmpty() ? TimeUnit.SECONDS.toNanos(1)
-            : Math.max(0, oldestUnsynced + windowNanos - System.nanoTime());
+        long wait = unsynced.isEmpty() ? halfWindow : Math.max(0, oldestUnsynced + halfWindow - System.nanoTime());
         Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
+        // read before draining: close() sets it under enqueueLock after the last append, so the drains see everything
+        boolean closing = closed;
+        Pending lazy;
+        while ((lazy = windowQueue.poll()) != null) { // the window's events first: most of them are older
+          batch.add(lazy);
+        }
         if (first != null) {
           batch.add(first);
-          queue.drainTo(batch, 4096);
         }
+        queue.drainTo(batch, 4096);
         batch.remove(WAKE_UP);
-        stopping = closed && queue.isEmpty(); // close() queues nothing after WAKE_UP: this is the last round
+        stopping = closing && queue.isEmpty(); // the last round: close() appends nothing after WAKE_UP
         if (!batch.isEmpty()) {
           if (unsynced.isEmpty()) {
             oldestUnsynced = System.nanoTime();
           }
+          for (Pending b : batch) {
+            urgent |= b.durability() == Durability.SYNC;
+          }
           write(batch, unsynced);
         }
-        boolean urgent = stopping || unsynced.stream().anyMatch(w -> w.pending().durability() == Durability.SYNC);
-        if (!unsynced.isEmpty() && (urgent || System.nanoTime() - oldestUnsynced >= windowNanos)) {
+        if (!unsynced.isEmpty() && (urgent || stopping || System.nanoTime() - oldestUnsynced >= halfWindow)) {
           sync(unsynced);
+          urgent = false;
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -426,11 +448,12 @@ public final class EventJournal implements AutoCloseable {
           w.pending().done().completeExceptionally(e);
         }
         unsynced.clear();
+        urgent = false;
       }
       batch.clear();
     }
     Pending p;
-    while ((p = queue.poll()) != null) {
+    while ((p = queue.poll()) != null || (p = windowQueue.poll()) != null) {
       p.done().completeExceptionally(new IllegalStateException("event journal is closed"));
     }
   }
