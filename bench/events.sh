@@ -17,7 +17,8 @@
 # Usage: bench/events.sh            (results in bench/results/events-<time>.md and events-latest.md)
 # Every server first gets WARMUP_IMAGES pushes (not measured: a fresh JVM compiles its hot paths then).
 # Knobs (environment): ROUNDS [3], IMAGES [1000], WARMUP_IMAGES [300], IMAGE_CONCURRENCY [8], CONFIGS [all],
-#   FLOTILLA_JAVA_OPTS, SKIP_BUILD=1, DIST_BIN [/usr/bin/docker-registry], BENCH_TMP [/tmp].
+#   FLOTILLA_JAVA_OPTS, SKIP_BUILD=1, DIST_BIN [/usr/bin/docker-registry], BENCH_TMP [/tmp],
+#   PORT_BASE [15000] (first ports tried: Flotilla there, distribution +100, receiver +400, Hazelcast +700).
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +29,8 @@ WARMUP_IMAGES="${WARMUP_IMAGES:-300}"
 IMAGE_CONCURRENCY="${IMAGE_CONCURRENCY:-8}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
+PORT_BASE="${PORT_BASE:-15000}" # Flotilla from here, distribution from +100, the receiver +400, Hazelcast +700
+DIST_PORT="${DIST_PORT:-$((PORT_BASE + 100))}"
 DIST_BIN="${DIST_BIN:-/usr/bin/docker-registry}"
 FLOTILLA_JAR="$ROOT/target/flotilla.jar"
 BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
@@ -65,32 +68,35 @@ cp "$FLOTILLA_JAR" "$WORK/flotilla-under-bench.jar" # a rebuild during the run d
 FLOTILLA_JAR="$WORK/flotilla-under-bench.jar"
 
 # ---------------------------------------------------------------- sinks: receiver and Kafka broker
-RECEIVER_PORT="$(free_port 15400)"
+RECEIVER_PORT="$(free_port "$((PORT_BASE + 400))")"
 java -jar "$BENCH_JAR" event-receiver "$RECEIVER_PORT" 3600 >"$WORK/receiver.log" 2>&1 &
 RECEIVER_PID=$!
 
-log "resolving the Kafka broker's class path (the project's test scope)"
-(cd "$ROOT" && mvn -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt") \
-  || die "cannot resolve the test class path"
-java -Xmx64m -cp "$ROOT/target/test-classes:$(cat "$WORK/cp.txt")" \
-  -Dflotilla.kafka.loggingJars="$ROOT/target/kafka-broker-logging" \
-  io.flotilla.testing.KafkaBroker "$WORK/kafka" 3600 >"$WORK/kafka-launcher.log" 2>&1 &
-KAFKA_PID=$!
 BOOTSTRAP=""
-for _ in $(seq 1 900); do
-  BOOTSTRAP="$(sed -n 's/^bootstrap=//p' "$WORK/kafka-launcher.log" 2>/dev/null || true)"
-  [[ -n "$BOOTSTRAP" ]] && break
-  kill -0 "$KAFKA_PID" 2>/dev/null || die "Kafka broker did not start"
-  sleep 0.1
-done
-[[ -n "$BOOTSTRAP" ]] || die "Kafka broker did not start within 90 s"
-log "Kafka broker on $BOOTSTRAP, receiver on 127.0.0.1:$RECEIVER_PORT"
+if [[ " $CONFIGS " == *" kafka "* ]]; then # the broker runs only when a configuration uses it (it costs CPU)
+  log "resolving the Kafka broker's class path (the project's test scope)"
+  (cd "$ROOT" && mvn -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt") \
+    || die "cannot resolve the test class path"
+  java -Xmx64m -cp "$ROOT/target/test-classes:$(cat "$WORK/cp.txt")" \
+    -Dflotilla.kafka.loggingJars="$ROOT/target/kafka-broker-logging" \
+    io.flotilla.testing.KafkaBroker "$WORK/kafka" 3600 >"$WORK/kafka-launcher.log" 2>&1 &
+  KAFKA_PID=$!
+  for _ in $(seq 1 900); do
+    BOOTSTRAP="$(sed -n 's/^bootstrap=//p' "$WORK/kafka-launcher.log" 2>/dev/null || true)"
+    [[ -n "$BOOTSTRAP" ]] && break
+    kill -0 "$KAFKA_PID" 2>/dev/null || die "Kafka broker did not start"
+    sleep 0.1
+  done
+  [[ -n "$BOOTSTRAP" ]] || die "Kafka broker did not start within 90 s"
+  log "Kafka broker on $BOOTSTRAP"
+fi
+log "receiver on 127.0.0.1:$RECEIVER_PORT"
 
 # ---------------------------------------------------------------- one configuration
 start_flotilla() { # start_flotilla NAME EVENTS(true|false) WEBHOOK(0|1) PAUSED(0|1) KAFKA(0|1)
   local name="$1" enabled="$2" sinks="$3" paused="$4" with_kafka="${5:-0}"
-  FLOTILLA_PORT="$(free_port 15000)"
-  local hz; hz="$(free_port 15700)"
+  FLOTILLA_PORT="$(free_port "$PORT_BASE")"
+  local hz; hz="$(free_port "$((PORT_BASE + 700))")"
   rm -rf "$WORK/flotilla-data"; mkdir -p "$WORK/flotilla-data"
   local cfg="$WORK/flotilla.yaml" kafka=""
   if [[ "$sinks" == 1 ]]; then

@@ -17,6 +17,8 @@
 #   WARMUP_S           warm-up seconds before it [2]
 #   CONNECTIONS        connections of the manifest GET load [16]
 #   CATALOG_RUNS       measured full catalog listings [5]
+#   FIGURES            figures to run, comma separated: mono,chunked,pull,manifest,images,catalog [all]
+#                      (e.g. FIGURES=manifest,images for figures 4 and 5 only; the others show n/a)
 #   SKIP_BUILD=1       do not rebuild target/flotilla.jar (the bench jar is still built if stale)
 #   FLOTILLA_JAVA_OPTS JVM options for the Flotilla server [-Xmx192m -XX:+UseParallelGC, as README.md runs it]
 #   BENCH_JAVA_OPTS    JVM options for the load generator [none]
@@ -138,7 +140,7 @@ run_driver() { # run_driver NAME PORT
     --blob-mb "$BLOB_MB" --reps "$REPS" --pull-reps "$PULL_REPS" --chunk-mb "$CHUNK_MB" \
     --images "$IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" \
     --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" \
-    --catalog-runs "$CATALOG_RUNS" --tmp-dir "$WORK" \
+    --catalog-runs "$CATALOG_RUNS" --tmp-dir "$WORK" ${FIGURES:+--figures "$FIGURES"} \
     --out "$WORK/$name.json" >/dev/null \
     || die "benchmark driver failed against $name"
 }

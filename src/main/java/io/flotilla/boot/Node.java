@@ -237,10 +237,11 @@ public final class Node {
           new StoredEvents(metadata));
       return null;
     }).compose(v -> {
-      EventSink events = config.events().enabled()
+      EventHub hub = config.events().enabled()
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
-          : EventSink.NONE;
-      // pushes are reported by the local storage itself (their events are written ahead, see EventSink#prepare)
+          : null;
+      EventSink events = hub == null ? EventSink.NONE : hub;
+      // pushes are reported by the local storage itself, once durable
       AccessPolicy policy = new AccessPolicy(config.auth());
       // every member filters the catalog by the caller's read access before it answers a fan-out
       LocalRegistry local = new LocalRegistry(vertx, storageConfig, metadata, blobs, uploads, events, policy::mayRead);
@@ -257,7 +258,10 @@ public final class Node {
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
       EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events);
-      return vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId), new DeploymentOptions().setInstances(instances))
+      // in-cluster consumers' subscriptions are heard before the first request is served
+      Future<Void> hubStarted = hub == null ? Future.succeededFuture() : hub.start();
+      return hubStarted.compose(started -> vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId),
+              new DeploymentOptions().setInstances(instances)))
           .compose(id -> {
             deployments.add(id);
             return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, localBytes),

@@ -6,30 +6,42 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * This node's event pipeline: turns each reported operation into a {@link RegistryEvent}, appends
- * it to the durable {@link EventJournal} (from which webhook and Kafka queues deliver), and, once it
- * is durable, publishes it on the cluster bus address {@link #ADDRESS} for in-cluster consumers.
- * Pushes are written ahead ({@link #prepare}): the event's fsync overlaps the operation's own, and
- * the event is delivered and published only once the operation is durable too.
- * Internal work (replication, rebalancing, GC) is not reported.
+ * This node's event pipeline: hands each reported operation to the durable {@link EventJournal} as
+ * a small {@link ReportedOperation} (the event's JSON is made on the journal's writer thread, not on
+ * the request's), from which the webhook and Kafka queues deliver and the {@link ClusterPublisher}
+ * publishes, in batches, on the cluster bus address {@link #ADDRESS}. Writes wait for their event's
+ * fsync (shared with every event queued meanwhile); pulls do not, and are synced within the
+ * journal's window. Operations are reported once they are durable. Internal work (replication,
+ * rebalancing, GC) is not reported.
  */
 public final class EventHub implements EventSink {
+  private static final System.Logger LOG = System.getLogger(EventHub.class.getName());
+
   /**
-   * The cluster-wide event bus address every event is published on, as a JSON string with the
-   * {@link RegistryEvent} schema (the same JSON as one element of distribution's envelope).
+   * The cluster-wide event bus address events are published on, in batches: each message is a
+   * JSON string {@code {"events":[...]}} (distribution's envelope, each element a {@link RegistryEvent}),
+   * published only while a consumer is subscribed through {@link #SUBSCRIBE_ADDRESS}.
    */
   public static final String ADDRESS = "flotilla.events";
 
+  /**
+   * Where an in-cluster consumer of {@link #ADDRESS} announces itself: it publishes any message here
+   * once its consumer is registered and again at least every 10 s; nodes publish events for 30 s after
+   * the last such message they heard.
+   */
+  public static final String SUBSCRIBE_ADDRESS = "flotilla.events.subscribe";
+
   private final Vertx vertx;
   private final EventJournal journal;
-  private final String nodeName;
-  private final String nodeAddress;
+  private final RegistryEvent.Source source;
+  private final ClusterPublisher publisher;
   private final AtomicLong emitted = new AtomicLong();
+  private final AtomicLong lostPulls = new AtomicLong();
 
   /**
    * @param nodeName the node id reported as {@code source.instanceID}
@@ -38,8 +50,13 @@ public final class EventHub implements EventSink {
   public EventHub(Vertx vertx, EventJournal journal, String nodeName, String nodeAddress) {
     this.vertx = vertx;
     this.journal = journal;
-    this.nodeName = nodeName;
-    this.nodeAddress = nodeAddress;
+    this.source = new RegistryEvent.Source(nodeAddress, nodeName);
+    this.publisher = new ClusterPublisher(vertx, nodeName);
+  }
+
+  /** Starts publishing on the cluster bus for subscribed consumers; completes once it listens for subscriptions. */
+  public Future<Void> start() {
+    return publisher.start().onSuccess(v -> journal.tapVisible(publisher));
   }
 
   /** Events recorded since start. */
@@ -47,23 +64,40 @@ public final class EventHub implements EventSink {
     return emitted.get();
   }
 
+  /** Bus messages (batches of events) published since start. */
+  public long publishedMessages() {
+    return publisher.messages();
+  }
+
+  /** Whether an in-cluster consumer's subscription is live (events are published on the bus). */
+  boolean subscribed() {
+    return publisher.subscribed();
+  }
+
   @Override
   public Future<Void> record(RequestContext ctx, Operation op) {
     if (ctx.isInternal()) {
       return Future.succeededFuture();
     }
-    String json = toEvent(ctx, op).toJson();
-    return onCallersContext(journal.append(json)).map(seq -> {
-      published(json, seq);
-      return null;
-    });
+    emitted.incrementAndGet();
+    ReportedOperation reported = new ReportedOperation(ctx, op, System.currentTimeMillis(), source);
+    if ("pull".equals(op.action())) { // not waited for: synced within the journal's window
+      journal.append(reported::toJson, EventJournal.Durability.WINDOW).whenComplete((seq, err) -> {
+        if (err != null) {
+          LOG.log(System.Logger.Level.WARNING, "pull event not journaled (" + lostPulls.incrementAndGet()
+              + " since start): " + err);
+        }
+      });
+      return Future.succeededFuture();
+    }
+    return onCallersContext(journal.append(reported::toJson, EventJournal.Durability.SYNC)).mapEmpty();
   }
 
   /**
    * The journal's future, completed back on the caller's context: the journal's writer thread only
-   * writes and syncs, and the request goes on (and publishes) on its own event loop.
+   * writes and syncs, and the request goes on on its own event loop.
    */
-  private Future<Long> onCallersContext(java.util.concurrent.CompletableFuture<Long> written) {
+  private Future<Long> onCallersContext(CompletableFuture<Long> written) {
     Context context = vertx.getOrCreateContext();
     Promise<Long> done = Promise.promise();
     written.whenComplete((seq, err) -> context.runOnContext(v -> {
@@ -76,50 +110,6 @@ public final class EventHub implements EventSink {
     return done.future();
   }
 
-  @Override
-  public Intent prepare(RequestContext ctx, Operation op) {
-    if (ctx.isInternal()) {
-      return Intent.NONE;
-    }
-    String json = toEvent(ctx, op).toJson();
-    EventJournal.Prepared prepared = journal.prepare(json);
-    Future<Long> written = onCallersContext(prepared.written());
-    return new Intent() {
-      @Override
-      public Future<Void> written() {
-        return written.mapEmpty();
-      }
-
-      @Override
-      public void commit() { // called on the caller's context once written() succeeded
-        prepared.commit();
-        written.onSuccess(seq -> published(json, seq));
-      }
-
-      @Override
-      public void abort() {
-        prepared.abort();
-      }
-    };
-  }
-
-  private void published(String json, long seq) {
-    emitted.incrementAndGet();
-    vertx.eventBus().publish(ADDRESS, json, new DeliveryOptions().addHeader("seq", Long.toString(seq))
-        .addHeader("node", nodeName));
-  }
-
-  RegistryEvent toEvent(RequestContext ctx, Operation op) {
-    Long size = op.size() < 0 ? null : op.size();
-    String url = op.digest() == null ? null : "http://" + nodeAddress + "/v2/" + op.repository() + "/"
-        + (isManifest(op) ? "manifests/" : "blobs/") + op.digest();
-    RegistryEvent.Target target = new RegistryEvent.Target(op.mediaType(), size, op.digest(), size, op.repository(),
-        op.fromRepository(), url, op.tag(), op.references().isEmpty() ? null : op.references());
-    return new RegistryEvent(newId(), Timestamps.now(), op.action(), target,
-        new RegistryEvent.Request(ctx.requestId(), ctx.remoteAddress(), ctx.host(), ctx.method(), ctx.userAgent()),
-        new RegistryEvent.Actor(ctx.identity()), new RegistryEvent.Source(nodeAddress, nodeName));
-  }
-
   /**
    * A random (version 4) UUID from the thread's own generator: event ids must be unique, not
    * unpredictable, and {@link UUID#randomUUID} serializes every caller on one secure generator.
@@ -129,10 +119,6 @@ public final class EventHub implements EventSink {
     long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
     long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
-  }
-
-  private static boolean isManifest(Operation op) {
-    return isManifestType(op.mediaType());
   }
 
   /** Whether an event's media type is a manifest's (blobs are reported as application/octet-stream). */

@@ -14,14 +14,22 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The node's durable event log: every event this node emits, in order, each with a sequence number,
  * in append-only segment files ({@code <first seq>.log}, one {@code seq TAB json} line per event).
- * Appends are group-committed: one writer thread writes whatever is queued and fsyncs once, then
- * completes every append of the batch, so an acknowledged event survives a crash and many
- * concurrent writes share one fsync. Readers (the delivery queues) only see what is durable. A line
- * torn by a crash is cut off when the journal is opened.
+ * Callers hand over a small value that renders its JSON line ({@link #append(Supplier, Durability)}):
+ * the JSON is built on the journal's writer thread, never on the caller's. Appends are
+ * group-committed: the writer thread writes whatever is queued, and one fsync covers every event
+ * written since the last one, so many concurrent writes share one fsync. An append with
+ * {@link Durability#SYNC} completes only after the fsync that covers it (and makes the writer sync at
+ * once); appends with {@link Durability#WINDOW} (pulls) neither wake the writer nor cause an fsync of
+ * their own: they are synced by the next one, and at the latest about {@code window} after they were
+ * appended (the writer takes them within half a window and syncs them within another half; later only
+ * if the disk itself is slower), so a crash loses at most that window of them. A clean {@link #close}
+ * syncs them. Readers (the delivery queues) only see what is durable. A line torn by a
+ * crash is cut off when the journal is opened.
  *
  * <p>Segments are preallocated: a new segment is written full of zero bytes (and synced) before the
  * first event goes in, so an append overwrites blocks that already exist and its
@@ -30,13 +38,12 @@ import java.util.concurrent.TimeUnit;
  * zero byte (event lines are JSON text and never contain one); a segment is cut to its events' length
  * when the next one starts.
  *
- * <p>Write-ahead ({@link #prepare}): an event can be written before its operation is durable, while
- * the operation's own files are being synced, so a write does not wait for two fsyncs in a row. Such
- * an event stays invisible to readers (and so does every event after it) until it is committed (the
- * operation is durable) or aborted (the operation failed: readers skip it, and the abort is saved).
- * Where readers may read up to is saved at most once a second ({@code visible}); when the journal is
- * opened after a crash, every event after that point is checked against storage by a
- * {@link Verifier}, and events of operations that did not happen are recorded as aborted.
+ * <p>Every event is appended after its operation is durable. Journals left by earlier versions,
+ * which wrote push events ahead of their operations, may hold events of operations that never
+ * completed: those versions listed aborted events in {@code aborted} (readers skip them until their
+ * segments are trimmed) and saved the readable end in {@code visible}; when such a journal is opened,
+ * the events after that end are checked once against storage by a {@link Verifier}, the ones whose
+ * operation did not happen are added to {@code aborted}, and {@code visible} is deleted.
  *
  * <p>Retention: segments every reader has passed are deleted ({@link #trimBefore}); when the journal
  * grows past its size limit the oldest segments are deleted anyway and the readers that had not
@@ -71,6 +78,26 @@ public final class EventJournal implements AutoCloseable {
   /** One event read back. */
   public record Entry(long seq, String json) {}
 
+  /** When an append's future completes, and what a crash may lose. */
+  public enum Durability {
+    /** Synced at once (sharing the fsync with whatever else is queued): nothing acknowledged is lost. */
+    SYNC,
+    /** Synced by the next fsync, at the latest about the journal's window after the append: a crash loses at most that window. */
+    WINDOW
+  }
+
+  /**
+   * Told, in journal order and under the journal's lock, about events as they become readable;
+   * must only queue them (no blocking, no I/O).
+   */
+  @FunctionalInterface
+  public interface VisibleTap {
+    void visible(List<Entry> entries);
+  }
+
+  /** How long events appended with {@link Durability#WINDOW} may stay unsynced by default. */
+  public static final long DEFAULT_WINDOW_MILLIS = 200;
+
   /**
    * What a read returned: events in order, the position after them, and how many events between
    * the reader's position and the first entry were deleted before it read them (journal full).
@@ -80,8 +107,16 @@ public final class EventJournal implements AutoCloseable {
   private final Path dir;
   private final long segmentBytes;
   private final long maxBytes;
+  private final long windowNanos;
+  // events appended with SYNC (and close's WAKE_UP): each wakes the writer
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  // events appended with WINDOW: they do not wake the writer, which takes them at least every half window
+  private final java.util.concurrent.ConcurrentLinkedQueue<Pending> windowQueue =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Object enqueueLock = new Object();
   private final Thread writer;
+  private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+  private volatile VisibleTap tap;
   private final Object lock = new Object();
   private volatile boolean closed;
   // the writer thread's (and, while it does not run, the opener's and closer's): no lock is held for I/O
@@ -89,24 +124,24 @@ public final class EventJournal implements AutoCloseable {
   private volatile long currentSegment;
   private long currentSize;
   private long lastSeq;
-  // guarded by lock: what readers and committers see
-  private Position durableEnd;
+  // guarded by lock: what readers see (every synced event)
   private Position visibleEnd;
-  private final java.util.ArrayDeque<Position> notVisible = new java.util.ArrayDeque<>();
-  private final java.util.Set<Long> unresolved = new java.util.HashSet<>();
   // read without the lock
   private final java.util.Set<Long> aborted = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Verifier verifier;
-  // the writer thread's (or, while it does not run, the opener's/closer's)
-  private Position savedVisible;
-  private long savedVisibleAt;
 
-  private record Pending(String json, boolean ahead, CompletableFuture<Long> done) {}
+  private record Pending(Supplier<String> json, Durability durability, CompletableFuture<Long> done) {}
+
+  /** An event written but not synced yet; {@code json} kept for the {@link VisibleTap}. */
+  private record Written(Pending pending, long seq, String json) {}
+
+  /** Written by the writer's close, to wake it up. */
+  private static final Pending WAKE_UP = new Pending(() -> "", Durability.WINDOW, new CompletableFuture<>());
 
   /**
-   * Decides, when the journal is opened after a crash, whether the operation of an event written
-   * ahead did happen (is durable in storage).
+   * Decides, when a journal left by an earlier version (which wrote push events ahead of their
+   * operations) is opened after a crash, whether an event's operation did happen (is durable in storage).
    */
   @FunctionalInterface
   public interface Verifier {
@@ -120,35 +155,9 @@ public final class EventJournal implements AutoCloseable {
     boolean happened(String json, List<String> later);
   }
 
-  /**
-   * An event written ahead of its operation: {@link #written} completes when it is on disk; then
-   * {@link #commit} once the operation is durable, or {@link #abort} if it failed.
-   */
-  public final class Prepared {
-    private final CompletableFuture<Long> written;
-
-    private Prepared(CompletableFuture<Long> written) {
-      this.written = written;
-    }
-
-    /** Completes with the event's sequence number once it is on disk. */
-    public CompletableFuture<Long> written() {
-      return written;
-    }
-
-    /** The operation is durable: readers may deliver the event. */
-    public void commit() {
-      written.thenAccept(seq -> resolve(seq, true));
-    }
-
-    /** The operation failed: readers skip the event (recorded on a pool thread: it syncs a file). */
-    public void abort() {
-      written.thenAcceptAsync(seq -> resolve(seq, false));
-    }
-  }
-
-  private EventJournal(Path dir, long segmentBytes, long maxBytes, Verifier verifier) {
+  private EventJournal(Path dir, long segmentBytes, long maxBytes, long windowMillis, Verifier verifier) {
     this.dir = dir;
+    this.windowNanos = TimeUnit.MILLISECONDS.toNanos(windowMillis);
     this.segmentBytes = segmentBytes;
     this.maxBytes = maxBytes;
     this.verifier = verifier;
@@ -162,65 +171,78 @@ public final class EventJournal implements AutoCloseable {
   }
 
   /**
-   * Opens (or creates) the journal in {@code dir}; events that may have been written ahead of an
-   * operation that never became durable (a crash) are checked with {@code verifier}; blocking.
+   * Opens (or creates) the journal in {@code dir}; events an earlier version may have written ahead
+   * of an operation that never became durable (a crash) are checked with {@code verifier}; blocking.
    */
   public static EventJournal open(Path dir, long segmentBytes, long maxBytes, Verifier verifier) throws IOException {
-    EventJournal j = new EventJournal(dir, segmentBytes, maxBytes, verifier);
+    return open(dir, segmentBytes, maxBytes, DEFAULT_WINDOW_MILLIS, verifier);
+  }
+
+  /**
+   * As {@link #open(Path, long, long, Verifier)}, with events appended as {@link Durability#WINDOW}
+   * synced at the latest about {@code windowMillis} after they were appended.
+   */
+  public static EventJournal open(Path dir, long segmentBytes, long maxBytes, long windowMillis, Verifier verifier)
+      throws IOException {
+    EventJournal j = new EventJournal(dir, segmentBytes, maxBytes, windowMillis, verifier);
     j.recover();
     j.verifyTail();
     j.writer.start();
     return j;
   }
 
-  /** Called after events became readable (on the writer thread, or where one was committed); must not block. */
+  /** Called after events became readable (on the writer thread, after each sync); must not block. */
   public void onAppended(Runnable listener) {
     listeners.add(listener);
   }
 
-  /** Appends one event; the future completes with its sequence number once it is on disk. */
+  /**
+   * Tells {@code tap} about every event that becomes readable from now on (one tap per journal: the
+   * cluster publisher's).
+   */
+  public void tapVisible(VisibleTap tap) {
+    this.tap = tap;
+  }
+
+  /** Appends one event and syncs it; the future completes with its sequence number once it is on disk. */
   public CompletableFuture<Long> append(String json) {
-    if (json.indexOf('\n') >= 0) {
-      throw new IllegalArgumentException("an event must be one line of JSON");
-    }
-    return enqueue(json, false);
+    checkLine(json);
+    return append(() -> json, Durability.SYNC);
   }
 
   /**
-   * Writes an event ahead of its operation: readers see it (and what follows it) only after
-   * {@link Prepared#commit}; {@link Prepared#abort} hides it for good.
+   * Appends one event whose JSON line {@code json} renders on the writer thread (it must not contain a
+   * line break); the future completes with its sequence number once it is on disk: at once for
+   * {@link Durability#SYNC}, within the window for {@link Durability#WINDOW}.
    */
-  public Prepared prepare(String json) {
-    return new Prepared(enqueue(json, true));
+  public CompletableFuture<Long> append(Supplier<String> json, Durability durability) {
+    return enqueue(json, durability);
   }
 
-  private CompletableFuture<Long> enqueue(String json, boolean ahead) {
+  /** How many times the writer synced the journal since it was opened (group commit: many events per sync). */
+  public long syncCount() {
+    return syncs.get();
+  }
+
+  private static void checkLine(String json) {
     if (json.indexOf('\n') >= 0) {
       throw new IllegalArgumentException("an event must be one line of JSON");
     }
+  }
+
+  private CompletableFuture<Long> enqueue(Supplier<String> json, Durability durability) {
     CompletableFuture<Long> done = new CompletableFuture<>();
-    if (closed) {
-      done.completeExceptionally(new IllegalStateException("event journal is closed"));
-      return done;
+    synchronized (enqueueLock) { // against close(): nothing is queued after the writer's last drain
+      if (closed) {
+        done.completeExceptionally(new IllegalStateException("event journal is closed"));
+        return done;
+      }
+      (durability == Durability.SYNC ? queue : windowQueue).add(new Pending(json, durability, done));
     }
-    queue.add(new Pending(json, ahead, done));
     return done;
   }
 
-  private void resolve(long seq, boolean committed) {
-    if (!committed) {
-      saveAborted(seq);
-    }
-    synchronized (lock) {
-      unresolved.remove(seq);
-      advanceVisible();
-    }
-    for (Runnable r : listeners) {
-      r.run();
-    }
-  }
-
-  /** Records an aborted event durably (one line in {@code aborted}); aborts are rare. */
+  /** Records an aborted event durably (one line in {@code aborted}): only when checking an earlier version's journal. */
   private void saveAborted(long seq) {
     synchronized (aborted) {
       try (FileChannel ch = FileChannel.open(dir.resolve("aborted"), StandardOpenOption.CREATE,
@@ -231,13 +253,6 @@ public final class EventJournal implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
       aborted.add(seq);
-    }
-  }
-
-  /** Moves the readers' end over every written event up to the first one still unresolved; under the lock. */
-  private void advanceVisible() {
-    while (!notVisible.isEmpty() && !unresolved.contains(notVisible.peekFirst().seq())) {
-      visibleEnd = notVisible.pollFirst();
     }
   }
 
@@ -255,7 +270,7 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  /** How many aborted events readers are told to skip (for tests). */
+  /** How many aborted events (of earlier versions' journals) readers are told to skip (for tests). */
   int abortedCount() {
     return aborted.size();
   }
@@ -358,16 +373,18 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
+  /** Stops the writer after it wrote and synced everything queued (pull events included), then closes the segment; blocking. */
   @Override
   public void close() {
-    closed = true;
-    writer.interrupt();
+    synchronized (enqueueLock) {
+      closed = true;
+      queue.add(WAKE_UP);
+    }
     try {
-      writer.join(5000);
+      writer.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    saveVisible(true);
     try {
       current.close();
     } catch (IOException e) {
@@ -377,68 +394,120 @@ public final class EventJournal implements AutoCloseable {
 
   // ------------------------------------------------------------------ writing
 
+  /**
+   * The writer: waits for a {@link Durability#SYNC} event (which wakes it) or half a window, takes
+   * every queued event of both kinds, writes them, and syncs when one of them must be synced now or
+   * the oldest written event has waited half a window. A {@link Durability#WINDOW} event is so taken
+   * within half a window of its append and synced within half a window of being written.
+   */
   private void writeLoop() {
+    long halfWindow = Math.max(1, windowNanos / 2);
     List<Pending> batch = new ArrayList<>();
-    while (!closed) {
+    List<Written> unsynced = new ArrayList<>();
+    long oldestUnsynced = 0; // System.nanoTime() when the first event of unsynced was written
+    boolean urgent = false; // unsynced holds an event appended with SYNC
+    boolean stopping = false;
+    while (!stopping) {
       try {
-        Pending first = queue.poll(1, TimeUnit.SECONDS);
-        saveVisible(false);
-        if (first == null) {
-          continue;
+        long wait = unsynced.isEmpty() ? halfWindow : Math.max(0, oldestUnsynced + halfWindow - System.nanoTime());
+        Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
+        // read before draining: close() sets it under enqueueLock after the last append, so the drains see everything
+        boolean closing = closed;
+        Pending lazy;
+        while ((lazy = windowQueue.poll()) != null) { // the window's events first: most of them are older
+          batch.add(lazy);
         }
-        batch.add(first);
+        if (first != null) {
+          batch.add(first);
+        }
         queue.drainTo(batch, 4096);
-        writeBatch(batch);
+        batch.remove(WAKE_UP);
+        stopping = closing && queue.isEmpty(); // the last round: close() appends nothing after WAKE_UP
+        if (!batch.isEmpty()) {
+          if (unsynced.isEmpty()) {
+            oldestUnsynced = System.nanoTime();
+          }
+          for (Pending b : batch) {
+            urgent |= b.durability() == Durability.SYNC;
+          }
+          write(batch, unsynced);
+        }
+        if (!unsynced.isEmpty() && (urgent || stopping || System.nanoTime() - oldestUnsynced >= halfWindow)) {
+          sync(unsynced);
+          urgent = false;
+        }
       } catch (InterruptedException e) {
-        break;
+        Thread.currentThread().interrupt();
+        stopping = true;
       } catch (IOException | RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "event journal write failed", e);
         for (Pending p : batch) {
           p.done().completeExceptionally(e);
         }
+        for (Written w : unsynced) {
+          w.pending().done().completeExceptionally(e);
+        }
+        unsynced.clear();
+        urgent = false;
       }
       batch.clear();
-      for (Runnable r : listeners) {
-        r.run();
-      }
     }
     Pending p;
-    while ((p = queue.poll()) != null) {
+    while ((p = queue.poll()) != null || (p = windowQueue.poll()) != null) {
       p.done().completeExceptionally(new IllegalStateException("event journal is closed"));
     }
   }
 
-  private void writeBatch(List<Pending> batch) throws IOException {
-    long[] seqs = new long[batch.size()];
-    // written and synced without the lock: committers and readers (on event loops) never wait for an fsync
+  /**
+   * Renders and writes a batch after the events already written (no sync); the written events join
+   * {@code unsynced}. An event whose JSON cannot be rendered fails alone.
+   */
+  private void write(List<Pending> batch, List<Written> unsynced) throws IOException {
     if (currentSize >= segmentBytes) {
-      roll();
+      roll(); // syncs the closed segment: what was unsynced in it is durable, its positions stay valid
     }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    long[] ends = new long[batch.size()];
-    for (int i = 0; i < batch.size(); i++) {
-      seqs[i] = ++lastSeq;
-      out.writeBytes((seqs[i] + "\t" + batch.get(i).json() + "\n").getBytes(StandardCharsets.UTF_8));
-      ends[i] = currentSize + out.size();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(batch.size() * 700);
+    List<Written> written = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      String json;
+      try {
+        json = p.json().get();
+        checkLine(json);
+      } catch (RuntimeException e) {
+        p.done().completeExceptionally(e);
+        continue;
+      }
+      long seq = lastSeq + written.size() + 1;
+      out.writeBytes((seq + "\t" + json + "\n").getBytes(StandardCharsets.UTF_8));
+      written.add(new Written(p, seq, json));
     }
     ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
     while (bytes.hasRemaining()) {
       current.write(bytes, currentSize + bytes.position());
     }
+    // written without the lock: readers (on event loops) never wait for I/O
+    lastSeq += written.size();
     currentSize += bytes.capacity();
+    unsynced.addAll(written);
+  }
+
+  /** One fsync for every event written since the last: they become durable and readable, their appends complete. */
+  private void sync(List<Written> unsynced) throws IOException {
     current.force(false);
+    syncs.incrementAndGet();
+    VisibleTap t = tap;
     synchronized (lock) {
-      durableEnd = new Position(lastSeq, currentSegment, currentSize);
-      for (int i = 0; i < batch.size(); i++) {
-        if (batch.get(i).ahead()) {
-          unresolved.add(seqs[i]);
-        }
-        notVisible.add(new Position(seqs[i], currentSegment, ends[i]));
+      visibleEnd = new Position(lastSeq, currentSegment, currentSize);
+      if (t != null) { // under the lock: the tap sees batches in journal order
+        t.visible(unsynced.stream().map(w -> new Entry(w.seq(), w.json())).toList());
       }
-      advanceVisible();
     }
-    for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).done().complete(seqs[i]);
+    for (Written w : unsynced) {
+      w.pending().done().complete(w.seq());
+    }
+    unsynced.clear();
+    for (Runnable r : listeners) {
+      r.run();
     }
   }
 
@@ -534,14 +603,15 @@ public final class EventJournal implements AutoCloseable {
       }
       currentSize = end;
     }
-    durableEnd = new Position(lastSeq, currentSegment, currentSize);
-    visibleEnd = durableEnd;
+    visibleEnd = new Position(lastSeq, currentSegment, currentSize);
   }
 
   /**
-   * After a crash, events after the last saved readable end may belong to operations that never
-   * became durable: checks each with the verifier and records the ones that did not happen as
-   * aborted. Then everything on disk is readable. Blocking; runs before the writer starts.
+   * Journals of earlier versions: loads their aborted events (readers skip them), and, if such a
+   * version saved a readable end ({@code visible}), checks every event after it with the verifier
+   * (it may have been written ahead of an operation that a crash cut short), records the ones that
+   * did not happen as aborted, and deletes {@code visible}: from then on every event on disk stands.
+   * Blocking; runs before the writer starts.
    */
   private void verifyTail() throws IOException {
     Path abortedFile = dir.resolve("aborted");
@@ -554,9 +624,12 @@ public final class EventJournal implements AutoCloseable {
       forgetTrimmedAborts();
     }
     Path visibleFile = dir.resolve("visible");
-    // a journal without the file was written before write-ahead existed: all of it is done
-    Position from = Files.exists(visibleFile) ? Position.load(visibleFile, durableEnd) : durableEnd;
-    if (from.seq() < durableEnd.seq()) {
+    if (!Files.exists(visibleFile)) {
+      return;
+    }
+    Position end = end();
+    Position from = Position.load(visibleFile, end);
+    if (from.seq() < end.seq()) {
       List<Entry> tail = read(from, Integer.MAX_VALUE).entries();
       int dropped = 0;
       for (int i = 0; i < tail.size(); i++) {
@@ -566,29 +639,10 @@ public final class EventJournal implements AutoCloseable {
           dropped++;
         }
       }
-      LOG.log(System.Logger.Level.INFO, "event journal: checked " + tail.size() + " events written after the last "
-          + "saved readable end, " + dropped + " of operations that did not complete were dropped");
+      LOG.log(System.Logger.Level.INFO, "event journal of an earlier version: checked " + tail.size() + " events "
+          + "written after its last saved readable end, " + dropped + " of operations that did not complete were dropped");
     }
-    saveVisible(true);
-  }
-
-  /**
-   * Saves where readers may read up to, at most once a second unless forced: on the writer thread,
-   * or when it is not running (opening, closing).
-   */
-  private void saveVisible(boolean force) {
-    long now = System.nanoTime();
-    Position end = end();
-    if (end.equals(savedVisible) || (!force && now - savedVisibleAt < 1_000_000_000L)) {
-      return;
-    }
-    try {
-      end.save(dir.resolve("visible"));
-      savedVisible = end;
-      savedVisibleAt = now;
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "could not save the event journal's readable end", e);
-    }
+    Fs.deleteDurably(visibleFile);
   }
 
   private long currentSegmentSafe() {

@@ -17,7 +17,7 @@ import java.util.List;
  * operation is the one that reports it, so a request routed through another node is reported once)
  * and reports manifest pulls and deletes, tag deletes, repository deletes, blob mounts and deletes once they are
  * durable. Writes are acknowledged only after their event is durable; pulls do not wait for it. Pushes are
- * reported by the local storage itself, which writes their events ahead while it syncs the pushed content.
+ * reported by the local storage itself, once the pushed content is durable.
  */
 public final class EventingStorage extends ForwardingStorage {
   private final RegistryStorage local;
@@ -37,7 +37,7 @@ public final class EventingStorage extends ForwardingStorage {
 
   @Override
   public Future<ManifestPut> putManifest(RequestContext ctx, PutManifest request) {
-    return local.putManifest(ctx, request); // reported by the local storage, written ahead (EventSink#prepare)
+    return local.putManifest(ctx, request); // reported by the local storage once the manifest is durable
   }
 
   @Override

@@ -9,8 +9,8 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Decides, when the event journal is opened after a crash, whether a push whose event was written
- * ahead did happen: the manifest or blob is in the repository on this node's storage, or a later
+ * Decides, when an event journal left by an earlier version (which wrote push events ahead of their
+ * operations) is opened after a crash, whether a push whose event was written ahead did happen: the manifest or blob is in the repository on this node's storage, or a later
  * event deletes it (or its repository), which explains why it is gone. A manifest pushed by tag
  * happened only if, in addition, the tag points at it now or a later event moved the tag (a push
  * of the same tag) or deleted it (the tag, the manifest, the repository): the manifest may have

@@ -55,14 +55,13 @@ public final class BlobUploads {
 
   /**
    * Finishes a session: appends an optional last body, verifies the digest, commits and links the
-   * blob. {@code ahead} is asked for the push's event once the digest is verified, and the event is
-   * written while the blob is made durable (see {@link EventSink#prepare}).
+   * blob, then reports it ({@code report}, the push's event) and completes once that is done too.
    */
   public Future<BlobInfo> finish(RepositoryName repository, String uploadId, Digest expected,
-      ReadStream<Buffer> body, long rangeStart, long expectedLength, Function<BlobInfo, EventSink.Intent> ahead) {
+      ReadStream<Buffer> body, long rangeStart, long expectedLength, Function<BlobInfo, Future<Void>> report) {
     return claim(repository, uploadId, rangeStart).compose(s -> {
       Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength, false);
-      return appended.compose(v -> commit(s, expected, ahead)).andThen(ar -> s.release());
+      return appended.compose(v -> commit(s, expected, report)).andThen(ar -> s.release());
     });
   }
 
@@ -90,13 +89,13 @@ public final class BlobUploads {
 
   /** A whole blob in one request (POST with ?digest=): a throw-away session, streamed and committed; as {@link #finish}. */
   public Future<BlobInfo> monolithic(RepositoryName repository, Digest expected, ReadStream<Buffer> body,
-      long expectedLength, Function<BlobInfo, EventSink.Intent> ahead) {
+      long expectedLength, Function<BlobInfo, Future<Void>> report) {
     body.pause();
     return vertx.executeBlocking(() -> uploads.create(repository, false), false)
         .compose(s -> {
           s.tryAcquire();
           return stream(s, body, expectedLength, false)
-              .compose(v -> commit(s, expected, ahead))
+              .compose(v -> commit(s, expected, report))
               .andThen(ar -> {
                 s.release();
                 if (ar.failed()) {
@@ -106,7 +105,7 @@ public final class BlobUploads {
         });
   }
 
-  private Future<BlobInfo> commit(UploadSession s, Digest expected, Function<BlobInfo, EventSink.Intent> ahead) {
+  private Future<BlobInfo> commit(UploadSession s, Digest expected, Function<BlobInfo, Future<Void>> report) {
     Context ctx = vertx.getOrCreateContext();
     Promise<Digest> hashed = Promise.promise();
     s.hashLane().execute(() -> {
@@ -120,8 +119,6 @@ public final class BlobUploads {
       }
     });
     return hashed.future().compose(actual -> {
-      EventSink.Intent event = actual.equals(expected)
-          ? ahead.apply(new BlobInfo(actual.toString(), s.offset())) : EventSink.Intent.NONE;
       Promise<BlobInfo> committed = Promise.promise();
       s.lane().execute(() -> {
         try {
@@ -139,7 +136,7 @@ public final class BlobUploads {
           ctx.runOnContext(v -> committed.fail(e));
         }
       });
-      return event.around(committed.future());
+      return committed.future().compose(info -> report.apply(info).map(info));
     });
   }
 

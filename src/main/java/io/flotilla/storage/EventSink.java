@@ -14,72 +14,12 @@ public interface EventSink {
     public Future<Void> record(RequestContext ctx, Operation event) {
       return Future.succeededFuture();
     }
-
-    @Override
-    public Intent prepare(RequestContext ctx, Operation event) {
-      return Intent.NONE;
-    }
   };
 
   /**
-   * Writes an operation's event ahead, while the operation's own writes are being made durable
-   * (so the two syncs overlap instead of following each other). The caller must wait for
-   * {@link Intent#written} before it acknowledges the operation, and then commit or abort it:
-   * {@link Intent#around} does all of that.
-   */
-  Intent prepare(RequestContext ctx, Operation event);
-
-  /** An event written ahead of its operation; see {@link #prepare}. */
-  interface Intent {
-    /** Nothing to write (internal work, events off). */
-    Intent NONE = new Intent() {
-      @Override
-      public Future<Void> written() {
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public void commit() {}
-
-      @Override
-      public void abort() {}
-    };
-
-    /** Completes when the event is durable. */
-    Future<Void> written();
-
-    /** The operation is durable: the event may be delivered. */
-    void commit();
-
-    /** The operation failed: the event is dropped. */
-    void abort();
-
-    /**
-     * Ties the event to its operation: {@code operation}'s result once both are durable (the event
-     * committed), or its failure (the event aborted). If the event cannot be written the operation
-     * stands but the caller gets the error, as with {@link EventSink#record}.
-     */
-    default <T> Future<T> around(Future<T> operation) {
-      return operation.transform(done -> {
-        if (done.failed()) {
-          abort();
-          return Future.failedFuture(done.cause());
-        }
-        return written().transform(w -> {
-          if (w.failed()) {
-            abort();
-            return Future.failedFuture(w.cause());
-          }
-          commit();
-          return Future.succeededFuture(done.result());
-        });
-      });
-    }
-  }
-
-  /**
-   * Records one operation. The future completes when the event is durable on this node (writes
-   * wait for it before they are acknowledged; reads need not).
+   * Records one operation, once it is durable. The future completes when the event is durable on
+   * this node (writes wait for it before they are acknowledged; reads need not, and a pull's future
+   * may complete before its event is synced).
    */
   Future<Void> record(RequestContext ctx, Operation event);
 

@@ -10,7 +10,7 @@ import io.vertx.core.streams.ReadStream;
 
 /**
  * Blob bytes on this node: uploads through {@link BlobUploads}, downloads by zero-copy {@code sendFile}.
- * Finished uploads are reported to the event sink as pushes, written ahead while the blob is synced.
+ * Finished uploads are reported to the event sink as pushes once the blob is durable.
  */
 public final class LocalBlobTransfer implements BlobTransfer {
   private final BlobUploads uploads;
@@ -23,8 +23,8 @@ public final class LocalBlobTransfer implements BlobTransfer {
     this.events = events;
   }
 
-  private java.util.function.Function<BlobInfo, EventSink.Intent> pushEvent(RequestContext ctx, RepositoryName repository) {
-    return info -> events.prepare(ctx, new EventSink.Operation("push", repository.value(), info.digest(),
+  private java.util.function.Function<BlobInfo, Future<Void>> pushEvent(RequestContext ctx, RepositoryName repository) {
+    return info -> events.record(ctx, new EventSink.Operation("push", repository.value(), info.digest(),
         "application/octet-stream", info.size(), null, null, java.util.List.of()));
   }
 

@@ -51,7 +51,7 @@ public final class LocalRegistry implements RegistryStorage {
 
   private final EventSink events;
 
-  /** @param events where manifest pushes are reported (written ahead while the manifest is synced) */
+  /** @param events where manifest pushes are reported (once durable; acknowledged once their event is durable) */
   public LocalRegistry(Vertx vertx, StorageConfig config, MetadataStore metadata, BlobStore blobs,
       UploadStore uploads, EventSink events) {
     this(vertx, config, metadata, blobs, uploads, events, (identity, repository) -> true);
@@ -134,9 +134,10 @@ public final class LocalRegistry implements RegistryStorage {
       checkReferences(name, manifest, replica);
       List<String> references = meta.references().stream().map(Digest::toString).toList();
       Tag tag = ref.isDigest() ? null : ref.tag();
-      EventSink.Intent event = events.prepare(ctx, new EventSink.Operation("push", name.value(), digest.toString(),
-          meta.mediaType(), body.length, tag == null ? null : tag.value(), null, references));
-      return event.around(blocking(() -> {
+      EventSink.Operation event = new EventSink.Operation("push", name.value(), digest.toString(),
+          meta.mediaType(), body.length, tag == null ? null : tag.value(), null, references);
+      // reported once durable; acknowledged once its event is durable too
+      return blocking(() -> {
         blobs.put(digest, body, stored ->
             metadata.putManifest(name, meta, tag, 0, replica, () -> checkReferences(name, manifest, replica)));
         cache.put(digest, body);
@@ -145,7 +146,7 @@ public final class LocalRegistry implements RegistryStorage {
             meta.subject() == null ? null : meta.subject().toString(),
             stored == null ? meta.createdMillis() : stored.createdMillis(),
             tag == null ? 0 : metadata.tagTime(name, tag));
-      }));
+      }).compose(put -> events.record(ctx, event).map(put));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }

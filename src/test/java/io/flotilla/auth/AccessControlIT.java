@@ -43,7 +43,11 @@ class AccessControlIT {
   @BeforeAll
   static void start() {
     node = TestNode.start(tmp.resolve("data"), AuthFixture.config(AuthFixture.htpasswd(tmp.resolve("auth")), 1000));
-    node.node().vertx().eventBus().<String>consumer("flotilla.events", m -> events.add(new JsonObject(m.body())));
+    io.vertx.core.Vertx vertx = node.node().vertx();
+    vertx.eventBus().<String>consumer("flotilla.events", m -> new JsonObject(m.body()).getJsonArray("events")
+        .forEach(e -> events.add((JsonObject) e)));
+    vertx.eventBus().publish("flotilla.events.subscribe", "access-control-it");
+    vertx.setPeriodic(10_000, t -> vertx.eventBus().publish("flotilla.events.subscribe", "access-control-it"));
     anonymous = new OciClient(node.url());
     admin = anonymous.as(basic("admin"));
     alice = anonymous.as(basic("alice"));

@@ -207,8 +207,11 @@ class ClusterTlsIT {
     Vertx vertx = Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hzConfig))
         .buildClustered().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     consumers.add(vertx);
-    vertx.eventBus().<String>consumer(EventHub.ADDRESS, msg -> into.add(msg.body()))
+    vertx.eventBus().<String>consumer(EventHub.ADDRESS, msg -> new io.vertx.core.json.JsonObject(msg.body())
+            .getJsonArray("events").forEach(e -> into.add(((io.vertx.core.json.JsonObject) e).encode())))
         .completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    vertx.eventBus().publish(EventHub.SUBSCRIBE_ADDRESS, "cluster-tls-it");
+    vertx.setPeriodic(10_000, t -> vertx.eventBus().publish(EventHub.SUBSCRIBE_ADDRESS, "cluster-tls-it"));
   }
 
   /** Member name -> state, as {@code n} reports them. */

@@ -1,6 +1,7 @@
 package io.flotilla.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -121,43 +122,27 @@ class EventJournalTest {
   }
 
   @Test
-  void anEventWrittenAheadHoldsBackLaterEventsUntilItsOperationCommits(@TempDir Path dir) throws Exception {
+  void eventsAnEarlierVersionListedAsAbortedAreSkippedByReaders(@TempDir Path dir) throws Exception {
     try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
-      EventJournal.Prepared a = j.prepare("{\"n\":\"a\"}");
-      long b = j.append("{\"n\":\"b\"}").get();
-      a.written().get();
-      assertEquals(2, b);
-      assertEquals(List.of(), seqs(j.read(EventJournal.Position.START, 10)), "nothing readable past an unresolved event");
-      assertEquals(0, j.lastSeq());
-      a.commit();
-      awaitLastSeq(j, 2);
-      assertEquals(List.of(1L, 2L), seqs(j.read(EventJournal.Position.START, 10)));
+      appendAll(j, 0, 3);
+    }
+    Files.writeString(dir.resolve("aborted"), "2\n"); // left by a version that wrote events ahead
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
+      assertEquals(List.of(1L, 3L), seqs(j.read(EventJournal.Position.START, 10)));
+      assertEquals(1, j.abortedCount());
     }
   }
 
   @Test
-  void anAbortedEventIsSkippedByReadersAlsoAfterReopening(@TempDir Path dir) throws Exception {
-    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
-      EventJournal.Prepared a = j.prepare("{\"n\":\"a\"}");
-      j.append("{\"n\":\"b\"}").get();
-      a.abort();
-      awaitLastSeq(j, 2);
-      assertEquals(List.of(2L), seqs(j.read(EventJournal.Position.START, 10)));
-    }
-    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
-      assertEquals(List.of(2L), seqs(j.read(EventJournal.Position.START, 10)));
-    }
-  }
-
-  @Test
-  void afterACrashEventsWrittenAheadAreKeptOnlyIfTheirOperationHappened(@TempDir Path dir) throws Exception {
+  void anEarlierVersionsTailAfterItsSavedReadableEndIsCheckedOnce(@TempDir Path dir) throws Exception {
     try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
       j.append("{\"n\":\"before\"}").get();
-      awaitLastSeq(j, 1);
-      j.prepare("{\"n\":\"lost\"}").written().get(); // the process dies before the operation is durable
-      j.prepare("{\"n\":\"stored\"}").written().get(); // ... and this one's operation made it
+      j.append("{\"n\":\"lost\"}").get(); // written ahead by that version; the crash came before its operation
+      j.append("{\"n\":\"stored\"}").get(); // ... and this one's operation made it
       j.append("{\"n\":\"after\"}").get();
     }
+    long afterFirst = "1\t{\"n\":\"before\"}\n".getBytes(StandardCharsets.UTF_8).length;
+    new EventJournal.Position(1, 1, afterFirst).save(dir.resolve("visible")); // that version's saved readable end
     List<String> checked = new ArrayList<>();
     EventJournal.Verifier storage = (json, later) -> {
       checked.add(json);
@@ -169,11 +154,18 @@ class EventJournalTest {
           all.stream().map(EventJournal.Entry::json).toList());
       assertEquals(3, checked.size(), "only events after the saved readable end are checked: " + checked);
       assertEquals(4, j.lastSeq());
+      assertFalse(Files.exists(dir.resolve("visible")), "checked once: this version writes no readable end");
     }
     try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30, (json, later) -> {
-      throw new AssertionError("nothing left to check after a clean reopen: " + json);
+      throw new AssertionError("nothing left to check after a reopen: " + json);
     })) {
       assertEquals(3, j.read(EventJournal.Position.START, 10).entries().size());
+      j.append("{\"n\":\"new\"}").get();
+    }
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30, (json, later) -> {
+      throw new AssertionError("events of this version are never checked: " + json);
+    })) {
+      assertEquals(4, j.read(EventJournal.Position.START, 10).entries().size());
     }
   }
 
@@ -181,16 +173,15 @@ class EventJournalTest {
   void abortsOfTrimmedSegmentsAreForgotten(@TempDir Path dir) throws Exception {
     try (EventJournal j = EventJournal.open(dir, SEGMENT, 1L << 30)) {
       for (int i = 0; i < 200; i++) {
-        String json = "{\"n\":" + i + ",\"pad\":\"" + "x".repeat(40) + "\"}";
-        if (i % 10 == 0) {
-          EventJournal.Prepared p = j.prepare(json);
-          p.written().get();
-          p.abort();
-          awaitLastSeq(j, i + 1);
-        } else {
-          j.append(json).get();
-        }
+        j.append("{\"n\":" + i + ",\"pad\":\"" + "x".repeat(40) + "\"}").get();
       }
+    }
+    StringBuilder aborts = new StringBuilder(); // an earlier version aborted every tenth event
+    for (int seq = 1; seq <= 200; seq += 10) {
+      aborts.append(seq).append('\n');
+    }
+    Files.writeString(dir.resolve("aborted"), aborts);
+    try (EventJournal j = EventJournal.open(dir, SEGMENT, 1L << 30)) {
       assertEquals(20, abortedInFile(dir).size());
       assertTrue(segments(dir).size() > 2);
       j.trimBefore(j.end());
@@ -209,13 +200,6 @@ class EventJournalTest {
 
   private static List<Long> abortedInFile(Path dir) throws Exception {
     return Files.readAllLines(dir.resolve("aborted")).stream().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
-  }
-
-  private static void awaitLastSeq(EventJournal j, long seq) throws InterruptedException {
-    for (int i = 0; i < 500 && j.lastSeq() < seq; i++) {
-      Thread.sleep(10);
-    }
-    assertEquals(seq, j.lastSeq());
   }
 
   private static void appendAll(EventJournal j, int from, int to) throws Exception {

@@ -12,6 +12,7 @@ import io.flotilla.testing.ProcessCluster;
 import io.flotilla.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The documented way to consume events inside the cluster, run for real: a plain Vert.x
  * application joins the nodes' Hazelcast cluster (without a Flotilla node name, so nothing is
- * placed on it), consumes {@code flotilla.events}, and receives each operation exactly once.
+ * placed on it), consumes {@code flotilla.events}, subscribes on {@code flotilla.events.subscribe},
+ * and receives each operation exactly once, in batches.
  */
 class InClusterConsumerIT {
   @TempDir
@@ -50,9 +52,16 @@ class InClusterConsumerIT {
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       try {
         List<JsonObject> events = new CopyOnWriteArrayList<>();
-        vertx.eventBus().<String>consumer(EventHub.ADDRESS, msg -> events.add(new JsonObject(msg.body())))
-            .completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Thread.sleep(1000); // the consumer's registration reaches every node
+        List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        vertx.eventBus().<String>consumer(EventHub.ADDRESS, msg -> {
+          JsonArray batch = new JsonObject(msg.body()).getJsonArray("events");
+          batchSizes.add(batch.size());
+          batch.forEach(e -> events.add((JsonObject) e));
+        }).completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        // the documented contract: subscribe once the consumer is registered, renew at least every 10 s
+        vertx.eventBus().publish(EventHub.SUBSCRIBE_ADDRESS, "in-cluster-consumer-it");
+        vertx.setPeriodic(10_000, t -> vertx.eventBus().publish(EventHub.SUBSCRIBE_ADDRESS, "in-cluster-consumer-it"));
+        Thread.sleep(1000); // the consumer's registration and its subscription reach every node
 
         Images.Pushed img = Images.push(new OciClient(cluster.node(0).url()), "bus/app", "v1", 1, 3);
         assertEquals(200, new OciClient(cluster.node(1).url()).get("/v2/bus/app/manifests/v1",
@@ -68,6 +77,7 @@ class InClusterConsumerIT {
             .map(e -> e.getString("action") + " " + e.getJsonObject("target").getString("digest")).sorted().toList();
         assertEquals(expected.stream().sorted().toList(), got, "each event exactly once");
         assertTrue(events.stream().allMatch(e -> "bus/app".equals(e.getJsonObject("target").getString("repository"))));
+        assertTrue(batchSizes.stream().allMatch(n -> n > 0), "no empty batches: " + batchSizes);
       } finally {
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }

@@ -87,7 +87,7 @@ final class StorageFixture implements AutoCloseable {
 
   /** Finishes a session with no last chunk (PUT ?digest= with an empty body). */
   BlobInfo finish(RepositoryName repo, UploadSession s, Digest digest) {
-    return onVertx(() -> bytes.finish(repo, s.id(), digest, null, -1, -1, info -> EventSink.Intent.NONE));
+    return onVertx(() -> bytes.finish(repo, s.id(), digest, null, -1, -1, info -> io.vertx.core.Future.succeededFuture()));
   }
 
   /** Uploads a whole blob into a repository through a session. */
