@@ -17,7 +17,8 @@ import java.util.Map;
  * start-up. Crash-safe and resumable: each repository is one batch that also records that the
  * repository is done; a restart after a crash skips those and goes on. When every repository is
  * in, one batch sets the "done" mark (and clears the per-repository marks); only then is the old
- * tree renamed to {@code repositories.migrated} and deleted, which a restart also finishes.
+ * tree renamed to {@code repositories.migrated} and deleted in the background (a restart deletes
+ * what is left).
  *
  * <p>The old files are read as the file-layout store read them at start-up: half-written temp files
  * ({@code ._tmp-*}) are ignored, a manifest or tag that a tombstone covers is gone (a delete that a
@@ -125,11 +126,28 @@ final class FileLayoutMigration {
     }
   }
 
+  /**
+   * Renames the old tree out of the way (durably) and deletes it on a background thread: deleting
+   * hundreds of thousands of small files takes minutes and nothing waits for it (a restart deletes
+   * what is left).
+   */
   private static void removeOldTree(Path root, Path retired) throws IOException {
-    Fs.deleteTree(retired);
     if (Files.isDirectory(root)) {
+      if (Files.exists(retired)) {
+        Fs.deleteTree(retired); // left by an earlier run; the rename needs its name
+      }
       Fs.moveAtomic(root, retired);
-      Fs.deleteTree(retired);
+    }
+    if (Files.exists(retired)) {
+      Thread t = new Thread(() -> {
+        try {
+          Fs.deleteTree(retired);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "could not delete " + retired + " (a restart tries again): " + e);
+        }
+      }, "flotilla-migrated-cleanup");
+      t.setDaemon(true);
+      t.start();
     }
   }
 

@@ -130,12 +130,13 @@ class FileLayoutMigrationTest {
   }
 
   @Test
-  void aMigratedStoreServesExactlyWhatTheFileLayoutServed() throws IOException {
+  void aMigratedStoreServesExactlyWhatTheFileLayoutServed() throws Exception {
     Map<String, Long> tagTimes = copyFixture(dir);
     try (MetadataStore s = open(dir, FileLayoutMigration.Hook.NONE)) {
       assertServesTheFixture(s, tagTimes);
       assertFalse(Files.exists(dir.resolve("repositories")), "the old files go once everything is in");
-      assertFalse(Files.exists(dir.resolve("repositories.migrated")));
+      io.flotilla.testing.Await.until("the old tree is deleted in the background", java.time.Duration.ofSeconds(30),
+          () -> !Files.exists(dir.resolve("repositories.migrated")));
     }
     try (MetadataStore again = open(dir, FileLayoutMigration.Hook.NONE)) {
       assertServesTheFixture(again, tagTimes);
@@ -177,9 +178,11 @@ class FileLayoutMigrationTest {
   }
 
   @Test
-  void oldFilesLeftByACrashAfterTheMigrationCommittedAreRemovedNotMovedAgain() throws IOException {
+  void oldFilesLeftByACrashAfterTheMigrationCommittedAreRemovedNotMovedAgain() throws Exception {
     Map<String, Long> tagTimes = copyFixture(dir);
     open(dir, FileLayoutMigration.Hook.NONE).close();
+    io.flotilla.testing.Await.until("the old tree is deleted in the background", java.time.Duration.ofSeconds(30),
+        () -> !Files.exists(dir.resolve("repositories.migrated")));
     // the old tree is back as if the node had died before deleting it (here: with an extra tag)
     copyFixture(dir);
     Files.writeString(dir.resolve("repositories/team/app/_meta/tags/extra"), Digest.sha256(new byte[0]).toString());
