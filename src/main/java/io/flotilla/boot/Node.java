@@ -104,6 +104,8 @@ public final class Node {
   private long gcTimer = -1;
   private Rebalancer rebalancer;
   private EventJournal journal;
+  /** The metadata database; closed when the node stops or fails to start. */
+  private MetadataStore metadata;
   private ReplicationVerticle replicationVerticle;
   /** The clients' certificate as loaded at start (null without TLS), and what reloads it. */
   private ServerTls.Loaded tls;
@@ -180,7 +182,11 @@ public final class Node {
             Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
                 hz, proof);
             node.users = users;
-            return node.deploy(prometheus).map(node);
+            return node.deploy(prometheus).onFailure(err -> {
+              if (node.metadata != null) {
+                node.metadata.close();
+              }
+            }).map(node);
           }).onSuccess(started::complete).onFailure(err ->
               // closed on a plain thread: closing Vert.x from one of its own event loops would not complete
               new Thread(() -> vertx.close().onComplete(x -> started.completeExceptionally(err)),
@@ -217,6 +223,7 @@ public final class Node {
     java.nio.file.Path eventsDir = config.storage().dataDir().resolve("events");
     var storageConfig = config.storage();
     MetadataStore metadata = new MetadataStore(storageConfig.dataDir());
+    this.metadata = metadata;
     BlobStore blobs = new BlobStore(storageConfig.dataDir());
     UploadStore uploads = new UploadStore(storageConfig.dataDir(), io, config.nodeName());
     String nodeId = config.nodeName();
@@ -507,6 +514,7 @@ public final class Node {
       if (journal != null) {
         journal.close();
       }
+      metadata.close();
       if (accessLog != null) {
         accessLog.close();
       }

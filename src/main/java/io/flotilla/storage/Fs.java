@@ -116,24 +116,6 @@ public final class Fs {
     }
   }
 
-  /** Prefix of folders being removed by {@link #deleteTreeDurably}; leftovers of a crash can go. */
-  public static final String TRASH_PREFIX = "_trash-";
-
-  /**
-   * Removes a folder tree so that a crash leaves either all of it or none of it at its path: the
-   * folder is first renamed to a {@link #TRASH_PREFIX} sibling (and the rename made durable), then
-   * deleted.
-   */
-  public static void deleteTreeDurably(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    Path trash = dir.resolveSibling(TRASH_PREFIX + java.util.UUID.randomUUID());
-    Files.move(dir, trash, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    fsyncDir(dir.getParent());
-    deleteTree(trash);
-  }
-
   /** Removes a folder tree, ignoring what is already gone. */
   public static void deleteTree(Path root) {
     if (!Files.exists(root)) {

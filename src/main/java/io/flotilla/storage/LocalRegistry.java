@@ -34,9 +34,11 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * The storage API over this node's disk. Reads are answered from the in-memory metadata (and the
- * manifest cache) on the caller's thread; anything that touches the disk runs on Vert.x worker
- * threads. Thread-safe.
+ * The storage API over this node's disk. Reads of a repository held in the metadata cache are
+ * answered from memory (and the manifest cache) on the caller's thread; anything that touches the
+ * disk runs on Vert.x worker threads: writes, the catalog and usage (scans of the metadata
+ * database), and the first read of a repository that is not cached (it is loaded there).
+ * Thread-safe.
  */
 public final class LocalRegistry implements RegistryStorage {
   private final Vertx vertx;
@@ -83,11 +85,30 @@ public final class LocalRegistry implements RegistryStorage {
 
   // ------------------------------------------------------------------ manifests
 
+  /** Completes once the repository's metadata is in memory: at once when it is, else after a load on a worker. */
+  private Future<Void> warm(RepositoryName name) {
+    if (metadata.isCached(name)) {
+      return Future.succeededFuture();
+    }
+    return blocking(() -> {
+      metadata.preload(name);
+      return null;
+    });
+  }
+
   @Override
   public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
     try {
       RepositoryName name = RepositoryName.of(repository);
       Reference ref = Reference.parse(reference);
+      return warm(name).compose(v -> manifest(name, ref));
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<ManifestContent> manifest(RepositoryName name, Reference ref) {
+    try {
       if (!metadata.exists(name)) {
         throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
       }
@@ -232,11 +253,13 @@ public final class LocalRegistry implements RegistryStorage {
     try {
       RepositoryName name = RepositoryName.of(repository);
       checkPageSize(n);
-      if (!metadata.exists(name)) {
-        throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
-      }
-      MetadataStore.Page page = metadata.tags(name, n, last);
-      return Future.succeededFuture(new TagPage(name.value(), page.items(), page.more()));
+      return warm(name).map(v -> {
+        if (!metadata.exists(name)) {
+          throw OciError.NAME_UNKNOWN.with("repository " + name + " is not known");
+        }
+        MetadataStore.Page page = metadata.tags(name, n, last);
+        return new TagPage(name.value(), page.items(), page.more());
+      });
     } catch (OciException e) {
       return Future.failedFuture(e);
     }
@@ -248,14 +271,16 @@ public final class LocalRegistry implements RegistryStorage {
       RepositoryName name = RepositoryName.of(repository);
       Digest digest = Digest.parse(subject);
       boolean filter = artifactType != null && !artifactType.isEmpty();
-      List<Referrer> out = new ArrayList<>();
-      for (ManifestMeta m : metadata.referrers(name, digest)) {
-        if (filter && !artifactType.equals(m.artifactType())) {
-          continue;
+      return warm(name).map(v -> {
+        List<Referrer> out = new ArrayList<>();
+        for (ManifestMeta m : metadata.referrers(name, digest)) {
+          if (filter && !artifactType.equals(m.artifactType())) {
+            continue;
+          }
+          out.add(new Referrer(m.mediaType(), m.digest().toString(), m.size(), m.artifactType(), m.annotations()));
         }
-        out.add(new Referrer(m.mediaType(), m.digest().toString(), m.size(), m.artifactType(), m.annotations()));
-      }
-      return Future.succeededFuture(new Referrers(out, filter));
+        return new Referrers(out, filter);
+      });
     } catch (OciException e) {
       return Future.failedFuture(e);
     }
@@ -265,9 +290,11 @@ public final class LocalRegistry implements RegistryStorage {
   public Future<CatalogPage> catalog(RequestContext ctx, int n, String last) {
     try {
       checkPageSize(n);
-      MetadataStore.Page page = ctx.isInternal() ? metadata.catalog(n, last)
-          : metadata.catalog(n, last, repository -> readable.test(ctx.identity(), repository));
-      return Future.succeededFuture(new CatalogPage(page.items(), page.more(), List.of()));
+      return blocking(() -> {
+        MetadataStore.Page page = ctx.isInternal() ? metadata.catalog(n, last)
+            : metadata.catalog(n, last, repository -> readable.test(ctx.identity(), repository));
+        return new CatalogPage(page.items(), page.more(), List.of());
+      });
     } catch (OciException e) {
       return Future.failedFuture(e);
     }
@@ -280,15 +307,17 @@ public final class LocalRegistry implements RegistryStorage {
     try {
       RepositoryName name = RepositoryName.of(repository);
       Digest d = Digest.parse(digest);
-      long size = metadata.blobSize(name, d);
-      if (size < 0) {
-        ManifestMeta m = metadata.manifest(name, d);
-        if (m == null) {
-          throw OciError.BLOB_UNKNOWN.with("blob " + d + " is not known in " + name);
+      return warm(name).map(v -> {
+        long size = metadata.blobSize(name, d);
+        if (size < 0) {
+          ManifestMeta m = metadata.manifest(name, d);
+          if (m == null) {
+            throw OciError.BLOB_UNKNOWN.with("blob " + d + " is not known in " + name);
+          }
+          size = m.size();
         }
-        size = m.size();
-      }
-      return Future.succeededFuture(new BlobInfo(d.toString(), size));
+        return new BlobInfo(d.toString(), size);
+      });
     } catch (OciException e) {
       return Future.failedFuture(e);
     }
@@ -317,10 +346,8 @@ public final class LocalRegistry implements RegistryStorage {
       RepositoryName name = RepositoryName.of(repository);
       Digest d = Digest.parse(digest);
       RepositoryName source = RepositoryName.of(from);
-      if (metadata.blobSize(source, d) < 0) {
-        return Future.succeededFuture(false);
-      }
-      return blocking(() -> blobs.linkIfStored(d, stored -> metadata.linkBlob(name, d, stored)));
+      return blocking(() -> metadata.blobSize(source, d) >= 0
+          && blobs.linkIfStored(d, stored -> metadata.linkBlob(name, d, stored)));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }
@@ -369,6 +396,10 @@ public final class LocalRegistry implements RegistryStorage {
 
   @Override
   public Future<Usage> usage(RequestContext ctx) {
+    return blocking(this::usageNow);
+  }
+
+  private Usage usageNow() {
     List<RepositoryUsage> repos = new ArrayList<>();
     for (RepositoryName name : metadata.repositories()) {
       var manifests = metadata.manifests(name);
@@ -388,7 +419,7 @@ public final class LocalRegistry implements RegistryStorage {
       int tags = metadata.tags(name, Integer.MAX_VALUE, null).items().size();
       repos.add(new RepositoryUsage(name.value(), bytes, manifests.size(), tags, linked.size()));
     }
-    return Future.succeededFuture(new Usage(blobs.storedBytes(), blobs.storedBlobs(), repos));
+    return new Usage(blobs.storedBytes(), blobs.storedBlobs(), repos);
   }
 
   @Override

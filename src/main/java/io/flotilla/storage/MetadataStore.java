@@ -1,42 +1,28 @@
 package io.flotilla.storage;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
-import com.fasterxml.jackson.databind.deser.std.FromStringDeserializer;
 import io.flotilla.oci.Digest;
-import io.flotilla.oci.DigestAlgorithm;
 import io.flotilla.oci.MediaTypes;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.oci.Tag;
+import io.flotilla.storage.MetaValues.Summary;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
- * Repository metadata: tags, manifest links, blob links and (derived from manifests' subjects) the
- * referrers index. Layout, one small file per fact, each written atomically:
- *
- * <pre>
- * &lt;root&gt;/repositories/&lt;name&gt;/_meta/
- *     tags/&lt;tag&gt;                      the digest the tag points at
- *     manifests/&lt;alg&gt;/&lt;hex&gt;           {@link ManifestMeta} as JSON (presence = manifest is in the repo)
- *     blobs/&lt;alg&gt;/&lt;hex&gt;               the blob's size (presence = blob is visible in the repo)
- *     deleted/tags/&lt;tag&gt;              tombstone: when the tag was deleted (millis)
- *     deleted/manifests/&lt;alg&gt;/&lt;hex&gt;   tombstone: when the manifest was deleted (millis)
- *     deleted/repository              when the whole repository was deleted (millis)
- * </pre>
+ * Repository metadata: tags, manifest records, blob links, the referrers index and the tombstones
+ * of deletes, kept in the node's {@link MetaDb} (RocksDB under {@code <dataDir>/metadata}, keys in
+ * {@link MetaKeys}). Each operation is one atomic, synced write batch; concurrent operations share
+ * WAL fsyncs (group commit). Hot repositories are held in memory by a bounded {@link RepoCache} and
+ * read lock-free from there; the catalog, repository list, versions and fingerprints come from the
+ * repositories' summaries without loading them. Start-up only opens the database (and, once, moves
+ * an old file layout in: {@link FileLayoutMigration}).
  *
  * <p><b>Deletes stay deleted.</b> Every tag, manifest and tombstone carries a time; copies of a
  * repository on other nodes converge by last-writer-wins on those times: a tag set at {@code t}
@@ -46,141 +32,133 @@ import java.util.function.Function;
  * kept for {@code storage.tombstoneRetention} and then pruned by garbage collection, together with
  * repositories that hold nothing any more.
  *
- * Repository names never contain a component starting with {@code _}, so {@code _meta} cannot clash
- * with a nested repository. Everything is loaded into memory at start-up and read from there;
- * writers block (call them on worker threads) and update memory only after the file is durable.
+ * <p>Writers block (call them on worker threads) and run under the repository's lock; readers may
+ * run on any thread (a repository not in the cache is loaded on the caller's thread).
  */
-public final class MetadataStore {
-  static final ObjectMapper JSON = new ObjectMapper()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .registerModule(new SimpleModule()
-          .addSerializer(Digest.class, ToStringSerializer.instance)
-          .addDeserializer(Digest.class, new FromStringDeserializer<>(Digest.class) {
-            @Override
-            protected Digest _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext ctx) {
-              return Digest.parse(value);
-            }
-          }));
+public final class MetadataStore implements AutoCloseable {
+  /** What the cache may hold when the caller does not say: about an eighth of the heap at ~1 KiB per entry. */
+  static final long DEFAULT_CACHE_WEIGHT = Math.max(10_000, Runtime.getRuntime().maxMemory() / 8 / 1024);
 
-  private final Path root;
-  private final ConcurrentSkipListMap<String, RepoState> repos = new ConcurrentSkipListMap<>();
+  private final Path dataDir;
+  private final long cacheWeight;
+  private final FileLayoutMigration.Hook migrationHook;
+  private volatile MetaDb db;
+  private volatile RepoCache cache;
 
   public MetadataStore(Path dataDir) {
-    this.root = dataDir.resolve("repositories");
+    this(dataDir, DEFAULT_CACHE_WEIGHT, FileLayoutMigration.Hook.NONE);
   }
 
-  // ------------------------------------------------------------------ loading
+  /** @param cacheWeight how many entries (tags, manifests, links, tombstones) the cache may hold */
+  MetadataStore(Path dataDir, long cacheWeight, FileLayoutMigration.Hook migrationHook) {
+    this.dataDir = dataDir;
+    this.cacheWeight = cacheWeight;
+    this.migrationHook = migrationHook;
+  }
 
-  /** Reads every repository's metadata into memory; blocking, once at start-up. */
+  // ------------------------------------------------------------------ opening and closing
+
+  /**
+   * Opens the database, and moves an old file layout ({@code <dataDir>/repositories/**&#47;_meta})
+   * into it if one is there; blocking, once at start-up.
+   */
   public void load() throws IOException {
-    Files.createDirectories(root);
-    loadDir(root, "");
+    MetaDb opened = MetaDb.open(dataDir.resolve("metadata"));
+    try {
+      new FileLayoutMigration(dataDir, opened, migrationHook).run();
+    } catch (IOException | RuntimeException e) {
+      opened.close();
+      throw e;
+    }
+    this.cache = new RepoCache(cacheWeight, this::loadRepo);
+    this.db = opened;
   }
 
-  private void loadDir(Path dir, String prefix) throws IOException {
-    List<Path> children = new ArrayList<>();
-    try (var list = Files.list(dir)) {
-      list.filter(Files::isDirectory).forEach(children::add);
-    }
-    for (Path child : children) {
-      String fileName = child.getFileName().toString();
-      if (fileName.startsWith(Fs.TRASH_PREFIX)) {
-        Fs.deleteTree(child); // a repository removal a crash interrupted
-      } else if (fileName.equals("_meta") && !prefix.isEmpty()) {
-        loadRepo(RepositoryName.of(prefix), child);
-      } else if (!fileName.startsWith("_") && !fileName.startsWith(".")) {
-        loadDir(child, prefix.isEmpty() ? fileName : prefix + "/" + fileName);
-      }
+  /** Closes the database (idempotent); the store cannot be used afterwards. */
+  @Override
+  public void close() {
+    MetaDb d = db;
+    if (d != null) {
+      d.close();
     }
   }
 
-  private void loadRepo(RepositoryName name, Path meta) throws IOException {
-    RepoState repo = new RepoState(name, meta);
-    for (DigestAlgorithm alg : DigestAlgorithm.values()) {
-      for (Path f : list(meta.resolve("manifests").resolve(alg.id()))) {
-        if (isTemp(f)) {
-          Files.deleteIfExists(f);
-          continue;
-        }
-        repo.indexManifest(JSON.readValue(f.toFile(), ManifestMeta.class));
-      }
-      for (Path f : list(meta.resolve("blobs").resolve(alg.id()))) {
-        if (isTemp(f)) {
-          Files.deleteIfExists(f);
-          continue;
-        }
-        long size = Long.parseLong(Files.readString(f).trim());
-        repo.blobs.put(new Digest(alg, f.getFileName().toString()), new long[] {size, Files.getLastModifiedTime(f).toMillis()});
-      }
+  /** The database (tests and measurements). */
+  MetaDb db() {
+    return db;
+  }
+
+  RepoCache cache() {
+    return cache;
+  }
+
+  /** Reads a whole repository from the database; null when it is not stored. */
+  private RepoState loadRepo(RepositoryName name) {
+    byte[] summary = db.get(MetaKeys.summary(name));
+    if (summary == null) {
+      return null;
     }
-    Path deleted = meta.resolve("deleted");
-    Path cleared = deleted.resolve("repository");
-    if (Files.isRegularFile(cleared)) {
-      repo.clearedMillis = readMillis(cleared);
-    }
-    for (Path f : list(deleted.resolve("tags"))) {
-      if (isTemp(f)) {
-        Files.deleteIfExists(f);
+    Summary s = MetaValues.summary(summary);
+    RepoState r = new RepoState(name);
+    r.clearedMillis = s.clearedMillis();
+    db.scan(MetaKeys.repoPrefix("m", name), (k, v) -> {
+      r.indexManifest(MetaValues.manifest(v));
+      return true;
+    });
+    db.scan(MetaKeys.repoPrefix("t", name), (k, v) -> {
+      MetaValues.TagValue t = MetaValues.tag(v);
+      r.putTag(MetaKeys.last(k), t.digest(), t.millis());
+      return true;
+    });
+    db.scan(MetaKeys.repoPrefix("b", name), (k, v) -> {
+      MetaValues.BlobLink l = MetaValues.blob(v);
+      r.blobs.put(Digest.parse(MetaKeys.last(k)), new long[] {l.size(), l.linkedMillis()});
+      return true;
+    });
+    db.scan(MetaKeys.repoPrefix("x", name), (k, v) -> {
+      String[] f = MetaKeys.fields(k);
+      if (f[1].equals("t")) {
+        r.deletedTags.put(f[2], MetaValues.millis(v));
       } else {
-        repo.deletedTags.put(f.getFileName().toString(), readMillis(f));
+        r.deletedManifests.put(Digest.parse(f[2]), MetaValues.millis(v));
       }
-    }
-    for (DigestAlgorithm alg : DigestAlgorithm.values()) {
-      for (Path f : list(deleted.resolve("manifests").resolve(alg.id()))) {
-        if (isTemp(f)) {
-          Files.deleteIfExists(f);
-        } else {
-          repo.deletedManifests.put(new Digest(alg, f.getFileName().toString()), readMillis(f));
-        }
-      }
-    }
-    // a delete that a crash interrupted: what its tombstone covers is gone
-    for (ManifestMeta m : List.copyOf(repo.manifests.values())) {
-      if (m.createdMillis() <= Math.max(repo.clearedMillis, repo.deletedManifests.getOrDefault(m.digest(), 0L))) {
-        Fs.deleteDurably(manifestFile(repo, m.digest()));
-        repo.unindexManifest(m);
-      }
-    }
-    for (Path f : list(meta.resolve("tags"))) {
-      if (isTemp(f)) {
-        Files.deleteIfExists(f);
-        continue;
-      }
-      String tag = f.getFileName().toString();
-      Digest d = Digest.parse(Files.readString(f).trim());
-      long setAt = Files.getLastModifiedTime(f).toMillis();
-      if (setAt <= Math.max(repo.clearedMillis, repo.deletedTags.getOrDefault(tag, 0L))) {
-        Fs.deleteDurably(f);
-      } else if (repo.manifests.containsKey(d)) {
-        repo.tags.put(tag, d);
-        repo.tagTimes.put(tag, setAt);
-      }
-    }
-    repos.put(name.value(), repo);
+      return true;
+    });
+    r.stored = true;
+    r.restamp(s.version());
+    return r;
   }
 
-  private static long readMillis(Path f) throws IOException {
-    return Long.parseLong(Files.readString(f, StandardCharsets.US_ASCII).trim());
-  }
-
-  private static boolean isTemp(Path f) {
-    return f.getFileName().toString().startsWith("._tmp-");
-  }
-
-  private static List<Path> list(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
+  /** The summary of a repository: from the cache when it is held there, else from the database. */
+  private Summary summary(RepositoryName name) {
+    RepoState r = cache.cached(name);
+    if (r != null && !r.retired) {
+      return r.stored ? r.summary() : null;
     }
-    try (var s = Files.list(dir)) {
-      return s.filter(Files::isRegularFile).toList();
-    }
+    byte[] v = db.get(MetaKeys.summary(name));
+    return v == null ? null : MetaValues.summary(v);
   }
 
   // ------------------------------------------------------------------ reads (any thread)
 
-  /** The repository, or null if nothing was ever stored in it. */
+  /**
+   * Whether the repository's metadata is in memory now, so reads of it do no I/O (false also for
+   * a repository that is not stored: finding that out reads the database).
+   */
+  public boolean isCached(RepositoryName name) {
+    RepoState r = cache.cached(name);
+    return r != null && !r.retired && r.stored;
+  }
+
+  /** Loads the repository into memory if it is stored and not there yet; blocking. */
+  public void preload(RepositoryName name) {
+    repo(name);
+  }
+
+  /** The repository, or null if nothing is stored for it. */
   RepoState repo(RepositoryName name) {
-    return repos.get(name.value());
+    RepoState r = cache.get(name);
+    return r == null || !r.stored ? null : r;
   }
 
   public ManifestMeta manifest(RepositoryName name, Digest digest) {
@@ -201,17 +179,13 @@ public final class MetadataStore {
 
   /** A repository's fingerprint and the version of its state it belongs to (0, 0 when not held here). */
   public StorageTypes.Fingerprint fingerprintAt(RepositoryName name) {
-    RepoState r = repo(name);
-    if (r == null) {
-      return new StorageTypes.Fingerprint(0, 0);
+    RepoState r = cache.cached(name);
+    if (r != null && !r.retired && r.stored) {
+      RepoState.Stamp s = r.stamp;
+      return new StorageTypes.Fingerprint(s.version(), s.fingerprint());
     }
-    while (true) {
-      long v = r.version;
-      long fp = r.fingerprint();
-      if (v == r.version) {
-        return new StorageTypes.Fingerprint(v, fp);
-      }
-    }
+    Summary s = summary(name);
+    return s == null ? new StorageTypes.Fingerprint(0, 0) : new StorageTypes.Fingerprint(s.version(), s.fingerprint());
   }
 
   /** Size of a blob linked into the repository, or -1 when it is not visible there. */
@@ -221,18 +195,31 @@ public final class MetadataStore {
     return v == null ? -1 : v[0];
   }
 
+  /** Whether the repository holds content (manifests, tags or blob links) here. */
   public boolean exists(RepositoryName name) {
-    RepoState r = repo(name);
-    return r != null && !r.isEmpty();
+    RepoState r = cache.cached(name);
+    if (r != null && !r.retired) {
+      return r.stored && !r.isEmpty();
+    }
+    Summary s = summary(name);
+    return s != null && !s.isEmpty();
   }
 
   /** Tags after {@code last} (exclusive), at most {@code n}; plus whether more follow. */
   public Page tags(RepositoryName name, int n, String last) {
     RepoState r = repo(name);
-    if (r == null) {
+    if (r == null || n == 0) {
       return new Page(List.of(), false);
     }
-    return page(r.tags.navigableKeySet(), n, last);
+    var keys = last == null ? r.tags.navigableKeySet() : r.tags.navigableKeySet().tailSet(last, false);
+    List<String> out = new ArrayList<>(Math.min(n, 1024));
+    for (String k : keys) {
+      if (out.size() == n) {
+        return new Page(out, true);
+      }
+      out.add(k);
+    }
+    return new Page(out, false);
   }
 
   /** Non-empty repository names after {@code last}, at most {@code n}; plus whether more follow. */
@@ -240,23 +227,31 @@ public final class MetadataStore {
     return catalog(n, last, name -> true);
   }
 
-  /** A catalog page of the repositories {@code visible} accepts (paging counts only those). */
-  public Page catalog(int n, String last, java.util.function.Predicate<String> visible) {
+  /**
+   * A catalog page of the repositories {@code visible} accepts (paging counts only those): an
+   * ordered scan of the repository summaries from {@code last} on.
+   */
+  public Page catalog(int n, String last, Predicate<String> visible) {
     if (n == 0) {
       return new Page(List.of(), false);
     }
-    NavigableMap<String, RepoState> tail = last == null ? repos : repos.tailMap(last, false);
     List<String> out = new ArrayList<>(Math.min(n, 1024));
-    for (var e : tail.entrySet()) {
-      if (e.getValue().isEmpty() || !visible.test(e.getKey())) {
-        continue;
+    boolean[] more = {false};
+    byte[] prefix = MetaKeys.summaryPrefix();
+    byte[] from = last == null ? prefix : MetaKeys.summary(last);
+    db.scan(prefix, from, (k, v) -> {
+      String name = MetaKeys.last(k);
+      if (name.equals(last) || MetaValues.summary(v).isEmpty() || !visible.test(name)) {
+        return true;
       }
       if (out.size() == n) {
-        return new Page(out, true);
+        more[0] = true;
+        return false;
       }
-      out.add(e.getKey());
-    }
-    return new Page(out, false);
+      out.add(name);
+      return true;
+    });
+    return new Page(out, more[0]);
   }
 
   public List<ManifestMeta> referrers(RepositoryName name, Digest subject) {
@@ -296,13 +291,17 @@ public final class MetadataStore {
 
   /** A counter that every change of the repository increments (0 when it is not held here). */
   public long version(RepositoryName name) {
-    RepoState r = repo(name);
-    return r == null ? 0 : r.version;
+    return fingerprintAt(name).version();
   }
 
-  /** Every repository name, including empty ones (GC and usage). */
+  /** Every repository name, including empty ones (GC and usage), in name order. */
   public List<RepositoryName> repositories() {
-    return repos.values().stream().map(r -> r.name).toList();
+    List<RepositoryName> out = new ArrayList<>();
+    db.scan(MetaKeys.summaryPrefix(), (k, v) -> {
+      out.add(RepositoryName.of(MetaKeys.last(k)));
+      return true;
+    });
+    return out;
   }
 
   public Map<Digest, ManifestMeta> manifests(RepositoryName name) {
@@ -314,175 +313,6 @@ public final class MetadataStore {
   public Map<Digest, long[]> blobs(RepositoryName name) {
     RepoState r = repo(name);
     return r == null ? Map.of() : Map.copyOf(r.blobs);
-  }
-
-  private static Page page(java.util.NavigableSet<String> keys, int n, String last) {
-    if (n == 0) {
-      return new Page(List.of(), false);
-    }
-    var tail = last == null ? keys : keys.tailSet(last, false);
-    List<String> out = new ArrayList<>(Math.min(n, 1024));
-    for (String k : tail) {
-      if (out.size() == n) {
-        return new Page(out, true);
-      }
-      out.add(k);
-    }
-    return new Page(out, false);
-  }
-
-  /** One page of a sorted listing. */
-  public record Page(List<String> items, boolean more) {}
-
-  // ------------------------------------------------------------------ writes (worker threads)
-
-  /**
-   * Runs {@code action} under the repository's lock, on a state that is not dropped (a writer that
-   * raced with a drop gets a fresh state, so nothing is written into a repository that was removed).
-   */
-  private <T> T write(RepositoryName name, Function<RepoState, T> action) {
-    while (true) {
-      RepoState r = repos.computeIfAbsent(name.value(), k -> new RepoState(name, repoDir(name).resolve("_meta")));
-      synchronized (r) {
-        if (r.dropped) {
-          repos.remove(name.value(), r);
-          continue;
-        }
-        return action.apply(r);
-      }
-    }
-  }
-
-  private Path repoDir(RepositoryName name) {
-    Path p = root;
-    for (String part : name.value().split("/")) {
-      p = p.resolve(part);
-    }
-    return p;
-  }
-
-  /** Makes a stored blob visible in a repository. */
-  public void linkBlob(RepositoryName name, Digest digest, long size) {
-    write(name, r -> {
-      if (!r.blobs.containsKey(digest)) {
-        Fs.writeAtomic(blobLink(r, digest), Long.toString(size).getBytes(StandardCharsets.US_ASCII));
-        r.blobs.put(digest, new long[] {size, System.currentTimeMillis()});
-        r.changed();
-      }
-      return null;
-    });
-  }
-
-  /** Hides a blob from a repository; returns whether it was linked. */
-  public boolean unlinkBlob(RepositoryName name, Digest digest) {
-    RepoState r = repo(name);
-    if (r == null) {
-      return false;
-    }
-    synchronized (r) {
-      if (r.dropped || !r.blobs.containsKey(digest)) {
-        return false;
-      }
-      Fs.deleteDurably(blobLink(r, digest));
-      r.blobs.remove(digest);
-      r.changed();
-      return true;
-    }
-  }
-
-  /** A client's push: see {@link #putManifest(RepositoryName, ManifestMeta, Tag, long, boolean, Runnable)}. */
-  public void putManifest(RepositoryName name, ManifestMeta meta, Tag tag, Runnable check) {
-    putManifest(name, meta, tag, 0, false, check);
-  }
-
-  /**
-   * Records a manifest (whose bytes are already durable in the blob store) and optionally points a
-   * tag at it. The manifest file is written before the tag, so a tag never names a missing manifest.
-   * {@code check} runs under the repository lock first (reference validation), so a concurrent
-   * delete cannot slip between validation and write.
-   *
-   * <p>A client's push ({@code replica} false) is newer than anything here: its times are moved past
-   * any tombstone of the same manifest or tag. A copy from another node ({@code replica} true) keeps
-   * the times it had there ({@code meta.createdMillis()}, {@code tagMillis}) and loses, last writer
-   * wins, to a newer delete or tag here.
-   *
-   * @param tagMillis when the tag was set (0 = now)
-   * @return whether the manifest is recorded here afterwards
-   */
-  public boolean putManifest(RepositoryName name, ManifestMeta meta, Tag tag, long tagMillis, boolean replica,
-      Runnable check) {
-    return write(name, r -> {
-      check.run();
-      Digest d = meta.digest();
-      if (!r.manifests.containsKey(d)) {
-        long tomb = Math.max(r.clearedMillis, r.deletedManifests.getOrDefault(d, 0L));
-        ManifestMeta m = meta;
-        if (meta.createdMillis() <= tomb) {
-          if (replica) {
-            return false; // deleted here after it was created there
-          }
-          m = new ManifestMeta(d, meta.mediaType(), meta.size(), meta.artifactType(), meta.subject(),
-              meta.annotations(), meta.references(), tomb + 1);
-        }
-        try {
-          Fs.writeAtomic(manifestFile(r, d), JSON.writeValueAsBytes(m));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        r.indexManifest(m);
-        if (r.deletedManifests.remove(d) != null) {
-          Fs.deleteDurably(manifestTombstone(r, d)); // obsolete: the manifest is newer
-        }
-        r.changed();
-      }
-      if (tag != null) {
-        setTag(r, tag.value(), d, tagMillis > 0 ? tagMillis : System.currentTimeMillis(), !replica);
-      }
-      return true;
-    });
-  }
-
-  /**
-   * Points a tag at a manifest already recorded here if the tag is missing or was last set before
-   * {@code updatedMillis}, and no delete of it or of the repository is newer (last writer wins, by
-   * the writing node's clock); the tag keeps that time. Returns whether the tag changed.
-   */
-  public boolean importTag(RepositoryName name, Tag tag, Digest digest, long updatedMillis) {
-    return write(name, r -> {
-      if (!r.manifests.containsKey(digest)) {
-        throw new IllegalStateException("manifest " + digest + " is not recorded in " + name);
-      }
-      return setTag(r, tag.value(), digest, updatedMillis, false);
-    });
-  }
-
-  /** Sets a tag under the lock; {@code fresh} moves the time past what is known here, else last writer wins. */
-  private boolean setTag(RepoState r, String tag, Digest digest, long millis, boolean fresh) {
-    Digest current = r.tags.get(tag);
-    long known = Math.max(r.clearedMillis, Math.max(r.tagTimes.getOrDefault(tag, 0L), r.deletedTags.getOrDefault(tag, 0L)));
-    if (digest.equals(current)) {
-      return false;
-    }
-    if (millis <= known) {
-      if (!fresh) {
-        return false;
-      }
-      millis = known + 1;
-    }
-    Path file = r.metaDir.resolve("tags").resolve(tag);
-    Fs.writeAtomic(file, digest.toString().getBytes(StandardCharsets.US_ASCII));
-    try {
-      Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(millis));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    r.tags.put(tag, digest);
-    r.tagTimes.put(tag, millis);
-    if (r.deletedTags.remove(tag) != null) {
-      Fs.deleteDurably(tagTombstone(r, tag)); // obsolete: the tag is newer
-    }
-    r.changed();
-    return true;
   }
 
   /** Tag -> (digest, last set) of a repository, for replication. */
@@ -504,21 +334,191 @@ public final class MetadataStore {
    * their manifests reference). 0 when the repository is not held here.
    */
   public long fingerprint(RepositoryName name) {
-    RepoState r = repo(name);
-    return r == null ? 0 : r.fingerprint();
+    return fingerprintAt(name).value();
+  }
+
+  /** Whether this node keeps anything of the repository (content or tombstones). */
+  public boolean holds(RepositoryName name) {
+    return summary(name) != null;
+  }
+
+  /** One page of a sorted listing. */
+  public record Page(List<String> items, boolean more) {}
+
+  // ------------------------------------------------------------------ writes (worker threads)
+
+  /**
+   * Runs {@code action} under the repository's lock on a state that is current (a writer that
+   * raced with a drop or an eviction gets a fresh state, so nothing is written into a repository
+   * that was removed, and no commit is lost to a reload), then commits what it changed as one batch.
+   */
+  private <T> T write(RepositoryName name, Function<RepoChange, T> action) {
+    while (true) {
+      RepoState r = cache.getOrCreate(name);
+      r.lock.lock();
+      try {
+        if (r.retired) {
+          continue;
+        }
+        try (RepoChange change = new RepoChange(r)) {
+          T out = action.apply(change);
+          if (change.commit(db)) {
+            cache.reweigh(r);
+          }
+          return out;
+        } finally {
+          if (!r.stored) {
+            cache.remove(r); // nothing was ever committed: no empty repository stays behind
+          }
+        }
+      } finally {
+        r.lock.unlock();
+      }
+    }
+  }
+
+  /** Like {@link #write} for a repository that must already be stored: returns {@code absent} when it is not. */
+  private <T> T writeExisting(RepositoryName name, T absent, Function<RepoChange, T> action) {
+    while (true) {
+      RepoState r = repo(name);
+      if (r == null) {
+        return absent;
+      }
+      r.lock.lock();
+      try {
+        if (r.retired) {
+          continue;
+        }
+        try (RepoChange change = new RepoChange(r)) {
+          T out = action.apply(change);
+          if (change.commit(db)) {
+            cache.reweigh(r);
+          }
+          return out;
+        }
+      } finally {
+        r.lock.unlock();
+      }
+    }
+  }
+
+  /** Makes a stored blob visible in a repository. */
+  public void linkBlob(RepositoryName name, Digest digest, long size) {
+    write(name, c -> {
+      if (!c.state().blobs.containsKey(digest)) {
+        c.linkBlob(digest, size, System.currentTimeMillis());
+      }
+      return null;
+    });
+  }
+
+  /** Hides a blob from a repository; returns whether it was linked. */
+  public boolean unlinkBlob(RepositoryName name, Digest digest) {
+    return writeExisting(name, false, c -> {
+      if (!c.state().blobs.containsKey(digest)) {
+        return false;
+      }
+      c.unlinkBlob(digest);
+      return true;
+    });
+  }
+
+  /** A client's push: see {@link #putManifest(RepositoryName, ManifestMeta, Tag, long, boolean, Runnable)}. */
+  public void putManifest(RepositoryName name, ManifestMeta meta, Tag tag, Runnable check) {
+    putManifest(name, meta, tag, 0, false, check);
   }
 
   /**
-   * Forgets a repository on this node: its metadata files go, durably, and it leaves the catalog.
+   * Records a manifest (whose bytes are already durable in the blob store) and optionally points a
+   * tag at it, in one atomic batch. {@code check} runs under the repository lock first (reference
+   * validation), so a concurrent delete of a referenced blob or child manifest cannot slip in
+   * between the check and the write. A client's push ({@code replica} false) is stamped after any
+   * delete of the same manifest or tag. A copy from another node ({@code replica} true) keeps
+   * the times it had there ({@code meta.createdMillis()}, {@code tagMillis}) and loses, last writer
+   * wins, to a newer delete or tag here.
+   *
+   * @param tagMillis when the tag was set (0 = now)
+   * @return whether the manifest is recorded here afterwards
+   */
+  public boolean putManifest(RepositoryName name, ManifestMeta meta, Tag tag, long tagMillis, boolean replica,
+      Runnable check) {
+    return write(name, c -> {
+      check.run();
+      RepoState r = c.state();
+      Digest d = meta.digest();
+      if (!r.manifests.containsKey(d)) {
+        long tomb = Math.max(r.clearedMillis, r.deletedManifests.getOrDefault(d, 0L));
+        ManifestMeta m = meta;
+        if (meta.createdMillis() <= tomb) {
+          if (replica) {
+            return false; // deleted here after it was created there
+          }
+          m = new ManifestMeta(d, meta.mediaType(), meta.size(), meta.artifactType(), meta.subject(),
+              meta.annotations(), meta.references(), tomb + 1);
+        }
+        c.putManifest(m);
+        c.removeManifestTombstone(d); // obsolete, if any: the manifest is newer
+      }
+      if (tag != null) {
+        setTag(c, tag.value(), d, tagMillis > 0 ? tagMillis : System.currentTimeMillis(), !replica);
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Points a tag at a manifest already recorded here if the tag is missing or was last set before
+   * {@code updatedMillis}, and no delete of it or of the repository is newer (last writer wins, by
+   * the writing node's clock); the tag keeps that time. Returns whether the tag changed.
+   */
+  public boolean importTag(RepositoryName name, Tag tag, Digest digest, long updatedMillis) {
+    return write(name, c -> {
+      if (!c.state().manifests.containsKey(digest)) {
+        throw new IllegalStateException("manifest " + digest + " is not recorded in " + name);
+      }
+      return setTag(c, tag.value(), digest, updatedMillis, false);
+    });
+  }
+
+  /** Sets a tag; {@code fresh} moves the time past what is known here, else last writer wins. */
+  private static boolean setTag(RepoChange c, String tag, Digest digest, long millis, boolean fresh) {
+    RepoState r = c.state();
+    Digest current = r.tags.get(tag);
+    long known = Math.max(r.clearedMillis, Math.max(r.tagTimes.getOrDefault(tag, 0L), r.deletedTags.getOrDefault(tag, 0L)));
+    if (digest.equals(current)) {
+      return false;
+    }
+    if (millis <= known) {
+      if (!fresh) {
+        return false;
+      }
+      millis = known + 1;
+    }
+    c.putTag(tag, digest, millis);
+    c.removeTagTombstone(tag); // obsolete, if any: the tag is newer
+    return true;
+  }
+
+  /**
+   * Forgets a repository on this node: its metadata goes, in one batch, and it leaves the catalog.
    * Blob files stay for garbage collection (other repositories may share them).
    */
   public void dropRepository(RepositoryName name) {
-    RepoState r = repo(name);
-    if (r == null) {
-      return;
-    }
-    synchronized (r) {
-      drop(r);
+    while (true) {
+      RepoState r = repo(name);
+      if (r == null) {
+        return;
+      }
+      r.lock.lock();
+      try {
+        if (r.retired) {
+          continue;
+        }
+        drop(r);
+        return;
+      } finally {
+        r.lock.unlock();
+      }
     }
   }
 
@@ -530,40 +530,54 @@ public final class MetadataStore {
    * the repository is gone.
    */
   public boolean dropIfUnchanged(RepositoryName name, long version, long youngLinkCutoff) {
-    RepoState r = repo(name);
-    if (r == null) {
-      return true;
-    }
-    synchronized (r) {
-      if (r.dropped) {
+    while (true) {
+      RepoState r = repo(name);
+      if (r == null) {
         return true;
       }
-      if (r.version != version) {
-        return false;
-      }
-      java.util.Set<Digest> referenced = new java.util.HashSet<>();
-      for (ManifestMeta m : r.manifests.values()) {
-        referenced.addAll(m.references());
-      }
-      for (var e : r.blobs.entrySet()) {
-        if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey())) {
+      r.lock.lock();
+      try {
+        if (r.retired) {
+          continue;
+        }
+        if (r.version() != version) {
           return false;
         }
+        java.util.Set<Digest> referenced = new java.util.HashSet<>();
+        for (ManifestMeta m : r.manifests.values()) {
+          referenced.addAll(m.references());
+        }
+        for (var e : r.blobs.entrySet()) {
+          if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey())) {
+            return false;
+          }
+        }
+        drop(r);
+        return true;
+      } finally {
+        r.lock.unlock();
       }
-      drop(r);
-      return true;
     }
   }
 
+  /** Deletes every key of the repository in one batch; call under its lock. */
   private void drop(RepoState r) {
-    try {
-      Fs.deleteTreeDurably(r.metaDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    RepositoryName n = r.name;
+    try (MetaDb.Batch b = new MetaDb.Batch()) {
+      r.tags.keySet().forEach(t -> b.delete(MetaKeys.tag(n, t)));
+      for (ManifestMeta m : r.manifests.values()) {
+        b.delete(MetaKeys.manifest(n, m.digest()));
+        if (m.subject() != null) {
+          b.delete(MetaKeys.referrer(n, m.subject(), m.digest()));
+        }
+      }
+      r.blobs.keySet().forEach(d -> b.delete(MetaKeys.blob(n, d)));
+      r.deletedTags.keySet().forEach(t -> b.delete(MetaKeys.tagTombstone(n, t)));
+      r.deletedManifests.keySet().forEach(d -> b.delete(MetaKeys.manifestTombstone(n, d)));
+      b.delete(MetaKeys.summary(n));
+      db.commit(b);
     }
-    r.dropped = true;
-    r.changed();
-    repos.remove(r.name.value(), r);
+    cache.remove(r);
   }
 
   /** A client's delete of a manifest and every tag pointing at it, stamped now; returns whether it existed. */
@@ -573,17 +587,18 @@ public final class MetadataStore {
 
   /**
    * Deletes a manifest and every tag pointing at it, and keeps a tombstone so that no older copy
-   * brings it back. A client's delete ({@code fresh}) is stamped after the manifest's creation and
-   * is refused (DENIED, 409) while an index in the repository lists the manifest; a delete copied
-   * from another node ({@code fresh} false) loses to a manifest created after it. The tombstone is
-   * kept even when the manifest is not here (a stale copy elsewhere must not return). Returns
-   * whether the manifest was here.
+   * brings it back, in one batch. A client's delete ({@code fresh}) is stamped after the manifest's
+   * creation and is refused (DENIED, 409) while an index in the repository lists the manifest; a
+   * delete copied from another node ({@code fresh} false) loses to a manifest created after it. The
+   * tombstone is kept even when the manifest is not here (a stale copy elsewhere must not return).
+   * Returns whether the manifest was here.
    */
   public boolean deleteManifest(RepositoryName name, Digest digest, long millis, boolean fresh) {
-    return write(name, r -> {
+    return write(name, c -> {
+      RepoState r = c.state();
       ManifestMeta meta = r.manifests.get(digest);
       if (meta == null) {
-        recordManifestTombstone(r, digest, millis);
+        recordManifestTombstone(c, digest, millis);
         return false;
       }
       if (!fresh && meta.createdMillis() >= millis) {
@@ -593,15 +608,13 @@ public final class MetadataStore {
         requireUnlisted(r, digest);
       }
       long t = fresh ? Math.max(millis, meta.createdMillis() + 1) : millis;
-      recordManifestTombstone(r, digest, t);
-      for (var e : List.copyOf(r.tags.entrySet())) {
+      recordManifestTombstone(c, digest, t);
+      for (var e : r.tags.entrySet()) {
         if (e.getValue().equals(digest)) {
-          removeTag(r, e.getKey(), t);
+          removeTag(c, e.getKey(), t);
         }
       }
-      Fs.deleteDurably(manifestFile(r, digest));
-      r.unindexManifest(meta);
-      r.changed();
+      c.removeManifest(digest);
       return true;
     });
   }
@@ -626,17 +639,11 @@ public final class MetadataStore {
     }
   }
 
-  /** Whether this node keeps anything of the repository (content or tombstones). */
-  public boolean holds(RepositoryName name) {
-    return repo(name) != null;
-  }
-
-  private void recordManifestTombstone(RepoState r, Digest digest, long millis) {
+  private static void recordManifestTombstone(RepoChange c, Digest digest, long millis) {
+    RepoState r = c.state();
     Long tomb = r.deletedManifests.get(digest);
     if ((tomb == null || tomb < millis) && millis > r.clearedMillis) {
-      Fs.writeAtomic(manifestTombstone(r, digest), Long.toString(millis).getBytes(StandardCharsets.US_ASCII));
-      r.deletedManifests.put(digest, millis);
-      r.changed();
+      c.putManifestTombstone(digest, millis);
     }
   }
 
@@ -651,45 +658,43 @@ public final class MetadataStore {
    * Returns whether the tag was here and is gone.
    */
   public boolean deleteTag(RepositoryName name, Tag tag, long millis, boolean fresh) {
-    return write(name, r -> {
+    return write(name, c -> {
+      RepoState r = c.state();
       String t = tag.value();
       Long setAt = r.tagTimes.get(t);
       if (r.tags.get(t) == null) {
-        recordTagTombstone(r, t, millis);
+        recordTagTombstone(c, t, millis);
         return false;
       }
       if (!fresh && setAt >= millis) {
         return false; // set again after that delete
       }
-      removeTag(r, t, fresh ? Math.max(millis, setAt + 1) : millis);
+      removeTag(c, t, fresh ? Math.max(millis, setAt + 1) : millis);
       return true;
     });
   }
 
-  private void removeTag(RepoState r, String tag, long millis) {
-    recordTagTombstone(r, tag, millis);
-    Fs.deleteDurably(r.metaDir.resolve("tags").resolve(tag));
-    r.tags.remove(tag);
-    r.tagTimes.remove(tag);
-    r.changed();
+  private static void removeTag(RepoChange c, String tag, long millis) {
+    recordTagTombstone(c, tag, millis);
+    c.removeTag(tag);
   }
 
-  private void recordTagTombstone(RepoState r, String tag, long millis) {
+  private static void recordTagTombstone(RepoChange c, String tag, long millis) {
+    RepoState r = c.state();
     Long tomb = r.deletedTags.get(tag);
     if ((tomb == null || tomb < millis) && millis > r.clearedMillis) {
-      Fs.writeAtomic(tagTombstone(r, tag), Long.toString(millis).getBytes(StandardCharsets.US_ASCII));
-      r.deletedTags.put(tag, millis);
-      r.changed();
+      c.putTagTombstone(tag, millis);
     }
   }
 
   /**
    * Deletes everything in a repository and remembers when, so that no older copy brings any of it
-   * back. A client's delete ({@code fresh}) is stamped after everything here; a copied one removes
-   * only what was set before it. Returns whether the repository held anything.
+   * back, in one batch. A client's delete ({@code fresh}) is stamped after everything here; a copied
+   * one removes only what was set before it. Returns whether the repository held anything.
    */
   public boolean clearRepository(RepositoryName name, long millis, boolean fresh) {
-    return write(name, r -> {
+    return write(name, c -> {
+      RepoState r = c.state();
       boolean had = !r.isEmpty();
       long t = millis;
       if (fresh) {
@@ -703,115 +708,107 @@ public final class MetadataStore {
       if (t <= r.clearedMillis) {
         return false;
       }
-      Fs.writeAtomic(r.metaDir.resolve("deleted").resolve("repository"),
-          Long.toString(t).getBytes(StandardCharsets.US_ASCII));
-      r.clearedMillis = t;
+      c.setCleared(t);
       boolean removed = false;
-      for (var e : List.copyOf(r.tags.entrySet())) {
+      for (var e : r.tags.entrySet()) {
         if (r.tagTimes.getOrDefault(e.getKey(), 0L) <= t) {
-          Fs.deleteDurably(r.metaDir.resolve("tags").resolve(e.getKey()));
-          r.tags.remove(e.getKey());
-          r.tagTimes.remove(e.getKey());
+          c.removeTag(e.getKey());
           removed = true;
         }
       }
-      for (ManifestMeta m : List.copyOf(r.manifests.values())) {
+      for (ManifestMeta m : r.manifests.values()) {
         if (m.createdMillis() <= t) {
-          Fs.deleteDurably(manifestFile(r, m.digest()));
-          r.unindexManifest(m);
+          c.removeManifest(m.digest());
           removed = true;
         }
       }
-      for (var e : List.copyOf(r.blobs.entrySet())) {
+      for (var e : r.blobs.entrySet()) {
         if (fresh || e.getValue()[1] <= t) {
-          Fs.deleteDurably(blobLink(r, e.getKey()));
-          r.blobs.remove(e.getKey());
+          c.unlinkBlob(e.getKey());
         }
       }
-      for (var e : List.copyOf(r.deletedTags.entrySet())) {
+      for (var e : r.deletedTags.entrySet()) {
         if (e.getValue() <= t) {
-          Fs.deleteDurably(tagTombstone(r, e.getKey()));
-          r.deletedTags.remove(e.getKey());
+          c.removeTagTombstone(e.getKey());
         }
       }
-      for (var e : List.copyOf(r.deletedManifests.entrySet())) {
+      for (var e : r.deletedManifests.entrySet()) {
         if (e.getValue() <= t) {
-          Fs.deleteDurably(manifestTombstone(r, e.getKey()));
-          r.deletedManifests.remove(e.getKey());
+          c.removeManifestTombstone(e.getKey());
         }
       }
-      r.changed();
       return had && removed;
     });
   }
 
   /**
    * Forgets tombstones older than {@code cutoffMillis}, and repositories that then hold nothing at
-   * all. Returns how many tombstones went. A node that was away for longer than the retention can
-   * bring back what was deleted meanwhile.
+   * all. Returns how many tombstones went. Repositories whose summary shows content and no
+   * tombstone are not loaded. A node that was away for longer than the retention can bring back what was deleted
+   * meanwhile.
    */
   public int pruneTombstones(long cutoffMillis) {
+    List<RepositoryName> candidates = new ArrayList<>();
+    db.scan(MetaKeys.summaryPrefix(), (k, v) -> {
+      Summary s = MetaValues.summary(v);
+      if (s.tombstones() > 0 || s.clearedMillis() != 0 || s.isEmpty()) {
+        candidates.add(RepositoryName.of(MetaKeys.last(k)));
+      }
+      return true;
+    });
     int pruned = 0;
-    for (RepoState r : List.copyOf(repos.values())) {
-      synchronized (r) {
-        if (r.dropped) {
-          continue;
-        }
-        int before = pruned;
-        for (var e : List.copyOf(r.deletedTags.entrySet())) {
+    for (RepositoryName name : candidates) {
+      pruned += writeExisting(name, 0, c -> {
+        RepoState r = c.state();
+        int n = 0;
+        for (var e : r.deletedTags.entrySet()) {
           if (e.getValue() < cutoffMillis) {
-            Fs.deleteDurably(tagTombstone(r, e.getKey()));
-            r.deletedTags.remove(e.getKey());
-            pruned++;
+            c.removeTagTombstone(e.getKey());
+            n++;
           }
         }
-        for (var e : List.copyOf(r.deletedManifests.entrySet())) {
+        for (var e : r.deletedManifests.entrySet()) {
           if (e.getValue() < cutoffMillis) {
-            Fs.deleteDurably(manifestTombstone(r, e.getKey()));
-            r.deletedManifests.remove(e.getKey());
-            pruned++;
+            c.removeManifestTombstone(e.getKey());
+            n++;
           }
         }
         if (r.clearedMillis != 0 && r.clearedMillis < cutoffMillis) {
-          Fs.deleteDurably(r.metaDir.resolve("deleted").resolve("repository"));
-          r.clearedMillis = 0;
-          pruned++;
+          c.setCleared(0);
+          n++;
         }
-        if (pruned != before) {
-          r.changed();
-        }
-        if (r.isVacant()) {
+        return n;
+      });
+      withLock(name, () -> {
+        RepoState r = repo(name);
+        if (r != null && r.isVacant()) {
           drop(r);
         }
-      }
+      });
     }
     return pruned;
   }
 
-  /** Runs {@code action} under a repository's write lock (GC uses it to sweep links safely). */
+  /**
+   * Runs {@code action} under a repository's write lock (GC uses it to sweep links safely); nothing
+   * runs when the repository is not stored.
+   */
   public void withLock(RepositoryName name, Runnable action) {
-    RepoState r = repo(name);
-    if (r == null) {
-      return;
+    while (true) {
+      RepoState r = repo(name);
+      if (r == null) {
+        return;
+      }
+      r.lock.lock();
+      try {
+        if (r.retired) {
+          continue;
+        }
+        action.run();
+        return;
+      } finally {
+        r.lock.unlock();
+      }
     }
-    synchronized (r) {
-      action.run();
-    }
-  }
-
-  private static Path blobLink(RepoState r, Digest d) {
-    return r.metaDir.resolve("blobs").resolve(d.algorithm().id()).resolve(d.hex());
-  }
-
-  private static Path manifestFile(RepoState r, Digest d) {
-    return r.metaDir.resolve("manifests").resolve(d.algorithm().id()).resolve(d.hex());
-  }
-
-  private static Path tagTombstone(RepoState r, String tag) {
-    return r.metaDir.resolve("deleted").resolve("tags").resolve(tag);
-  }
-
-  private static Path manifestTombstone(RepoState r, Digest d) {
-    return r.metaDir.resolve("deleted").resolve("manifests").resolve(d.algorithm().id()).resolve(d.hex());
   }
 }

@@ -2,24 +2,25 @@ package io.flotilla.storage;
 
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.RepositoryName;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The in-memory view of one repository: tags, manifests, linked blobs, the referrers index and the
- * tombstones of deletes. Reads are lock-free; every mutation happens under {@code synchronized (this)}
- * after the matching file change is durable, so memory never shows what a crash could take back.
- * A state that was dropped (the repository moved to other nodes) is never written again: writers
- * that find {@link #dropped} set take a fresh state from the store.
+ * The in-memory copy of one repository's committed metadata, as the {@link RepoCache} holds it:
+ * tags, manifests, linked blobs, the referrers index and the tombstones of deletes. Reads are
+ * lock-free; every change is made under {@link #lock} and applied here only after its batch is
+ * durable in the {@link MetaDb}, so memory never shows what a crash could take back. A state that
+ * was {@link #retired} (dropped, or evicted from the cache) is never written again: writers that
+ * find it retired take a fresh state from the store.
  */
 final class RepoState {
   final RepositoryName name;
-  final Path metaDir;
+  final ReentrantLock lock = new ReentrantLock();
   final ConcurrentSkipListMap<String, Digest> tags = new ConcurrentSkipListMap<>();
-  /** Tag -> when it was last pointed at its manifest (the tag file's modification time). */
+  /** Tag -> when it was last pointed at its manifest. */
   final ConcurrentHashMap<String, Long> tagTimes = new ConcurrentHashMap<>();
   final ConcurrentHashMap<Digest, ManifestMeta> manifests = new ConcurrentHashMap<>();
   /** Linked blob -> [size, linked-at millis]. */
@@ -32,16 +33,20 @@ final class RepoState {
   final ConcurrentHashMap<Digest, Long> deletedManifests = new ConcurrentHashMap<>();
   /** When the whole repository was last deleted: what was set before that is gone (0 = never). */
   volatile long clearedMillis;
-  /** Set, under the lock, when the repository was dropped from this node. */
-  volatile boolean dropped;
-  /** Incremented, under the lock, by every change. */
-  volatile long version;
-  /** The last computed fingerprint and the version it was computed at. */
-  private volatile long[] fingerprint = {-1, 0};
+  /** Set, under the lock, when the state left the cache (dropped or evicted). */
+  volatile boolean retired;
+  /** Whether the repository's summary is in the database (false for a state no write committed to yet). */
+  volatile boolean stored;
+  /** The committed version, its fingerprint and counts, replaced together. */
+  volatile Stamp stamp = new Stamp(0, 0, 0, 0, 0, 0);
+  /** The cache's clock at the last use (approximate LRU). */
+  volatile long lastUsed;
 
-  RepoState(RepositoryName name, Path metaDir) {
+  /** A version of the repository, its fingerprint and how many entries of each kind it holds. */
+  record Stamp(long version, long fingerprint, int manifests, int tags, int blobs, int tombstones) {}
+
+  RepoState(RepositoryName name) {
     this.name = name;
-    this.metaDir = metaDir;
   }
 
   boolean isEmpty() {
@@ -53,41 +58,71 @@ final class RepoState {
     return isEmpty() && deletedTags.isEmpty() && deletedManifests.isEmpty() && clearedMillis == 0;
   }
 
-  /** Records a change; call under the lock. */
-  void changed() {
-    version++;
+  long version() {
+    return stamp.version();
+  }
+
+  /** How much the cache counts this state: one per entry it holds, and one for itself. */
+  long weight() {
+    Stamp s = stamp;
+    return 1L + s.manifests() + s.tags() + s.blobs() + s.tombstones();
+  }
+
+  /** The committed summary, without counting the maps. */
+  MetaValues.Summary summary() {
+    Stamp s = stamp;
+    return new MetaValues.Summary(s.version(), clearedMillis, s.manifests(), s.tags(), s.blobs(), s.tombstones(),
+        s.fingerprint());
+  }
+
+  /** Sets the stamp from the maps (after a load: counts them and computes the fingerprint). */
+  void restamp(long version) {
+    stamp = new Stamp(version, computeFingerprint(), manifests.size(), tags.size(), blobs.size(),
+        deletedTags.size() + deletedManifests.size());
   }
 
   /**
    * A 64-bit digest of what replication converges: tags and their targets, manifests, and
    * tombstones (blob links and times of live entries are left out: they legitimately differ between
-   * copies). Equal values on two nodes mean the copies agree.
+   * copies). Equal values on two nodes mean the copies agree. It is an order-independent sum of one
+   * term per entry, so a change adjusts it by the terms it removes and adds ({@link RepoChange});
+   * this recomputes it from scratch (on load).
    */
-  long fingerprint() {
-    long[] cached = fingerprint;
-    if (cached[0] == version) {
-      return cached[1];
+  long computeFingerprint() {
+    long fp = clearedTerm(clearedMillis);
+    for (Map.Entry<String, Digest> e : tags.entrySet()) {
+      fp += tagTerm(e.getKey(), e.getValue());
     }
-    long v;
-    long fp;
-    do {
-      v = version;
-      fp = mix(clearedMillis);
-      for (Map.Entry<String, Digest> e : tags.entrySet()) {
-        fp += mix(hash("t", e.getKey(), e.getValue().toString()));
-      }
-      for (Digest d : manifests.keySet()) {
-        fp += mix(hash("m", d.toString(), ""));
-      }
-      for (Map.Entry<String, Long> e : deletedTags.entrySet()) {
-        fp += mix(hash("dt", e.getKey(), Long.toString(e.getValue())));
-      }
-      for (Map.Entry<Digest, Long> e : deletedManifests.entrySet()) {
-        fp += mix(hash("dm", e.getKey().toString(), Long.toString(e.getValue())));
-      }
-    } while (v != version);
-    fingerprint = new long[] {v, fp};
+    for (Digest d : manifests.keySet()) {
+      fp += manifestTerm(d);
+    }
+    for (Map.Entry<String, Long> e : deletedTags.entrySet()) {
+      fp += tagTombstoneTerm(e.getKey(), e.getValue());
+    }
+    for (Map.Entry<Digest, Long> e : deletedManifests.entrySet()) {
+      fp += manifestTombstoneTerm(e.getKey(), e.getValue());
+    }
     return fp;
+  }
+
+  static long clearedTerm(long clearedMillis) {
+    return mix(clearedMillis);
+  }
+
+  static long tagTerm(String tag, Digest digest) {
+    return mix(hash("t", tag, digest.toString()));
+  }
+
+  static long manifestTerm(Digest d) {
+    return mix(hash("m", d.toString(), ""));
+  }
+
+  static long tagTombstoneTerm(String tag, long millis) {
+    return mix(hash("dt", tag, Long.toString(millis)));
+  }
+
+  static long manifestTombstoneTerm(Digest d, long millis) {
+    return mix(hash("dm", d.toString(), Long.toString(millis)));
   }
 
   private static long hash(String kind, String a, String b) {
@@ -110,6 +145,18 @@ final class RepoState {
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
     z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
     return z ^ (z >>> 31);
+  }
+
+  // ------------------------------------------------------------------ mutations (under the lock, after commit)
+
+  void putTag(String tag, Digest digest, long millis) {
+    tags.put(tag, digest);
+    tagTimes.put(tag, millis);
+  }
+
+  void removeTag(String tag) {
+    tags.remove(tag);
+    tagTimes.remove(tag);
   }
 
   void indexManifest(ManifestMeta meta) {

@@ -39,6 +39,7 @@ class StoredEventsTest {
         "a tag delete does not explain a missing blob");
     assertTrue(verifier.happened("{\"action\":\"pull\",\"target\":{\"repository\":\"team/app\",\"digest\":\"" + MISSING
         + "\"}}", List.of()), "only pushes are written ahead");
+    metadata.close();
   }
 
   @Test
@@ -61,6 +62,7 @@ class StoredEventsTest {
         "the tag was moved by a later push");
     assertFalse(verifier.happened(manifestPush("team/app", STORED, "v2"), List.of(manifestPush("team/app", MISSING, "v3"))),
         "a later push of another tag explains nothing");
+    metadata.close();
   }
 
   private static String manifestPush(String repository, String digest, String tag) {

@@ -344,8 +344,8 @@ class GarbageCollectorTest {
     CompletableFuture<GcReport> run;
     try {
       run = CompletableFuture.supplyAsync(gc);
-      Object lock = f.metadata.repo(held);
-      Await.until("the run waits for " + held, Duration.ofSeconds(60), () -> StorageFixture.someoneBlockedOn(lock));
+      java.util.concurrent.locks.ReentrantLock lock = f.metadata.repo(held).lock;
+      Await.until("the run waits for " + held, Duration.ofSeconds(60), lock::hasQueuedThreads);
       whileWaiting.run();
     } finally {
       release.countDown();

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,10 +66,24 @@ class MetadataStoreTest {
     return v;
   }
 
-  private static MetadataStore load(Path dir) throws IOException {
-    MetadataStore s = new MetadataStore(dir);
-    s.load();
-    return s;
+  /** The store that has {@code dir} open (RocksDB lets one process open a data folder once at a time). */
+  private MetadataStore open;
+
+  /** Opens the store on {@code dir} again, as a restart does: the store that had it open is closed first. */
+  private MetadataStore load(Path dir) throws IOException {
+    if (open != null) {
+      open.close();
+    }
+    open = new MetadataStore(dir);
+    open.load();
+    return open;
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (open != null) {
+      open.close();
+    }
   }
 
   @Test
@@ -106,6 +121,8 @@ class MetadataStoreTest {
     Map<String, Object> nestedBefore = view(w, NESTED);
     Map<String, Object> soloBefore = view(w, SOLO);
     assertEquals(List.of("latest", "v1"), appBefore.get("tags"));
+    MetadataStore.Page catalogBefore = w.catalog(100, null);
+    List<String> repositoriesBefore = w.repositories().stream().map(RepositoryName::value).sorted().toList();
     assertEquals(Map.of("latest", other.digest().toString(), "v1", image.digest().toString()), appBefore.get("tagTargets"));
 
     MetadataStore r = load(dir);
@@ -118,54 +135,60 @@ class MetadataStoreTest {
     assertEquals(4567, r.blobSize(APP, layer1));
     assertEquals(3, r.blobSize(APP, sha512Layer));
     assertEquals(-1, r.blobSize(APP, layer2));
-    assertEquals(w.catalog(100, null), r.catalog(100, null));
+    assertEquals(catalogBefore, r.catalog(100, null));
     assertEquals(List.of("team/app", "team/app/sub"), r.catalog(100, null).items());
     assertFalse(r.exists(SOLO));
-    assertEquals(w.repositories().stream().map(RepositoryName::value).sorted().toList(),
-        r.repositories().stream().map(RepositoryName::value).sorted().toList());
+    assertEquals(repositoriesBefore, r.repositories().stream().map(RepositoryName::value).sorted().toList());
   }
 
   @Test
-  void loadDropsCrashLeftovers() throws IOException {
-    MetadataStore w = load(dir);
-    Digest layer = digest("layer");
-    w.linkBlob(APP, layer, 10);
-    ManifestMeta m = meta("m", null, List.of(layer), null);
-    w.putManifest(APP, m, new Tag("ok"), () -> {});
-    Path metaDir = dir.resolve("repositories").resolve("team").resolve("app").resolve("_meta");
-    // A tag written for a manifest whose own file never made it, and half-written temp files.
-    Files.writeString(metaDir.resolve("tags").resolve("dangling"), digest("never-written").toString());
-    Path tmpTag = metaDir.resolve("tags").resolve("._tmp-1");
-    Path tmpManifest = metaDir.resolve("manifests").resolve("sha256").resolve("._tmp-2");
-    Path tmpBlob = metaDir.resolve("blobs").resolve("sha256").resolve("._tmp-3");
-    Files.writeString(tmpTag, "sha256:");
-    Files.writeString(tmpManifest, "{\"digest\":");
-    Files.writeString(tmpBlob, "");
-
-    MetadataStore r = load(dir);
-    assertEquals(List.of("ok"), r.tags(APP, 100, null).items(), "tag of a missing manifest is not served");
-    assertNull(r.tag(APP, new Tag("dangling")));
-    assertEquals(m.digest(), r.tag(APP, new Tag("ok")));
-    assertEquals(1, r.manifests(APP).size());
-    assertEquals(1, r.blobs(APP).size());
-    assertFalse(Files.exists(tmpTag));
-    assertFalse(Files.exists(tmpManifest));
-    assertFalse(Files.exists(tmpBlob));
-  }
-
-  @Test
-  void writesAreFilesOfTheDocumentedLayout() throws IOException {
+  void writesAreKeysOfTheDocumentedLayout() throws IOException {
     MetadataStore w = load(dir);
     Digest layer = digest("layer");
     w.linkBlob(APP, layer, 42);
     ManifestMeta m = meta("m", null, List.of(layer), null);
     w.putManifest(APP, m, new Tag("t"), () -> {});
-    Path metaDir = dir.resolve("repositories").resolve("team").resolve("app").resolve("_meta");
-    assertEquals("42", Files.readString(metaDir.resolve("blobs").resolve("sha256").resolve(layer.hex())).trim());
-    assertEquals(m.digest().toString(), Files.readString(metaDir.resolve("tags").resolve("t")).trim());
-    assertTrue(Files.isRegularFile(metaDir.resolve("manifests").resolve("sha256").resolve(m.digest().hex())));
-    try (Stream<Path> s = Files.walk(dir)) {
-      assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("._tmp-")).toList());
+    ManifestMeta sig = meta("sig", m.digest(), List.of(), null);
+    w.putManifest(APP, sig, null, () -> {});
+    w.deleteTag(APP, new Tag("gone"));
+    MetaDb db = w.db();
+    assertEquals(new MetaValues.BlobLink(42, w.blobs(APP).get(layer)[1]), MetaValues.blob(db.get(key("b", "team/app", layer.toString()))));
+    assertEquals(m.digest(), MetaValues.tag(db.get(key("t", "team/app", "t"))).digest());
+    assertEquals(m, MetaValues.manifest(db.get(key("m", "team/app", m.digest().toString()))));
+    assertEquals(0, db.get(key("s", "team/app", m.digest().toString(), sig.digest().toString())).length);
+    assertTrue(MetaValues.millis(db.get(key("x", "team/app", "t", "gone"))) > 0);
+    MetaValues.Summary summary = MetaValues.summary(db.get(key("r", "team/app")));
+    assertEquals(new MetaValues.Summary(w.version(APP), 0, 2, 1, 1, 1, w.fingerprint(APP)), summary);
+    assertNull(db.get(key("r", "team")), "a name's prefix is not a repository");
+    assertFalse(Files.exists(dir.resolve("repositories")), "nothing is written in the old file layout");
+  }
+
+  private static byte[] key(String... fields) {
+    return String.join("\0", fields).getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void theIncrementalFingerprintInTheSummaryIsTheOneComputedFromTheEntries() throws IOException {
+    MetadataStore w = load(dir);
+    ManifestMeta a = meta("a", null, List.of(), null);
+    ManifestMeta b = meta("b", a.digest(), List.of(), null);
+    w.putManifest(APP, a, new Tag("x"), () -> {});
+    w.putManifest(APP, b, new Tag("y"), () -> {});
+    w.putManifest(APP, b, new Tag("x"), () -> {}); // moves a tag
+    w.deleteTag(APP, new Tag("y"));
+    w.deleteManifest(APP, digest("never-here"), 5, false);
+    w.deleteManifest(APP, digest("never-here"), 9, false); // a newer tombstone replaces the older
+    w.deleteManifest(APP, b.digest());
+    w.clearRepository(SOLO, 1_000, false);
+    Map<RepositoryName, Long> incremental = new TreeMap<>(java.util.Comparator.comparing(RepositoryName::value));
+    for (RepositoryName n : List.of(APP, SOLO)) {
+      incremental.put(n, MetaValues.summary(w.db().get(MetaKeys.summary(n))).fingerprint());
+      assertEquals(w.repo(n).computeFingerprint(), incremental.get(n), n.value());
+    }
+    MetadataStore r = load(dir);
+    for (RepositoryName n : List.of(APP, SOLO)) {
+      assertEquals(incremental.get(n), r.fingerprint(n), "from the summary, not loaded: " + n);
+      assertEquals(incremental.get(n), r.repo(n).computeFingerprint(), "loaded: " + n);
     }
   }
 
@@ -185,8 +208,7 @@ class MetadataStoreTest {
 
   @Test
   void importedTagsAreLastWriterWinsAndKeepTheirTimeAcrossARestart() throws IOException {
-    MetadataStore s = new MetadataStore(dir);
-    s.load();
+    MetadataStore s = load(dir);
     ManifestMeta older = meta("older", null, List.of(), Map.of());
     ManifestMeta newer = meta("newer", null, List.of(), Map.of());
     s.putManifest(APP, older, null, () -> {});
@@ -198,8 +220,7 @@ class MetadataStoreTest {
     assertEquals(newer.digest(), s.tag(APP, latest));
     assertFalse(s.importTag(APP, latest, newer.digest(), 3_000_000_000_000L), "same target: nothing to do");
 
-    MetadataStore reloaded = new MetadataStore(dir);
-    reloaded.load();
+    MetadataStore reloaded = load(dir);
     assertEquals(Map.entry(newer.digest(), 2_000_000_000_000L), reloaded.tagEntries(APP).get("latest"));
     assertFalse(reloaded.importTag(APP, latest, older.digest(), 1_500_000_000_000L));
     assertTrue(reloaded.importTag(APP, latest, older.digest(), 2_500_000_000_000L), "a later write wins");
@@ -210,8 +231,7 @@ class MetadataStoreTest {
 
   @Test
   void aDroppedRepositoryIsGoneFromMemoryAndDiskAndItsNeighboursStay() throws IOException {
-    MetadataStore s = new MetadataStore(dir);
-    s.load();
+    MetadataStore s = load(dir);
     ManifestMeta m = meta("one", null, List.of(), Map.of());
     for (RepositoryName r : List.of(APP, NESTED)) {
       s.linkBlob(r, digest("blob"), 42);
@@ -224,28 +244,15 @@ class MetadataStoreTest {
     assertTrue(s.exists(NESTED), "a nested repository is its own");
     assertTrue(before != 0);
 
-    MetadataStore reloaded = new MetadataStore(dir);
-    reloaded.load();
+    MetadataStore reloaded = load(dir);
     assertFalse(reloaded.exists(APP));
     assertEquals(List.of(NESTED), reloaded.repositories());
     assertEquals(m.digest(), reloaded.tag(NESTED, new Tag("v1")));
   }
 
   @Test
-  void aRemovalInterruptedByACrashIsFinishedAtLoad() throws IOException {
-    Path trash = dir.resolve("repositories").resolve("team").resolve(Fs.TRASH_PREFIX + "x").resolve("manifests");
-    Files.createDirectories(trash);
-    Files.writeString(trash.resolve("f"), "left over");
-    MetadataStore s = new MetadataStore(dir);
-    s.load();
-    assertFalse(Files.exists(trash.getParent()));
-    assertEquals(List.of(), s.repositories());
-  }
-
-  @Test
   void theFingerprintChangesWithTagsManifestsAndBlobs() throws IOException {
-    MetadataStore s = new MetadataStore(dir);
-    s.load();
+    MetadataStore s = load(dir);
     s.linkBlob(SOLO, digest("a"), 1);
     long f1 = s.fingerprint(SOLO);
     ManifestMeta m = meta("m", null, List.of(), Map.of());

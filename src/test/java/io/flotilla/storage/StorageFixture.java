@@ -9,8 +9,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,25 +95,10 @@ final class StorageFixture implements AutoCloseable {
     return d;
   }
 
-  /**
-   * Whether some thread is blocked entering the monitor of {@code lock} (how a test knows that a
-   * garbage collection run has reached a repository whose lock the test holds).
-   */
-  static boolean someoneBlockedOn(Object lock) {
-    int id = System.identityHashCode(lock);
-    for (ThreadInfo t : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
-      if (t.getThreadState() == Thread.State.BLOCKED && t.getLockInfo() != null
-          && t.getLockInfo().getIdentityHashCode() == id
-          && t.getLockInfo().getClassName().equals(lock.getClass().getName())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   @Override
   public void close() {
     await(vertx.close());
     pool.shutdownNow();
+    metadata.close();
   }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,10 +52,31 @@ class TombstonesTest {
     return meta(name, created, List.of(), MediaTypes.OCI_MANIFEST);
   }
 
+  /** Stores opened by the test; RocksDB lets one process open a data folder once at a time. */
+  private final List<MetadataStore> opened = new java.util.ArrayList<>();
+
+  /** Opens the store on {@code dir} again, as a restart does: the store that had it open is closed first. */
   private MetadataStore load() throws IOException {
-    MetadataStore s = new MetadataStore(dir);
+    return open(dir);
+  }
+
+  private MetadataStore open(Path d) throws IOException {
+    opened.removeIf(s -> {
+      if (s.db().dir().startsWith(d.resolve("metadata"))) {
+        s.close();
+        return true;
+      }
+      return false;
+    });
+    MetadataStore s = new MetadataStore(d);
     s.load();
+    opened.add(s);
     return s;
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(MetadataStore::close);
   }
 
   @Test
@@ -152,28 +174,31 @@ class TombstonesTest {
   }
 
   @Test
-  void aDeleteThatACrashInterruptedIsFinishedAtStartUp() throws IOException {
-    MetadataStore s = load();
+  void aDeleteThatACrashInterruptedInTheOldFileLayoutIsFinishedByTheMigration() throws IOException {
+    // the file layout: the tombstone is durable, the tag file was not removed yet (killed in between)
     ManifestMeta m = meta("a", T);
-    s.putManifest(REPO, m, LATEST, T + 1, true, () -> {});
-    // the tombstone is durable, the tag file is not removed yet (killed in between)
-    Path tomb = dir.resolve("repositories/team/app/_meta/deleted/tags/latest");
+    Path meta = dir.resolve("repositories/team/app/_meta");
+    Path manifestFile = meta.resolve("manifests/sha256").resolve(m.digest().hex());
+    Files.createDirectories(manifestFile.getParent());
+    Files.write(manifestFile, MetaValues.JSON.writeValueAsBytes(m));
+    Path tagFile = meta.resolve("tags/latest");
+    Files.createDirectories(tagFile.getParent());
+    Files.writeString(tagFile, m.digest().toString());
+    Files.setLastModifiedTime(tagFile, FileTime.fromMillis(T + 1));
+    Path tomb = meta.resolve("deleted/tags/latest");
     Files.createDirectories(tomb.getParent());
     Files.writeString(tomb, Long.toString(T + 5));
-    Path tagFile = dir.resolve("repositories/team/app/_meta/tags/latest");
-    assertTrue(Files.exists(tagFile));
-    Files.setLastModifiedTime(tagFile, FileTime.fromMillis(T + 1));
     MetadataStore reloaded = load();
     assertNull(reloaded.tag(REPO, LATEST));
-    assertFalse(Files.exists(tagFile));
+    assertEquals(T + 5, reloaded.tombstones(REPO).tags().get("latest").longValue());
+    assertNotNull(reloaded.manifest(REPO, m.digest()));
+    assertFalse(Files.exists(tagFile), "the old layout is gone once migrated");
   }
 
   @Test
   void fingerprintsAgreeOnEqualContentAndSeeTombstones() throws IOException {
-    MetadataStore a = new MetadataStore(dir.resolve("a"));
-    a.load();
-    MetadataStore b = new MetadataStore(dir.resolve("b"));
-    b.load();
+    MetadataStore a = open(dir.resolve("a"));
+    MetadataStore b = open(dir.resolve("b"));
     ManifestMeta m = meta("a", T);
     a.putManifest(REPO, m, LATEST, T + 1, true, () -> {});
     b.putManifest(REPO, meta("a", T + 999), LATEST, T + 7, true, () -> {}); // other times, same content
