@@ -102,7 +102,7 @@ run_once() { # run_once MODE RUN: writes "rps p50 p99" to $WORK/MODE-RUN.txt
     port="$DIST_PORT"
     unset DIST_PORT
   fi
-  BENCH_AUTHORIZATION="$auth" java -jar "$BENCH_JAR" --url "http://127.0.0.1:$port" --name "$tag" --figures manifest \
+  BENCH_AUTHORIZATION="$auth" driver --url "http://127.0.0.1:$port" --name "$tag" --figures manifest \
     --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" \
     --out "$WORK/$tag.json" 2>>"$WORK/driver.log" >/dev/null || die "driver failed ($tag)"
   stop_pid "$PID"

@@ -14,7 +14,7 @@
 #
 # Environment (defaults in brackets): RUNS [3], DURATION_S [15], WARMUP_S [5], CONNECTIONS [16],
 #   FLOTILLA_JAR [$ROOT/target/flotilla.jar], FLOTILLA_JAVA_OPTS [-Xmx192m -XX:+UseParallelGC],
-#   BENCH_JAVA_OPTS [none], FLOTILLA_PORT / FLOTILLA_CLUSTER_PORT [15400 / 15900], BENCH_TMP [/tmp], RESULTS_DIR [bench/results]
+#   BENCH_JAVA_OPTS [-XX:TieredStopAtLevel=1 -XX:+UseSerialGC], FLOTILLA_PORT / FLOTILLA_CLUSTER_PORT [15400 / 15900], BENCH_TMP [/tmp], RESULTS_DIR [bench/results]
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +27,6 @@ FLOTILLA_JAR="${FLOTILLA_JAR:-$ROOT/target/flotilla.jar}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
 RESULTS_DIR="${RESULTS_DIR:-$BENCH_DIR/results}"
-BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
 BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
 BENCH_NAME=cluster-tls.sh
 # shellcheck source=bench/lib.sh
@@ -104,7 +103,7 @@ run_once() { # run_once MODE(off|on) RUN: writes "rps p50 p99" to $WORK/MODE-RUN
     sleep 0.2
   done
   (( ok )) || die "the two nodes ($tag) did not see each other serving within 60 s"
-  java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" --url "http://127.0.0.1:${http[0]}" --name "tls-$tag" --figures manifest \
+  driver --url "http://127.0.0.1:${http[0]}" --name "tls-$tag" --figures manifest \
     --prefix "$PREFIX" --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" \
     --out "$WORK/$tag.json" 2>>"$WORK/driver.log" >/dev/null || die "driver failed ($tag)"
   local held

@@ -32,7 +32,7 @@
 #   REPLICATION_FACTOR   FLOTILLA_CLUSTER_REPLICATION_FACTOR of every node [2]
 #   REBALANCE_INTERVAL   FLOTILLA_CLUSTER_REBALANCE_INTERVAL of every node [5s]
 #   FLOTILLA_JAVA_OPTS   JVM options of each node [-Xmx192m -XX:+UseParallelGC]
-#   BENCH_JAVA_OPTS      JVM options of the bench driver [none]
+#   BENCH_JAVA_OPTS      JVM options of the bench driver [-XX:TieredStopAtLevel=1 -XX:+UseSerialGC]
 #   FLOTILLA_PORT / DIST_PORT / FLOTILLA_CLUSTER_PORT   first ports tried [15200 / 15100 / 15800]
 #   BENCH_TMP            parent of the temporary data dirs [/tmp]
 #   RESULTS_DIR          where the table is written [bench/results]
@@ -62,7 +62,6 @@ STABLE_S="${STABLE_S:-3}"
 REPLICATION_FACTOR="${REPLICATION_FACTOR:-2}"
 REBALANCE_INTERVAL="${REBALANCE_INTERVAL:-5s}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
-BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
 RESULTS_DIR="${RESULTS_DIR:-$BENCH_DIR/results}"
 
@@ -373,7 +372,7 @@ if want catalog; then
   run_driver() { # run_driver NAME URL
     log "figure 2: the driver pushes $CATALOG_REPOS small images into $1, $IMAGE_CONCURRENCY in flight, then lists the catalog"
     # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of words
-    java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" --url "$2" --name "$1" \
+    driver --url "$2" --name "$1" \
       --figures images,catalog --images "$CATALOG_REPOS" --image-concurrency "$IMAGE_CONCURRENCY" \
       --catalog-n "$CATALOG_N" --catalog-runs "$CATALOG_RUNS" --prefix cat --tmp-dir "$WORK" \
       --out "$WORK/catalog-$1.json" >/dev/null 2>"$WORK/driver-$1.txt" \

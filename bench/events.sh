@@ -69,7 +69,7 @@ FLOTILLA_JAR="$WORK/flotilla-under-bench.jar"
 
 # ---------------------------------------------------------------- sinks: receiver and Kafka broker
 RECEIVER_PORT="$(free_port "$((PORT_BASE + 400))")"
-java -jar "$BENCH_JAR" event-receiver "$RECEIVER_PORT" 3600 >"$WORK/receiver.log" 2>&1 &
+driver event-receiver "$RECEIVER_PORT" 3600 >"$WORK/receiver.log" 2>&1 &
 RECEIVER_PID=$!
 
 BOOTSTRAP=""
@@ -124,11 +124,11 @@ YAML
 
 push_images() { # push_images NAME PORT -> prints images/s (after WARMUP_IMAGES unmeasured ones)
   if (( WARMUP_IMAGES > 0 )); then
-    java -jar "$BENCH_JAR" --url "http://127.0.0.1:$2" --name "$1-warmup" --figures images \
+    driver --url "http://127.0.0.1:$2" --name "$1-warmup" --figures images \
       --images "$WARMUP_IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" --prefix "warmup-$1" \
       --tmp-dir "$WORK" --out "$WORK/$1-warmup.json" >/dev/null 2>"$WORK/driver.log" || die "warm-up failed against $1"
   fi
-  java -jar "$BENCH_JAR" --url "http://127.0.0.1:$2" --name "$1" --figures images \
+  driver --url "http://127.0.0.1:$2" --name "$1" --figures images \
     --images "$IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" --prefix "events-$1" \
     --tmp-dir "$WORK" --out "$WORK/$1.json" >/dev/null 2>"$WORK/driver.log" || die "driver failed against $1"
   sed -n 's/.*"images_per_s" *: *\([0-9.]*\).*/\1/p' "$WORK/$1.json"
@@ -138,7 +138,7 @@ await() { # await NAME [KAFKA_TOPIC] -> JSON line
   local args=(--stats "http://127.0.0.1:$RECEIVER_PORT/stats/$1" --expect "$EXPECT" --timeout "${AWAIT_S:-180}")
   [[ -z "${2:-}" ]] || args+=(--kafka "$BOOTSTRAP" --topic "$2")
   local out
-  out="$(java -jar "$BENCH_JAR" await-events "${args[@]}" 2>"$WORK/await.log")" \
+  out="$(driver await-events "${args[@]}" 2>"$WORK/await.log")" \
     || die "not every event arrived for $1 within ${AWAIT_S:-180} s: $out"
   echo "$out"
 }
@@ -151,7 +151,7 @@ json_field() { sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9]*\).*/\1/p" <<<"$1"; }
 
 await_kafka() { # await_kafka TOPIC -> JSON line (the receiver path is unused: expect 0 there)
   local out
-  out="$(java -jar "$BENCH_JAR" await-events --stats "http://127.0.0.1:$RECEIVER_PORT/stats/none" --expect "$EXPECT" \
+  out="$(driver await-events --stats "http://127.0.0.1:$RECEIVER_PORT/stats/none" --expect "$EXPECT" \
     --kafka-only true --kafka "$BOOTSTRAP" --topic "$1" --timeout "${AWAIT_S:-180}" 2>"$WORK/await.log")" \
     || die "not every event reached Kafka topic $1 within ${AWAIT_S:-180} s: $out"
   echo "$out"

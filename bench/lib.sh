@@ -3,6 +3,15 @@
 # lines) and, for start_distribution, WORK (temp dir) and DIST_BIN. Everything on 127.0.0.1.
 
 log() { echo "[$BENCH_NAME] $*" >&2; }
+
+# The load generator's JVM options. C1 only and the serial collector: the driver's own JIT (C2)
+# took a quarter of a 2-core machine during a short run, CPU the server under test then lacked.
+BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
+
+driver() { # runs the bench driver (target/flotilla-bench.jar) with BENCH_JAVA_OPTS
+  # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of words
+  java $BENCH_JAVA_OPTS -jar "$BENCH_DIR/target/flotilla-bench.jar" "$@"
+}
 die() { echo "[$BENCH_NAME] ERROR: $*" >&2; exit 1; }
 
 stop_pid() { # stop one process we started, by pid: TERM, then KILL after 10 s

@@ -14,14 +14,14 @@
 #   IMAGES             small images pushed in figure 5 (= repositories for figure 6) [511]
 #   IMAGE_CONCURRENCY  images in flight [8]
 #   DURATION_S         measured seconds of the manifest GET load [10]
-#   WARMUP_S           warm-up seconds before it [2]
+#   WARMUP_S           warm-up seconds before it, so the JIT has compiled the path [10]
 #   CONNECTIONS        connections of the manifest GET load [16]
 #   CATALOG_RUNS       measured full catalog listings [5]
 #   FIGURES            figures to run, comma separated: mono,chunked,pull,manifest,images,catalog [all]
 #                      (e.g. FIGURES=manifest,images for figures 4 and 5 only; the others show n/a)
 #   SKIP_BUILD=1       do not rebuild target/flotilla.jar (the bench jar is still built if stale)
 #   FLOTILLA_JAVA_OPTS JVM options for the Flotilla server [-Xmx192m -XX:+UseParallelGC, as README.md runs it]
-#   BENCH_JAVA_OPTS    JVM options for the load generator [none]
+#   BENCH_JAVA_OPTS    JVM options for the load generator [-XX:TieredStopAtLevel=1 -XX:+UseSerialGC; set empty for none]
 #   FLOTILLA_PORT / DIST_PORT  first port to try for each server [15000 / 15100]
 #   FLOTILLA_CLUSTER_PORT      first Hazelcast member port to try [15700]
 #   FLOTILLA_HTTP_ACCESS_LOG   Flotilla's access log [false, as distribution's is disabled]
@@ -43,11 +43,10 @@ CHUNK_MB="${CHUNK_MB:-8}"
 IMAGES="${IMAGES:-511}"
 IMAGE_CONCURRENCY="${IMAGE_CONCURRENCY:-8}"
 DURATION_S="${DURATION_S:-10}"
-WARMUP_S="${WARMUP_S:-2}"
+WARMUP_S="${WARMUP_S:-10}"
 CONNECTIONS="${CONNECTIONS:-16}"
 CATALOG_RUNS="${CATALOG_RUNS:-5}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
-BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
 
 FLOTILLA_JAR="$ROOT/target/flotilla.jar"
@@ -135,7 +134,7 @@ run_driver() { # run_driver NAME PORT
   local name="$1" port="$2"
   log "measuring $name (this takes a while; progress below)"
   # shellcheck disable=SC2086
-  java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" \
+  driver \
     --url "http://127.0.0.1:$port" --name "$name" \
     --blob-mb "$BLOB_MB" --reps "$REPS" --pull-reps "$PULL_REPS" --chunk-mb "$CHUNK_MB" \
     --images "$IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" \
@@ -173,7 +172,7 @@ mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/$TS.md"
 GIT_REV="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 REPORT_RC=0
-java -jar "$BENCH_JAR" report "${REPORT_ARGS[@]}" \
+driver report "${REPORT_ARGS[@]}" \
   --meta "date: $TS (UTC), git: $GIT_REV, targets: $TARGETS" \
   --meta "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(uname -sr); client and servers share the cores" \
   --meta "java: $(java -version 2>&1 | head -1); distribution: $("$DIST_BIN" --version 2>/dev/null | awk '{print $NF}')" \

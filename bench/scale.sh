@@ -9,7 +9,7 @@
 #   DATA=/var/tmp/scale1m KEEP=1 bench/scale.sh      # keep (and reuse) the loaded directory
 #
 # Environment (defaults in brackets): REPOS [100000], MANIFESTS [10], IN_FLIGHT [32], DATA [temp dir],
-#   KEEP [unset], DURATION_S [10], WARMUP_S [3], CONNECTIONS [16], FLOTILLA_JAR [$ROOT/target/flotilla.jar],
+#   KEEP [unset], DURATION_S [10], WARMUP_S [10], CONNECTIONS [16], FLOTILLA_JAR [$ROOT/target/flotilla.jar],
 #   FLOTILLA_JAVA_OPTS [-Xmx192m -XX:+UseParallelGC], BENCH_TMP [/tmp], RESULTS_DIR [bench/results]
 set -euo pipefail
 
@@ -19,7 +19,7 @@ REPOS="${REPOS:-100000}"
 MANIFESTS="${MANIFESTS:-10}"
 IN_FLIGHT="${IN_FLIGHT:-32}"
 DURATION_S="${DURATION_S:-10}"
-WARMUP_S="${WARMUP_S:-3}"
+WARMUP_S="${WARMUP_S:-10}"
 CONNECTIONS="${CONNECTIONS:-16}"
 FLOTILLA_JAR="${FLOTILLA_JAR:-$ROOT/target/flotilla.jar}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
@@ -29,7 +29,7 @@ BENCH_JAR="$BENCH_DIR/target/flotilla-bench.jar"
 BENCH_NAME=scale.sh
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
-for tool in curl jq java; do command -v "$tool" >/dev/null || die "$tool is required"; done
+for tool in curl jq java wrk; do command -v "$tool" >/dev/null || die "$tool is required"; done
 [[ -f "$FLOTILLA_JAR" ]] || die "Flotilla jar $FLOTILLA_JAR is missing (mvn -q -DskipTests package)"
 [[ -f "$BENCH_JAR" ]] || (cd "$BENCH_DIR" && { mvn -q -o package || mvn -q package; }) || die "bench driver build failed"
 
@@ -55,6 +55,8 @@ else
   echo "$load" >"$DATA/.scale-loaded"
 fi
 log "loaded: $load"
+REPOS_LOADED="$(jq -r .repositories <<<"$load")"
+MANIFESTS_LOADED="$(( $(jq -r .manifests <<<"$load") / REPOS_LOADED ))"
 
 start_node() { # start_node DATA_DIR TAG: sets PID, PORT and READY_S (seconds until GET /v2/ answers 200)
   PORT="$(free_port 15700)"
@@ -76,14 +78,24 @@ catalog_ms() { curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$PORT/v
 first="$(catalog_ms "")"
 middle="$(catalog_ms "&last=scale500/repo-0000000")"
 deep="$(catalog_ms "&last=scale996")"
-java -jar "$BENCH_JAR" --url "http://127.0.0.1:$PORT" --name big --figures manifest --prefix scalebench \
+driver --url "http://127.0.0.1:$PORT" --name big --figures manifest --prefix scalebench \
   --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" --out "$WORK/big.json" 2>>"$WORK/driver.log" >/dev/null
+random_get() { # random_get SECONDS [--latency]: wrk over random loaded repositories and tags; prints wrk's summary
+  SCALE_REPOS="$REPOS_LOADED" SCALE_MANIFESTS="$MANIFESTS_LOADED" wrk -t1 -c"$CONNECTIONS" -d"$1s" --timeout 10s \
+    -s "$BENCH_DIR/random-manifest.lua" "${@:2}" "http://127.0.0.1:$PORT"
+}
+random_get "$WARMUP_S" >/dev/null
+random_out="$(random_get "$DURATION_S" --latency)"
+echo "$random_out" >"$WORK/random.txt"
+! grep -q "Non-2xx" <<<"$random_out" || die "random manifest GETs saw failures: $random_out"
+random_rps="$(awk '/Requests\/sec/ { print $2 }' <<<"$random_out")"
+random_p99="$(awk '$1 == "99%" { print $2 }' <<<"$random_out")"
 rss_kb="$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")"
 stop_pid "$PID"; PID=""
 mkdir -p "$WORK/empty"
 start_node "$WORK/empty" empty
 empty_ready="$READY_S"
-java -jar "$BENCH_JAR" --url "http://127.0.0.1:$PORT" --name empty --figures manifest --prefix scalebench \
+driver --url "http://127.0.0.1:$PORT" --name empty --figures manifest --prefix scalebench \
   --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" --out "$WORK/empty.json" 2>>"$WORK/driver.log" >/dev/null
 empty_rss="$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")"
 stop_pid "$PID"; PID=""
@@ -100,7 +112,8 @@ out="$RESULTS_DIR/scale-$(date -u +%Y%m%dT%H%M%SZ).md"
   echo "| ready after restart, s (until GET /v2/ answers) | $ready_s | $empty_ready |"
   echo "| peak RSS, MiB | $(( rss_kb / 1024 )) | $(( empty_rss / 1024 )) |"
   echo "| catalog page n=100: first / middle / last, ms | $first / $middle / $deep | – |"
-  echo "| manifest GET, req/s (one run; compare runs) | $big_rps | $empty_rps |"
+  echo "| manifest GET of one hot manifest, req/s (one run; compare runs) | $big_rps | $empty_rps |"
+  echo "| manifest GET of random manifests across the data, req/s / p99 | $random_rps / $random_p99 | – |"
 } | tee "$out"
 cp "$out" "$RESULTS_DIR/scale-latest.md"
 [[ -z "${KEEP:-}" || "$DATA" == "$WORK/data" ]] || log "kept $DATA"

@@ -437,12 +437,19 @@ final class Driver {
     }
     log("manifest GET load: " + o.connections + " connections, " + o.warmupS + " s warm-up + "
         + o.durationS + " s");
-    long connsBefore = connectionsOpened.get();
-    Load load = new Load(ro, manifest.length);
-    JsonObject fig = await(load::start);
-    fig.put("connections", o.connections)
-        .put("connections_opened", connectionsOpened.get() - connsBefore)
-        .put("manifest_bytes", manifest.length);
+    JsonObject fig;
+    if (Wrk.use(o.load)) {
+      fig = Wrk.measure(u, MANIFEST_ACCEPT, AUTHORIZATION, o.connections, o.wrkThreads, o.warmupS, o.durationS,
+          manifest.length);
+      fig.put("connections", o.connections).put("load", "wrk");
+    } else {
+      long connsBefore = connectionsOpened.get();
+      Load load = new Load(ro, manifest.length);
+      fig = await(load::start);
+      fig.put("connections", o.connections).put("load", "builtin")
+          .put("connections_opened", connectionsOpened.get() - connsBefore);
+    }
+    fig.put("manifest_bytes", manifest.length);
     log(String.format(Locale.ROOT, "manifest GET: %.0f req/s, p50 %.3f ms, p99 %.3f ms",
         fig.getDouble("rps"), fig.getDouble("p50_ms"), fig.getDouble("p99_ms")));
     return fig;

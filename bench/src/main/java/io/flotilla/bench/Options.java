@@ -26,6 +26,9 @@ final class Options {
   int durationS = 10;
   int warmupS = 2;
   int connections = 16;
+  /** Load generator of figure 4: "wrk" (C, light), "builtin" (this JVM), or "auto" (wrk when on PATH). */
+  String load = "auto";
+  int wrkThreads = 1;
   int catalogRuns = 5;
   int catalogN = 100;
   String prefix = "bench";
@@ -51,6 +54,8 @@ final class Options {
         "  --duration-s N          measured seconds of manifest GET load (figure 4) [10]",
         "  --warmup-s N            warm-up seconds before that [2]",
         "  --connections N         concurrent connections of manifest GET load [16]",
+        "  --load L                figure 4's load generator: wrk, builtin or auto (wrk when on PATH) [auto]",
+        "  --wrk-threads N         wrk threads [1]",
         "  --catalog-runs N        measured full catalog listings (figure 6) [5]",
         "  --catalog-n N           page size asked for with ?n= [100]",
         "  --prefix P              repository name prefix [bench]",
@@ -85,6 +90,13 @@ final class Options {
         case "--duration-s" -> o.durationS = pos(a, v);
         case "--warmup-s" -> o.warmupS = nonNeg(a, v);
         case "--connections" -> o.connections = pos(a, v);
+        case "--load" -> {
+          if (!v.equals("auto") && !v.equals("wrk") && !v.equals("builtin")) {
+            throw new IllegalArgumentException("--load is auto, wrk or builtin");
+          }
+          o.load = v;
+        }
+        case "--wrk-threads" -> o.wrkThreads = pos(a, v);
         case "--catalog-runs" -> o.catalogRuns = pos(a, v);
         case "--catalog-n" -> o.catalogN = pos(a, v);
         case "--prefix" -> o.prefix = v;

@@ -143,10 +143,12 @@ final class Report {
           .append(", driver ran ").append(results.get(n).getValue("total_seconds")).append(" s)");
       JsonObject mg = f.getJsonObject("manifest_get");
       if (mg != null) {
-        md.append(String.format(Locale.ROOT, "; manifest GET p90 %.3f ms, p99.9 %.3f ms, max %.3f "
-                + "ms, %d requests measured, %d connections opened",
-            mg.getDouble("p90_ms"), mg.getDouble("p999_ms"), mg.getDouble("max_ms"),
-            mg.getLong("requests"), mg.getLong("connections_opened")));
+        md.append(String.format(Locale.ROOT, "; manifest GET (load: %s) p90 %s ms, p99.9 %s ms, max %s ms, "
+                + "%d requests measured", mg.getString("load", "builtin"), mg.getValue("p90_ms"),
+            mg.getValue("p999_ms", "n/a"), mg.getValue("max_ms", "n/a"), mg.getLong("requests")));
+        if (mg.containsKey("connections_opened")) {
+          md.append(", ").append(mg.getLong("connections_opened")).append(" connections opened");
+        }
       }
       for (String k : List.of("mono_push", "chunked_push", "pull")) {
         JsonObject x = f.getJsonObject(k);
