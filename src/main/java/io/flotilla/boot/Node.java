@@ -265,6 +265,8 @@ public final class Node {
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
       EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events);
+      // calls to this node skip the bus
+      client.serveLocally(reported);
       // in-cluster consumers' subscriptions are heard before the first request is served
       Future<Void> hubStarted = hub == null ? Future.succeededFuture() : hub.start();
       return hubStarted.compose(started -> vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId),

@@ -74,7 +74,9 @@ public final class RoutingStorage implements RegistryStorage {
   private final ClusterCatalog catalog;
   private final int replicationFactor;
   private final int writeQuorum;
-  private final ConcurrentHashMap<String, BusRegistryClient> clients = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, RegistryStorage> clients = new ConcurrentHashMap<>();
+  /** This node's own storage, called directly: a call to this node needs no bus hop. */
+  private volatile RegistryStorage local;
   private final CatchUp catchUp;
 
   /**
@@ -106,8 +108,21 @@ public final class RoutingStorage implements RegistryStorage {
     return owners.isEmpty() ? List.of(localNode) : owners;
   }
 
-  private BusRegistryClient client(String node) {
+  private RegistryStorage client(String node) {
+    RegistryStorage self = local;
+    if (self != null && node.equals(localNode)) {
+      return self;
+    }
     return clients.computeIfAbsent(node, n -> new BusRegistryClient(vertx, n, n.equals(localNode)));
+  }
+
+  /**
+   * Calls to this node go straight to {@code storage} (what its storage verticle serves) instead of
+   * through the event bus: the local hop cost two thread hand-offs and a reply registration per
+   * request, a large part of a manifest GET. Set once at start, after the storage stack is built.
+   */
+  public void serveLocally(RegistryStorage storage) {
+    this.local = storage;
   }
 
   private RegistryStorage primary(String repository) {

@@ -60,6 +60,11 @@ final class ClusterPublisher implements EventJournal.VisibleTap {
   }
 
   @Override
+  public boolean wanted() {
+    return subscribed();
+  }
+
+  @Override
   public void visible(List<EventJournal.Entry> entries) {
     if (!subscribed()) {
       return;

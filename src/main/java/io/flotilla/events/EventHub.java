@@ -41,7 +41,6 @@ public final class EventHub implements EventSink {
   private final RegistryEvent.Source source;
   private final ClusterPublisher publisher;
   private final AtomicLong emitted = new AtomicLong();
-  private final AtomicLong lostPulls = new AtomicLong();
 
   /**
    * @param nodeName the node id reported as {@code source.instanceID}
@@ -82,15 +81,10 @@ public final class EventHub implements EventSink {
     emitted.incrementAndGet();
     ReportedOperation reported = new ReportedOperation(ctx, op, System.currentTimeMillis(), source);
     if ("pull".equals(op.action())) { // not waited for: synced within the journal's window
-      journal.append(reported::toJson, EventJournal.Durability.WINDOW).whenComplete((seq, err) -> {
-        if (err != null) {
-          LOG.log(System.Logger.Level.WARNING, "pull event not journaled (" + lostPulls.incrementAndGet()
-              + " since start): " + err);
-        }
-      });
+      journal.appendUnobserved(reported);
       return Future.succeededFuture();
     }
-    return onCallersContext(journal.append(reported::toJson, EventJournal.Durability.SYNC)).mapEmpty();
+    return onCallersContext(journal.append(reported, EventJournal.Durability.SYNC)).mapEmpty();
   }
 
   /**

@@ -14,12 +14,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * The node's durable event log: every event this node emits, in order, each with a sequence number,
  * in append-only segment files ({@code <first seq>.log}, one {@code seq TAB json} line per event).
- * Callers hand over a small value that renders its JSON line ({@link #append(Supplier, Durability)}):
+ * Callers hand over a small value that renders its JSON line ({@link #append(EventLine, Durability)}):
  * the JSON is built on the journal's writer thread, never on the caller's. Appends are
  * group-committed: the writer thread writes whatever is queued, and one fsync covers every event
  * written since the last one, so many concurrent writes share one fsync. An append with
@@ -93,7 +92,18 @@ public final class EventJournal implements AutoCloseable {
   @FunctionalInterface
   public interface VisibleTap {
     void visible(List<Entry> entries);
+
+    /**
+     * Whether entries are wanted at all now; when not, the writer does not keep events' JSON until
+     * their sync (events written meanwhile are not shown to the tap even if it wants them by then).
+     */
+    default boolean wanted() {
+      return true;
+    }
   }
+
+  /** How often the writer takes queued {@link Durability#WINDOW} events while there are any (it writes them, the sync waits for the window). */
+  private static final long DRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   /** How long events appended with {@link Durability#WINDOW} may stay unsynced by default. */
   public static final long DEFAULT_WINDOW_MILLIS = 200;
@@ -131,10 +141,88 @@ public final class EventJournal implements AutoCloseable {
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Verifier verifier;
 
-  private record Pending(Supplier<String> json, Durability durability, CompletableFuture<Long> done) {}
+  /**
+   * An event's JSON line, made on the writer thread: as a string (kept for the tap) or written as
+   * UTF-8 straight into the batch (the usual case: no string is made). Neither may contain a line break.
+   */
+  public interface EventLine {
+    String json();
 
-  /** An event written but not synced yet; {@code json} kept for the {@link VisibleTap}. */
+    default void writeJson(java.io.OutputStream out) throws IOException {
+      out.write(json().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private record Pending(EventLine line, Durability durability, CompletableFuture<Long> done) {}
+
+  /**
+   * The shared, already completed future of events appended with {@link #appendUnobserved}: completing
+   * it again does nothing, so such an event costs no future of its own.
+   */
+  private static final CompletableFuture<Long> UNOBSERVED = CompletableFuture.completedFuture(-1L);
+
+  /** Events appended with {@link #appendUnobserved} that could not be written (since opened). */
+  private final java.util.concurrent.atomic.AtomicLong lostUnobserved = new java.util.concurrent.atomic.AtomicLong();
+
+  private void fail(Pending p, Throwable e) {
+    if (p.done() == UNOBSERVED) {
+      long lost = lostUnobserved.incrementAndGet();
+      if (Long.bitCount(lost) == 1) { // the 1st, 2nd, 4th, 8th ... loss: logged, not flooded
+        LOG.log(System.Logger.Level.WARNING, lost + " unobserved (pull) event(s) not journaled since start: " + e);
+      }
+    } else {
+      p.done().completeExceptionally(e);
+    }
+  }
+
+  /** An event written but not synced yet; {@code json} kept for the {@link VisibleTap} (null when it wanted none). */
   private record Written(Pending pending, long seq, String json) {}
+
+  /** Stands in {@code unsynced} for a run of written unobserved events that the tap does not want. */
+  private static final Written UNOBSERVED_WRITTEN = new Written(new Pending(() -> "", Durability.WINDOW, UNOBSERVED), -1, null);
+
+  /** The writer's reusable batch buffer: lines are encoded into it and written from it without a copy. */
+  private static final class LineBuffer extends java.io.ByteArrayOutputStream {
+    LineBuffer() {
+      super(64 * 1024);
+    }
+
+    void writeDecimal(long v) {
+      String s = Long.toString(v);
+      for (int i = 0; i < s.length(); i++) {
+        write(s.charAt(i));
+      }
+    }
+
+    ByteBuffer view() {
+      return ByteBuffer.wrap(buf, 0, count);
+    }
+
+    /** Drops what was written from {@code mark} on (an event that failed to render). */
+    void truncate(int mark) {
+      count = mark;
+    }
+
+    /** Refuses a line break written from {@code mark} on: an event is one line. */
+    void checkLineFrom(int mark) {
+      for (int i = mark; i < count; i++) {
+        if (buf[i] == '\n') {
+          throw new IllegalArgumentException("an event must be one line of JSON");
+        }
+      }
+    }
+
+    /** Empties the buffer, and lets go of a very large one (a batch of huge events). */
+    LineBuffer recycled() {
+      if (buf.length > 4 << 20) {
+        return new LineBuffer();
+      }
+      reset();
+      return this;
+    }
+  }
+
+  private LineBuffer lines = new LineBuffer();
 
   /** Written by the writer's close, to wake it up. */
   private static final Pending WAKE_UP = new Pending(() -> "", Durability.WINDOW, new CompletableFuture<>());
@@ -207,7 +295,7 @@ public final class EventJournal implements AutoCloseable {
   /** Appends one event and syncs it; the future completes with its sequence number once it is on disk. */
   public CompletableFuture<Long> append(String json) {
     checkLine(json);
-    return append(() -> json, Durability.SYNC);
+    return enqueue(() -> json, Durability.SYNC);
   }
 
   /**
@@ -215,8 +303,27 @@ public final class EventJournal implements AutoCloseable {
    * line break); the future completes with its sequence number once it is on disk: at once for
    * {@link Durability#SYNC}, within the window for {@link Durability#WINDOW}.
    */
-  public CompletableFuture<Long> append(Supplier<String> json, Durability durability) {
+  public CompletableFuture<Long> append(EventLine json, Durability durability) {
     return enqueue(json, durability);
+  }
+
+  /**
+   * Appends an event with {@link Durability#WINDOW} that nobody waits for (a pull's): no future is
+   * made for it; if it cannot be written it is counted in {@link #lostUnobserved()} and the failure logged.
+   */
+  public void appendUnobserved(EventLine line) {
+    synchronized (enqueueLock) {
+      if (closed) {
+        lostUnobserved.incrementAndGet();
+        return;
+      }
+      windowQueue.add(new Pending(line, Durability.WINDOW, UNOBSERVED));
+    }
+  }
+
+  /** Events appended with {@link #appendUnobserved} that were lost (not written) since the journal was opened. */
+  public long lostUnobserved() {
+    return lostUnobserved.get();
   }
 
   /** How many times the writer synced the journal since it was opened (group commit: many events per sync). */
@@ -230,7 +337,7 @@ public final class EventJournal implements AutoCloseable {
     }
   }
 
-  private CompletableFuture<Long> enqueue(Supplier<String> json, Durability durability) {
+  private CompletableFuture<Long> enqueue(EventLine json, Durability durability) {
     CompletableFuture<Long> done = new CompletableFuture<>();
     synchronized (enqueueLock) { // against close(): nothing is queued after the writer's last drain
       if (closed) {
@@ -410,6 +517,11 @@ public final class EventJournal implements AutoCloseable {
     while (!stopping) {
       try {
         long wait = unsynced.isEmpty() ? halfWindow : Math.max(0, oldestUnsynced + halfWindow - System.nanoTime());
+        if (!windowQueue.isEmpty()) {
+          // queued window events are written (not synced) every few milliseconds: held as objects for a
+          // whole half window, a stream of pulls kept megabytes alive across every young collection
+          wait = Math.min(wait, DRAIN_NANOS);
+        }
         Pending first = queue.poll(wait, TimeUnit.NANOSECONDS);
         // read before draining: close() sets it under enqueueLock after the last append, so the drains see everything
         boolean closing = closed;
@@ -442,10 +554,10 @@ public final class EventJournal implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "event journal write failed", e);
         for (Pending p : batch) {
-          p.done().completeExceptionally(e);
+          fail(p, e);
         }
         for (Written w : unsynced) {
-          w.pending().done().completeExceptionally(e);
+          fail(w.pending(), e);
         }
         unsynced.clear();
         urgent = false;
@@ -454,7 +566,7 @@ public final class EventJournal implements AutoCloseable {
     }
     Pending p;
     while ((p = queue.poll()) != null || (p = windowQueue.poll()) != null) {
-      p.done().completeExceptionally(new IllegalStateException("event journal is closed"));
+      fail(p, new IllegalStateException("event journal is closed"));
     }
   }
 
@@ -466,28 +578,49 @@ public final class EventJournal implements AutoCloseable {
     if (currentSize >= segmentBytes) {
       roll(); // syncs the closed segment: what was unsynced in it is durable, its positions stay valid
     }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(batch.size() * 700);
-    List<Written> written = new ArrayList<>(batch.size());
+    LineBuffer out = lines = lines.recycled();
+    VisibleTap t = tap;
+    boolean keepJson = t != null && t.wanted();
+    List<Written> written = new ArrayList<>(Math.min(batch.size(), 256));
+    int count = 0;
     for (Pending p : batch) {
-      String json;
+      long seq = lastSeq + count + 1;
+      int mark = out.size();
+      String json = null;
       try {
-        json = p.json().get();
-        checkLine(json);
-      } catch (RuntimeException e) {
-        p.done().completeExceptionally(e);
+        out.writeDecimal(seq);
+        out.write('\t');
+        if (keepJson) {
+          json = p.line().json();
+          checkLine(json);
+          out.writeBytes(json.getBytes(StandardCharsets.UTF_8));
+        } else {
+          p.line().writeJson(out);
+          out.checkLineFrom(mark);
+        }
+        out.write('\n');
+      } catch (IOException | RuntimeException e) {
+        out.truncate(mark);
+        fail(p, e);
         continue;
       }
-      long seq = lastSeq + written.size() + 1;
-      out.writeBytes((seq + "\t" + json + "\n").getBytes(StandardCharsets.UTF_8));
-      written.add(new Written(p, seq, json));
+      count++;
+      if (json != null || p.done() != UNOBSERVED) {
+        written.add(new Written(p, seq, json));
+      } else if (written.isEmpty() || written.get(written.size() - 1) != UNOBSERVED_WRITTEN) {
+        // nothing to complete or show for it: one marker stands for a run of them, and the event's
+        // objects are garbage at once instead of living until the sync
+        written.add(UNOBSERVED_WRITTEN);
+      }
     }
-    ByteBuffer bytes = ByteBuffer.wrap(out.toByteArray());
+    ByteBuffer bytes = out.view();
+    int length = bytes.remaining();
     while (bytes.hasRemaining()) {
       current.write(bytes, currentSize + bytes.position());
     }
     // written without the lock: readers (on event loops) never wait for I/O
-    lastSeq += written.size();
-    currentSize += bytes.capacity();
+    lastSeq += count;
+    currentSize += length;
     unsynced.addAll(written);
   }
 
@@ -499,7 +632,15 @@ public final class EventJournal implements AutoCloseable {
     synchronized (lock) {
       visibleEnd = new Position(lastSeq, currentSegment, currentSize);
       if (t != null) { // under the lock: the tap sees batches in journal order
-        t.visible(unsynced.stream().map(w -> new Entry(w.seq(), w.json())).toList());
+        List<Entry> shown = new ArrayList<>(unsynced.size());
+        for (Written w : unsynced) {
+          if (w.json() != null) {
+            shown.add(new Entry(w.seq(), w.json()));
+          }
+        }
+        if (!shown.isEmpty()) {
+          t.visible(shown);
+        }
       }
     }
     for (Written w : unsynced) {

@@ -32,8 +32,25 @@ public record RegistryEvent(String id, String timestamp, String action, Target t
    * reflection and costs several times more on a path every push takes.
    */
   public String toJson() {
-    java.io.StringWriter out = new java.io.StringWriter(640);
+    java.io.StringWriter out = new java.io.StringWriter(1024);
     try (JsonGenerator g = EventFormat.JSON.getFactory().createGenerator(out)) {
+      write(g);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  /** The same line as {@link #toJson}, written as UTF-8 straight into {@code out} (no string in between). */
+  public void writeJson(java.io.OutputStream out) throws java.io.IOException {
+    try (JsonGenerator g = EventFormat.JSON.getFactory().createGenerator(out, com.fasterxml.jackson.core.JsonEncoding.UTF8)) {
+      g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+      write(g);
+    }
+  }
+
+  private void write(JsonGenerator g) throws java.io.IOException {
+    {
       g.writeStartObject();
       optional(g, "id", id);
       optional(g, "timestamp", timestamp);
@@ -82,10 +99,7 @@ public record RegistryEvent(String id, String timestamp, String action, Target t
         g.writeEndObject();
       }
       g.writeEndObject();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
-    return out.toString();
   }
 
   private static void optional(JsonGenerator g, String name, String value) throws java.io.IOException {

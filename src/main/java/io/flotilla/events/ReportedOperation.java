@@ -13,11 +13,18 @@ import io.flotilla.storage.RequestContext;
  * @param epochMillis when it was reported (the event's {@code timestamp})
  * @param source the reporting node
  */
-record ReportedOperation(RequestContext ctx, Operation op, long epochMillis, RegistryEvent.Source source) {
+record ReportedOperation(RequestContext ctx, Operation op, long epochMillis, RegistryEvent.Source source)
+    implements EventJournal.EventLine {
 
   /** The event, with a new id: distribution's notification event, as one line of JSON. */
-  String toJson() {
+  @Override
+  public String json() {
     return toEvent().toJson();
+  }
+
+  @Override
+  public void writeJson(java.io.OutputStream out) throws java.io.IOException {
+    toEvent().writeJson(out);
   }
 
   /** The event, with a new id. */

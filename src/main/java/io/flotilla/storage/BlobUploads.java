@@ -60,9 +60,114 @@ public final class BlobUploads {
   public Future<BlobInfo> finish(RepositoryName repository, String uploadId, Digest expected,
       ReadStream<Buffer> body, long rangeStart, long expectedLength, Function<BlobInfo, Future<Void>> report) {
     return claim(repository, uploadId, rangeStart).compose(s -> {
+      if (body != null && isSmall(expectedLength)) {
+        return gather(body, expectedLength)
+            .compose(bytes -> onLane(s, () -> appendAndCommit(s, bytes, expected)))
+            .compose(info -> report.apply(info).map(info))
+            .andThen(ar -> s.release());
+      }
       Future<Void> appended = body == null ? Future.succeededFuture() : stream(s, body, expectedLength, false);
       return appended.compose(v -> commit(s, expected, report)).andThen(ar -> s.release());
     });
+  }
+
+  /**
+   * Whether a body of this declared length takes the small path: no longer than one {@link #BLOCK}
+   * (what the streaming path holds in memory anyway), so it is gathered on the event loop and then
+   * written, hashed, synced, verified and committed in one task on the session's lane - one worker
+   * hand-off instead of one per step. Most config blobs and small layers take it.
+   */
+  static boolean isSmall(long expectedLength) {
+    return expectedLength >= 0 && expectedLength <= BLOCK;
+  }
+
+  /**
+   * The whole body of a declared small length, gathered in memory; SIZE_INVALID when it is longer
+   * or shorter than declared (nothing is kept).
+   */
+  private static Future<byte[]> gather(ReadStream<Buffer> body, long expectedLength) {
+    Promise<byte[]> promise = Promise.promise();
+    byte[] bytes = new byte[(int) expectedLength];
+    int[] fill = {0};
+    body.handler(buf -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      int n = buf.length();
+      if (fill[0] + n > bytes.length) {
+        promise.tryFail(OciError.SIZE_INVALID.with("received more bytes than Content-Length said (" + expectedLength + ")"));
+        return;
+      }
+      buf.getBytes(0, n, bytes, fill[0]);
+      fill[0] += n;
+    });
+    body.exceptionHandler(promise::tryFail);
+    body.endHandler(v -> {
+      if (fill[0] != bytes.length) {
+        promise.tryFail(OciError.SIZE_INVALID.with("received " + fill[0] + " bytes, Content-Length said " + expectedLength));
+      } else {
+        promise.tryComplete(bytes);
+      }
+    });
+    body.resume();
+    return promise.future();
+  }
+
+  /** Work on a session's lane that answers a value or fails. */
+  @FunctionalInterface
+  private interface LaneCall<T> {
+    T call() throws IOException;
+  }
+
+  /** Runs {@code work} on the session's write lane and completes on the calling context. */
+  private <T> Future<T> onLane(UploadSession s, LaneCall<T> work) {
+    Context ctx = vertx.getOrCreateContext();
+    Promise<T> promise = Promise.promise();
+    s.lane().execute(() -> {
+      try {
+        T value = work.call();
+        ctx.runOnContext(v -> promise.complete(value));
+      } catch (IOException | RuntimeException e) {
+        ctx.runOnContext(v -> promise.fail(e));
+      }
+    });
+    return promise.future();
+  }
+
+  /**
+   * The small path's lane task: appends {@code bytes} at the acknowledged offset, hashes them,
+   * syncs, verifies the digest and commits the blob; on a failed write the session is rolled back
+   * to its acknowledged offset.
+   */
+  private BlobInfo appendAndCommit(UploadSession s, byte[] bytes, Digest expected) throws IOException {
+    long acknowledged = s.offset();
+    try {
+      s.prepareFile();
+      s.prepareHash(acknowledged);
+      s.write(ByteBuffer.wrap(bytes));
+      s.hash(ByteBuffer.wrap(bytes));
+      s.acknowledge(false);
+    } catch (IOException | RuntimeException e) {
+      s.rollbackFile();
+      s.resetHash();
+      throw e;
+    }
+    MessageDigest md = expected.algorithm() == DigestAlgorithm.SHA256
+        ? s.sha256Snapshot() : s.rehash(expected.algorithm(), s.offset());
+    return commitVerified(s, Digest.fromBytes(expected.algorithm(), md.digest()), expected);
+  }
+
+  /** Commits a session whose content hashed to {@code actual}; DIGEST_INVALID (and the session dropped) unless it is {@code expected}. Lane work. */
+  private BlobInfo commitVerified(UploadSession s, Digest actual, Digest expected) throws IOException {
+    if (!actual.equals(expected)) {
+      uploads.remove(s);
+      throw OciError.DIGEST_INVALID.with("uploaded content has digest " + actual + ", not " + expected);
+    }
+    s.prepareFile();
+    s.close();
+    long size = blobs.commit(s.dataFile(), actual, stored -> metadata.linkBlob(s.repository(), actual, stored));
+    uploads.remove(s);
+    return new BlobInfo(actual.toString(), size);
   }
 
   /**
@@ -91,6 +196,17 @@ public final class BlobUploads {
   public Future<BlobInfo> monolithic(RepositoryName repository, Digest expected, ReadStream<Buffer> body,
       long expectedLength, Function<BlobInfo, Future<Void>> report) {
     body.pause();
+    if (isSmall(expectedLength)) {
+      return gather(body, expectedLength).compose(bytes -> vertx.executeBlocking(() -> {
+        UploadSession s = uploads.create(repository, false);
+        try {
+          return appendAndCommit(s, bytes, expected);
+        } catch (IOException | RuntimeException e) {
+          uploads.remove(s);
+          throw e;
+        }
+      }, false)).compose(info -> report.apply(info).map(info));
+    }
     return vertx.executeBlocking(() -> uploads.create(repository, false), false)
         .compose(s -> {
           s.tryAcquire();
@@ -122,15 +238,7 @@ public final class BlobUploads {
       Promise<BlobInfo> committed = Promise.promise();
       s.lane().execute(() -> {
         try {
-          if (!actual.equals(expected)) {
-            uploads.remove(s);
-            throw OciError.DIGEST_INVALID.with("uploaded content has digest " + actual + ", not " + expected);
-          }
-          s.prepareFile();
-          s.close();
-          long size = blobs.commit(s.dataFile(), actual, stored -> metadata.linkBlob(s.repository(), actual, stored));
-          uploads.remove(s);
-          BlobInfo info = new BlobInfo(actual.toString(), size);
+          BlobInfo info = commitVerified(s, actual, expected);
           ctx.runOnContext(v -> committed.complete(info));
         } catch (IOException | RuntimeException e) {
           ctx.runOnContext(v -> committed.fail(e));

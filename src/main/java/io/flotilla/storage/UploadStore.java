@@ -115,7 +115,14 @@ public final class UploadStore {
   public void remove(UploadSession s) {
     sessions.remove(s.id(), s);
     s.close();
-    Fs.deleteTree(s.dir());
+    try {
+      // the usual folder holds at most these two; anything else takes the general walk
+      Files.deleteIfExists(s.dataFile());
+      Files.deleteIfExists(s.dir().resolve(UploadSession.STATE));
+      Files.deleteIfExists(s.dir());
+    } catch (IOException e) {
+      Fs.deleteTree(s.dir());
+    }
   }
 
   public Collection<UploadSession> all() {

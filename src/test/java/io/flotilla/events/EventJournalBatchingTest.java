@@ -122,6 +122,43 @@ class EventJournalBatchingTest {
   }
 
   @Test
+  void unobservedEventsAreWrittenStraightAsUtf8AndCountedWhenLost(@TempDir Path dir) throws Exception {
+    try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30, 20, EventJournal.Verifier.ALL_DONE)) {
+      for (int i = 0; i < 3; i++) {
+        int n = i;
+        j.appendUnobserved(new EventJournal.EventLine() {
+          @Override
+          public String json() {
+            throw new AssertionError("no tap wants strings: the line is written as bytes");
+          }
+
+          @Override
+          public void writeJson(java.io.OutputStream out) throws java.io.IOException {
+            out.write(("{\"pull\":" + n + ",\"name\":\"caf\u00e9\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          }
+        });
+      }
+      // a line that breaks in two is refused alone
+      j.appendUnobserved(new EventJournal.EventLine() {
+        @Override
+        public String json() {
+          return "{}";
+        }
+
+        @Override
+        public void writeJson(java.io.OutputStream out) throws java.io.IOException {
+          out.write("{\"two\":\n1}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+      });
+      j.append(() -> "{\"push\":1}", EventJournal.Durability.SYNC).get(30, TimeUnit.SECONDS);
+      assertEquals(List.of("{\"pull\":0,\"name\":\"caf\u00e9\"}", "{\"pull\":1,\"name\":\"caf\u00e9\"}",
+          "{\"pull\":2,\"name\":\"caf\u00e9\"}", "{\"push\":1}"),
+          j.read(EventJournal.Position.START, 100).entries().stream().map(EventJournal.Entry::json).toList());
+      assertEquals(1, j.lostUnobserved());
+    }
+  }
+
+  @Test
   void anEventThatCannotBeRenderedFailsAloneAndTheRestAreWritten(@TempDir Path dir) throws Exception {
     try (EventJournal j = EventJournal.open(dir, 1 << 20, 1L << 30)) {
       CompletableFuture<Long> bad = j.append(() -> "{\"two\":\n\"lines\"}", EventJournal.Durability.SYNC);

@@ -194,4 +194,21 @@ class UploadStoreTest {
     assertEquals(Digest.sha256(body).hex(), HexFormat.of().formatHex(s.sha256Snapshot().digest()));
     s.close();
   }
+
+  @Test
+  void removeDeletesTheSessionFolderWhateverItHolds() throws IOException {
+    UploadStore store = load();
+    UploadSession plain = store.create(REPO, true);
+    append(plain, random(1000, 7));
+    UploadSession cluttered = store.create(REPO, true);
+    append(cluttered, random(10, 8));
+    Files.writeString(cluttered.dir().resolve("stray"), "left by hand");
+    Files.createDirectories(cluttered.dir().resolve("sub")).resolve("deeper");
+    store.remove(plain);
+    store.remove(cluttered);
+    store.remove(plain); // twice is harmless
+    assertFalse(Files.exists(plain.dir()));
+    assertFalse(Files.exists(cluttered.dir()));
+    assertTrue(store.all().isEmpty());
+  }
 }
