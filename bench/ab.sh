@@ -7,7 +7,7 @@
 #   FIGURES=manifest,images RUNS=5 JAR_A=... JAR_B=... bench/ab.sh
 #
 # Environment (defaults in brackets): JAR_A, JAR_B (required), FIGURES [manifest,images], RUNS [3],
-#   DURATION_S [10], WARMUP_S [10], IMAGES [300], CONNECTIONS [16],
+#   DURATION_S [10], WARMUP_S [10], IMAGES [300], IMAGE_WARMUP [300], CONNECTIONS [16],
 #   FLOTILLA_JAVA_OPTS [-Xmx192m -XX:+UseParallelGC], BENCH_TMP [/tmp]
 set -euo pipefail
 
@@ -17,6 +17,7 @@ RUNS="${RUNS:-3}"
 DURATION_S="${DURATION_S:-10}"
 WARMUP_S="${WARMUP_S:-10}"
 IMAGES="${IMAGES:-300}"
+IMAGE_WARMUP="${IMAGE_WARMUP:-300}"
 CONNECTIONS="${CONNECTIONS:-16}"
 FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS--Xmx192m -XX:+UseParallelGC}"
 BENCH_TMP="${BENCH_TMP:-/tmp}"
@@ -57,7 +58,7 @@ for run in $(seq 1 "$RUNS"); do
     PID=$!
     wait_ready "jar $side (run $run)" "$PID" "$port"
     driver --url "http://127.0.0.1:$port" --name "$side-$run" --figures "$FIGURES" \
-      --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" --images "$IMAGES" \
+      --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" --images "$IMAGES" --image-warmup "$IMAGE_WARMUP" \
       --out "$WORK/$side-$run.json" 2>>"$WORK/driver.log" >/dev/null || die "driver failed ($side, run $run)"
     stop_pid "$PID"
     PID=""

@@ -13,6 +13,7 @@
 #   CHUNK_MB           PATCH chunk size, MiB [8]
 #   IMAGES             small images pushed in figure 5 (= repositories for figure 6) [511]
 #   IMAGE_CONCURRENCY  images in flight [8]
+#   IMAGE_WARMUP       unmeasured small images pushed before figure 5, into other repositories [300]
 #   DURATION_S         measured seconds of the manifest GET load [10]
 #   WARMUP_S           warm-up seconds before it, so the JIT has compiled the path [10]
 #   CONNECTIONS        connections of the manifest GET load [16]
@@ -42,6 +43,7 @@ PULL_REPS="${PULL_REPS:-5}"
 CHUNK_MB="${CHUNK_MB:-8}"
 IMAGES="${IMAGES:-511}"
 IMAGE_CONCURRENCY="${IMAGE_CONCURRENCY:-8}"
+IMAGE_WARMUP="${IMAGE_WARMUP:-300}"
 DURATION_S="${DURATION_S:-10}"
 WARMUP_S="${WARMUP_S:-10}"
 CONNECTIONS="${CONNECTIONS:-16}"
@@ -137,7 +139,7 @@ run_driver() { # run_driver NAME PORT
   driver \
     --url "http://127.0.0.1:$port" --name "$name" \
     --blob-mb "$BLOB_MB" --reps "$REPS" --pull-reps "$PULL_REPS" --chunk-mb "$CHUNK_MB" \
-    --images "$IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" \
+    --images "$IMAGES" --image-concurrency "$IMAGE_CONCURRENCY" --image-warmup "$IMAGE_WARMUP" \
     --duration-s "$DURATION_S" --warmup-s "$WARMUP_S" --connections "$CONNECTIONS" \
     --catalog-runs "$CATALOG_RUNS" --tmp-dir "$WORK" ${FIGURES:+--figures "$FIGURES"} \
     --out "$WORK/$name.json" >/dev/null \

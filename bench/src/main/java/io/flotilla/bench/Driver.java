@@ -134,7 +134,7 @@ final class Driver {
     return new JsonObject()
         .put("blob_mb", o.blobMb).put("reps", o.reps).put("warmup_reps", o.warmupReps)
         .put("pull_reps", o.pullReps).put("chunk_mb", o.chunkMb).put("images", o.images)
-        .put("image_concurrency", o.imageConcurrency).put("duration_s", o.durationS)
+        .put("image_concurrency", o.imageConcurrency).put("image_warmup", o.imageWarmup).put("duration_s", o.durationS)
         .put("warmup_s", o.warmupS).put("connections", o.connections)
         .put("catalog_runs", o.catalogRuns).put("catalog_n", o.catalogN)
         .put("prefix", o.prefix).put("figures", new JsonArray(new ArrayList<>(o.figures)));
@@ -537,6 +537,10 @@ final class Driver {
   }
 
   private JsonObject imagesFigure() throws Exception {
+    if (o.imageWarmup > 0) {
+      log("pushing " + o.imageWarmup + " unmeasured small images first (warm-up)");
+      await(() -> pushImages(o.imageWarmup, o.imageConcurrency, this::warmupRepo));
+    }
     log("pushing " + o.images + " small images, " + o.imageConcurrency + " in flight");
     long t0 = System.nanoTime();
     await(() -> pushImages(o.images, o.imageConcurrency));
@@ -544,10 +548,18 @@ final class Driver {
     double ips = o.images / s;
     log(String.format(Locale.ROOT, "small images: %.1f images/s (%d in %.2f s)", ips, o.images, s));
     return new JsonObject().put("images_per_s", round(ips)).put("images", o.images)
-        .put("seconds", round(s)).put("concurrency", o.imageConcurrency);
+        .put("seconds", round(s)).put("concurrency", o.imageConcurrency).put("warmup_images", o.imageWarmup);
+  }
+
+  private String warmupRepo(int i) {
+    return String.format(Locale.ROOT, "%s-warmup/repo-%04d", o.prefix, i + 1);
   }
 
   private Future<Void> pushImages(int count, int concurrency) {
+    return pushImages(count, concurrency, this::imageRepo);
+  }
+
+  private Future<Void> pushImages(int count, int concurrency, java.util.function.IntFunction<String> repoOf) {
     Promise<Void> p = Promise.promise();
     int workers = Math.min(count, concurrency);
     int[] next = {0};
@@ -563,7 +575,7 @@ final class Driver {
         return;
       }
       int i = next[0]++;
-      pushImage(imageRepo(i), "latest", i).onComplete(ar -> {
+      pushImage(repoOf.apply(i), "latest", i).onComplete(ar -> {
         if (ar.failed() && fail[0] == null) fail[0] = ar.cause();
         worker[0].run();
       });

@@ -23,6 +23,7 @@ final class Options {
   int chunkMb = 8;
   int images = 511;
   int imageConcurrency = 8;
+  int imageWarmup = 0;
   int durationS = 10;
   int warmupS = 2;
   int connections = 16;
@@ -51,6 +52,7 @@ final class Options {
         "  --chunk-mb N            PATCH chunk size in MiB (figure 2) [8]",
         "  --images N              small images to push (figure 5) [511]",
         "  --image-concurrency N   images in flight (figure 5) [8]",
+        "  --image-warmup N        unmeasured small images pushed first, into other repositories (figure 5) [0]",
         "  --duration-s N          measured seconds of manifest GET load (figure 4) [10]",
         "  --warmup-s N            warm-up seconds before that [2]",
         "  --connections N         concurrent connections of manifest GET load [16]",
@@ -87,6 +89,7 @@ final class Options {
         case "--chunk-mb" -> o.chunkMb = pos(a, v);
         case "--images" -> o.images = pos(a, v);
         case "--image-concurrency" -> o.imageConcurrency = pos(a, v);
+        case "--image-warmup" -> o.imageWarmup = nonNeg(a, v);
         case "--duration-s" -> o.durationS = pos(a, v);
         case "--warmup-s" -> o.warmupS = nonNeg(a, v);
         case "--connections" -> o.connections = pos(a, v);

@@ -68,7 +68,9 @@ final class Report {
         new Row("4. Manifest GET latency p99 (ms)", "lower",
             r -> num(r, "manifest_get", "p99_ms"), "%.3f"),
         new Row("5. Small-image push, " + params.getInteger("images") + " images, "
-            + params.getInteger("image_concurrency") + " in flight (images/s)", "higher",
+            + params.getInteger("image_concurrency") + " in flight"
+            + (params.getInteger("image_warmup", 0) > 0 ? ", after " + params.getInteger("image_warmup") + " unmeasured" : "")
+            + " (images/s)", "higher",
             r -> num(r, "image_push", "images_per_s"), "%.1f"),
         new Row("6. Full catalog listing, n=" + params.getInteger("catalog_n")
             + " per page (ms, median of " + params.getInteger("catalog_runs") + ")", "lower",
