@@ -238,7 +238,7 @@ public final class Node {
       uploads.load();
       membership.loadStates(nodeId);
       apiKeys = ApiKeys.open(storageConfig.dataDir());
-      catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.repositories().stream().anyMatch(metadata::exists),
+      catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.holdsContent(),
           () -> proof != null && !proof.unproven().isEmpty());
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
           new StoredEvents(metadata));

@@ -184,46 +184,34 @@ public final class Rebalancer {
     moved.set(0);
     failed.set(0);
     dropped.set(0);
-    // each repository's state as of now: owners are compared with it, and a drop is refused if it changes
-    Map<String, Fingerprint> held = new LinkedHashMap<>();
-    Map<String, List<String>> ownersOf = new HashMap<>();
-    Map<String, List<String>> askEach = new TreeMap<>();
-    for (String repository : store.repositories()) {
-      List<String> owners = new ArrayList<>();
-      placement.owners(repository, replicationFactor).forEach(m -> owners.add(m.nodeName()));
-      if (owners.isEmpty()) {
-        continue;
-      }
-      held.put(repository, store.fingerprintAt(repository));
-      ownersOf.put(repository, owners);
-      for (String owner : owners) {
-        if (!owner.equals(localNode)) {
-          askEach.computeIfAbsent(owner, k -> new ArrayList<>()).add(repository);
-        }
-      }
-    }
     Set<String> unreachable = ConcurrentHashMap.newKeySet();
-    return fingerprintsOf(askEach, unreachable).compose(theirs -> {
-      List<Future<?>> results = new ArrayList<>();
-      AsyncLimiter limiter = new AsyncLimiter(PARALLEL_REPOSITORIES);
-      for (Map.Entry<String, Fingerprint> e : held.entrySet()) {
-        String repository = e.getKey();
-        List<String> owners = ownersOf.get(repository);
-        List<String> behind = new ArrayList<>();
-        for (String owner : owners) {
-          if (!owner.equals(localNode)
-              && !Long.valueOf(e.getValue().value()).equals(theirs.getOrDefault(owner, Map.of()).get(repository))) {
-            behind.add(owner);
+    // a scan of every repository held here: on a worker, so a node with 100,000 repositories does
+    // not hold an event loop for the length of it
+    return vertx.executeBlocking(() -> Held.of(store, placement, replicationFactor, localNode), false).compose(h -> {
+      Map<String, Fingerprint> held = h.held();
+      Map<String, List<String>> ownersOf = h.ownersOf();
+      return fingerprintsOf(h.askEach(), unreachable).compose(theirs -> {
+        List<Future<?>> results = new ArrayList<>();
+        AsyncLimiter limiter = new AsyncLimiter(PARALLEL_REPOSITORIES);
+        for (Map.Entry<String, Fingerprint> e : held.entrySet()) {
+          String repository = e.getKey();
+          List<String> owners = ownersOf.get(repository);
+          List<String> behind = new ArrayList<>();
+          for (String owner : owners) {
+            if (!owner.equals(localNode)
+                && !Long.valueOf(e.getValue().value()).equals(theirs.getOrDefault(owner, Map.of()).get(repository))) {
+              behind.add(owner);
+            }
           }
+          boolean keep = owners.contains(localNode) || draining;
+          if (behind.isEmpty() && keep) {
+            continue; // every owner's copy agrees with this one
+          }
+          pending.incrementAndGet();
+          results.add(limiter.run(() -> move(repository, owners, behind, keep, e.getValue(), unreachable)));
         }
-        boolean keep = owners.contains(localNode) || draining;
-        if (behind.isEmpty() && keep) {
-          continue; // every owner's copy agrees with this one
-        }
-        pending.incrementAndGet();
-        results.add(limiter.run(() -> move(repository, owners, behind, keep, e.getValue(), unreachable)));
-      }
-      return Future.join(results).otherwiseEmpty();
+        return Future.join(results).otherwiseEmpty();
+      });
     }).<Void>mapEmpty().andThen(ar -> {
       lastPassMillis = System.currentTimeMillis() - started;
       tellCaughtUp(placement, unreachable);
@@ -233,6 +221,36 @@ public final class Rebalancer {
             + lastPassMillis + " ms");
       }
     });
+  }
+
+  /**
+   * Each repository held here as of now, with its fingerprint (owners are compared with it, and a
+   * drop is refused if it changes), its owners, and which repositories to ask each other owner about.
+   */
+  private record Held(Map<String, Fingerprint> held, Map<String, List<String>> ownersOf,
+      Map<String, List<String>> askEach) {
+
+    /** Scans the store; blocking. */
+    static Held of(ReplicaStore store, Placement placement, int replicationFactor, String localNode) {
+      Map<String, Fingerprint> held = new LinkedHashMap<>();
+      Map<String, List<String>> ownersOf = new HashMap<>();
+      Map<String, List<String>> askEach = new TreeMap<>();
+      for (String repository : store.repositories()) {
+        List<String> owners = new ArrayList<>();
+        placement.owners(repository, replicationFactor).forEach(m -> owners.add(m.nodeName()));
+        if (owners.isEmpty()) {
+          continue;
+        }
+        held.put(repository, store.fingerprintAt(repository));
+        ownersOf.put(repository, owners);
+        for (String owner : owners) {
+          if (!owner.equals(localNode)) {
+            askEach.computeIfAbsent(owner, k -> new ArrayList<>()).add(repository);
+          }
+        }
+      }
+      return new Held(held, ownersOf, askEach);
+    }
   }
 
   /**

@@ -47,7 +47,8 @@ public final class ReplicationVerticle extends VerticleBase {
         Bus.serve(vertx, Addresses.REPLICA_DELETE, nodeId,
             q -> r.applyDelete(q.repository(), q.reference(), q.millis(), q.fresh(), q.owner(), q.checkOnly()).map(Messages.Deleted::new)),
         Bus.serve(vertx, Addresses.REPLICA_FINGERPRINTS, nodeId,
-            q -> Future.succeededFuture(new Messages.Fingerprints(r.fingerprints(q.repositories())))),
+            // one database read per repository not in the cache: a worker's job, not an event loop's
+            q -> vertx.executeBlocking(() -> new Messages.Fingerprints(r.fingerprints(q.repositories())), false)),
         Bus.serve(vertx, Addresses.REPLICA_CAUGHT_UP, nodeId, q -> {
           catchUp.heardFrom(q.from());
           return Future.succeededFuture(new Messages.Done());

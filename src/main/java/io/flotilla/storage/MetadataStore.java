@@ -294,6 +294,16 @@ public final class MetadataStore implements AutoCloseable {
     return fingerprintAt(name).version();
   }
 
+  /** Whether any repository holds content here: a scan of the summaries that stops at the first non-empty one. */
+  public boolean holdsContent() {
+    boolean[] found = {false};
+    db.scan(MetaKeys.summaryPrefix(), (k, v) -> {
+      found[0] = !MetaValues.summary(v).isEmpty();
+      return !found[0];
+    });
+    return found[0];
+  }
+
   /** Every repository name, including empty ones (GC and usage), in name order. */
   public List<RepositoryName> repositories() {
     List<RepositoryName> out = new ArrayList<>();

@@ -142,6 +142,20 @@ class MetadataStoreTest {
   }
 
   @Test
+  void holdsContentStopsAtTheFirstRepositoryWithContent() throws IOException {
+    MetadataStore w = load(dir);
+    assertFalse(w.holdsContent(), "an empty store holds nothing");
+    Digest config = digest("config");
+    // a repository that ends up empty sorts first ("solo" < ...): its summary stays but holds nothing
+    w.linkBlob(SOLO, config, 123);
+    assertTrue(w.unlinkBlob(SOLO, config));
+    assertFalse(load(dir).holdsContent(), "only empty summaries");
+    w = open;
+    w.linkBlob(NESTED, config, 123);
+    assertTrue(load(dir).holdsContent());
+  }
+
+  @Test
   void writesAreKeysOfTheDocumentedLayout() throws IOException {
     MetadataStore w = load(dir);
     Digest layer = digest("layer");
