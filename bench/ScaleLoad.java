@@ -3,7 +3,10 @@
 // all sharing one config and one layer blob (mounted into each repository from a seed). A benchmark
 // tool, not a test. Run against the built jar:
 //
-//   java -cp target/flotilla.jar bench/ScaleLoad.java DATA_DIR REPOS MANIFESTS [IN_FLIGHT]
+//   java -cp target/flotilla.jar bench/ScaleLoad.java DATA_DIR REPOS MANIFESTS [IN_FLIGHT] [FROM]
+//
+// FROM (default 0) starts at that repository: it completes a load that was cut short (puts are
+// idempotent, so repositories already loaded may be loaded again).
 //
 // Single-file source program so the bench project needs no compile-time dependency on the server.
 import io.flotilla.boot.Node;
@@ -34,6 +37,7 @@ public class ScaleLoad {
     int repos = Integer.parseInt(args[1]);
     int perRepo = Integer.parseInt(args[2]);
     int inFlight = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+    int from = args.length > 4 ? Integer.parseInt(args[4]) : 0; // resume a cut-short load: repositories from..repos-1
     Map<String, String> values = new HashMap<>();
     values.put("node.name", "scale");
     values.put("http.host", "127.0.0.1");
@@ -60,7 +64,7 @@ public class ScaleLoad {
     long[] lastReport = {started};
     CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
     java.util.List<CompletableFuture<?>> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
-    for (int r = 0; r < repos; r++) {
+    for (int r = from; r < repos; r++) {
       slots.acquire();
       String repo = String.format("scale%03d/repo-%07d", r % 997, r);
       Future<?> chain = storage.mountBlob(ctx, repo, c.toString(), "seed/base")

@@ -228,13 +228,13 @@ public final class Node {
     UploadStore uploads = new UploadStore(storageConfig.dataDir(), io, config.nodeName());
     String nodeId = config.nodeName();
     WebhookTargets targets = new WebhookTargets(config.events().allowPrivateWebhookTargets());
+    long startedMillis = System.currentTimeMillis();
     return vertx.executeBlocking(() -> {
       // configuration that can only be checked against the files and the network: ConfigExceptions
       tls = config.http().tls() == null ? null : ServerTls.load(vertx, config.http().tls());
       targets.checkConfigured(config.events().webhooks());
       Files.createDirectories(storageConfig.dataDir());
       metadata.load();
-      blobs.load();
       uploads.load();
       membership.loadStates(nodeId);
       apiKeys = ApiKeys.open(storageConfig.dataDir());
@@ -244,6 +244,14 @@ public final class Node {
           new StoredEvents(metadata));
       return null;
     }).compose(v -> {
+      // a walk of every blob file: in the background, so start-up does not grow with the data
+      vertx.executeBlocking(() -> blobs.startupWalk(startedMillis), false).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.log(System.Logger.Level.WARNING, "removing temp files left by a crash failed: " + ar.cause());
+        } else if (ar.result() > 0) {
+          LOG.log(System.Logger.Level.INFO, "removed " + ar.result() + " temp file(s) left in blobs/ by a crash");
+        }
+      });
       EventHub hub = config.events().enabled()
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
           : null;

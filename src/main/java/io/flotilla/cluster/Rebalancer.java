@@ -235,13 +235,14 @@ public final class Rebalancer {
       Map<String, Fingerprint> held = new LinkedHashMap<>();
       Map<String, List<String>> ownersOf = new HashMap<>();
       Map<String, List<String>> askEach = new TreeMap<>();
-      for (String repository : store.repositories()) {
+      for (Map.Entry<String, Fingerprint> e : store.heldFingerprints().entrySet()) {
+        String repository = e.getKey();
         List<String> owners = new ArrayList<>();
         placement.owners(repository, replicationFactor).forEach(m -> owners.add(m.nodeName()));
         if (owners.isEmpty()) {
           continue;
         }
-        held.put(repository, store.fingerprintAt(repository));
+        held.put(repository, e.getValue());
         ownersOf.put(repository, owners);
         for (String owner : owners) {
           if (!owner.equals(localNode)) {

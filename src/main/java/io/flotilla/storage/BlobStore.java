@@ -45,33 +45,65 @@ public final class BlobStore {
 
   public BlobStore(Path dataDir) {
     this.root = dataDir.resolve("blobs");
+    this.counted = !Files.exists(root); // a new node stores nothing: nothing to count
     for (int i = 0; i < stripes.length; i++) {
       stripes[i] = new Object();
     }
   }
 
-  /** Counts what is stored and removes temp files a crash left; blocking, once at start-up. */
-  public void load() throws IOException {
+  /**
+   * The start-up walk of the blob tree, proportional to the data, so it runs in the background
+   * after the node is up: removes the temp files ({@code ._tmp-*}) of writes a crash cut short (those
+   * last modified before {@code beforeMillis}, the node's start: a write in progress keeps its own)
+   * and counts what is stored. Until it ends, {@link #storedBytes()} and {@link #storedBlobs()} are
+   * unknown; blobs stored or deleted while it walks may be counted twice or missed (the gauges are
+   * off by that many until the next {@link #recount}). Blocking.
+   *
+   * @return how many temp files were removed
+   */
+  public int startupWalk(long beforeMillis) throws IOException {
+    int removed = 0;
     if (Files.isDirectory(root)) {
       try (var walk = Files.walk(root)) {
         for (Path p : walk.filter(f -> f.getFileName().toString().startsWith("._tmp-")).toList()) {
-          Files.deleteIfExists(p);
+          try {
+            if (Files.getLastModifiedTime(p).toMillis() < beforeMillis && Files.deleteIfExists(p)) {
+              removed++;
+            }
+          } catch (NoSuchFileException gone) {
+            // renamed into place or removed meanwhile
+          }
         }
       }
     }
+    recount();
+    return removed;
+  }
+
+  /** Counts what is stored (a walk of the blob tree) and makes that the base of the live counters; blocking. */
+  public synchronized void recount() {
+    storedBytes.set(0);
+    storedBlobs.set(0);
+    long[] t = new long[2];
     forEach(b -> {
-      storedBytes.addAndGet(b.size());
-      storedBlobs.incrementAndGet();
+      t[0]++;
+      t[1] += b.size();
     });
+    storedBlobs.addAndGet(t[0]);
+    storedBytes.addAndGet(t[1]);
+    counted = true;
   }
 
-  /** De-duplicated bytes of all stored blobs. */
-  public long storedBytes() {
-    return storedBytes.get();
+  private volatile boolean counted;
+
+  /** De-duplicated bytes of all stored blobs; NaN until the start-up walk has counted them. */
+  public Number storedBytes() {
+    return counted ? storedBytes.get() : Double.NaN;
   }
 
-  public long storedBlobs() {
-    return storedBlobs.get();
+  /** Stored blobs; NaN until the start-up walk has counted them. */
+  public Number storedBlobs() {
+    return counted ? storedBlobs.get() : Double.NaN;
   }
 
   private Object stripe(Digest d) {

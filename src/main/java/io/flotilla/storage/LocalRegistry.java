@@ -419,7 +419,10 @@ public final class LocalRegistry implements RegistryStorage {
       int tags = metadata.tags(name, Integer.MAX_VALUE, null).items().size();
       repos.add(new RepositoryUsage(name.value(), bytes, manifests.size(), tags, linked.size()));
     }
-    return new Usage(blobs.storedBytes(), blobs.storedBlobs(), repos);
+    if (Double.isNaN(blobs.storedBlobs().doubleValue())) {
+      blobs.recount(); // asked before the start-up walk counted: count now (usage is a blocking report anyway)
+    }
+    return new Usage(blobs.storedBytes().longValue(), blobs.storedBlobs().longValue(), repos);
   }
 
   @Override

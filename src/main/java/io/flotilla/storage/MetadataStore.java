@@ -294,6 +294,20 @@ public final class MetadataStore implements AutoCloseable {
     return fingerprintAt(name).version();
   }
 
+  /**
+   * Every repository stored here (empty ones too) with its fingerprint, in name order: one ordered
+   * scan of the summaries, no lookup per repository; blocking.
+   */
+  public Map<RepositoryName, StorageTypes.Fingerprint> fingerprintsOfAll() {
+    Map<RepositoryName, StorageTypes.Fingerprint> out = new java.util.LinkedHashMap<>();
+    db.scan(MetaKeys.summaryPrefix(), (k, v) -> {
+      Summary s = MetaValues.summary(v);
+      out.put(RepositoryName.of(MetaKeys.last(k)), new StorageTypes.Fingerprint(s.version(), s.fingerprint()));
+      return true;
+    });
+    return out;
+  }
+
   /** Whether any repository holds content here: a scan of the summaries that stops at the first non-empty one. */
   public boolean holdsContent() {
     boolean[] found = {false};

@@ -56,6 +56,13 @@ public final class ReplicaStore {
     return metadata.fingerprint(RepositoryName.of(repository));
   }
 
+  /** Every repository held here with its fingerprint, in name order (one scan); blocking. */
+  public Map<String, StorageTypes.Fingerprint> heldFingerprints() {
+    Map<String, StorageTypes.Fingerprint> out = new LinkedHashMap<>();
+    metadata.fingerprintsOfAll().forEach((n, f) -> out.put(n.value(), f));
+    return out;
+  }
+
   /** See {@link MetadataStore#fingerprintAt}. */
   public StorageTypes.Fingerprint fingerprintAt(String repository) {
     return metadata.fingerprintAt(RepositoryName.of(repository));

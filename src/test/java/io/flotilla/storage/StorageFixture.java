@@ -43,7 +43,6 @@ final class StorageFixture implements AutoCloseable {
     this.uploads = new UploadStore(dir, pool);
     try {
       metadata.load();
-      blobs.load();
       uploads.load();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
