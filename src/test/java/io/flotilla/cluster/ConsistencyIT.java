@@ -107,7 +107,7 @@ class ConsistencyIT {
   private long startNanos;
   /** When nodes left, drained, returned or joined (nanoTime). */
   private final java.util.List<Long> membershipChanges = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** From a restart to the node being back: it rejoins the cluster somewhere in between. */
+  /** From a restart (or a join) to the node being back (a member): it enters the cluster somewhere in between. */
   private final java.util.List<long[]> rejoins = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Reads that missed an acknowledged write during the chaos, judged once every membership change is known. */
   private final java.util.List<Map.Entry<Long, Mismatches.Mismatch>> missedReads =
@@ -547,6 +547,7 @@ class ConsistencyIT {
             restart(victim);
           }
           case "join" -> {
+            long from = System.nanoTime();
             event("node-" + cluster.nodes().size() + " joins");
             NodeProcess added = cluster.add();
             int index = cluster.nodes().size() - 1;
@@ -557,6 +558,8 @@ class ConsistencyIT {
                   "not listed after 20 s");
             }
             up.add(index);
+            // like a restart: the new member enters the cluster's view somewhere in between
+            rejoins.add(new long[] {from, System.nanoTime()});
             event("node-" + index + " is a member");
           }
           default -> throw new IllegalStateException(what);
