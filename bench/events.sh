@@ -69,7 +69,10 @@ FLOTILLA_JAR="$WORK/flotilla-under-bench.jar"
 
 # ---------------------------------------------------------------- sinks: receiver and Kafka broker
 RECEIVER_PORT="$(free_port "$((PORT_BASE + 400))")"
-driver event-receiver "$RECEIVER_PORT" 3600 >"$WORK/receiver.log" 2>&1 &
+# java itself, not the driver() function: "$!" of a backgrounded function is a subshell, and
+# stopping that would leave the receiver running
+# shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of words
+java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" event-receiver "$RECEIVER_PORT" 3600 >"$WORK/receiver.log" 2>&1 &
 RECEIVER_PID=$!
 
 BOOTSTRAP=""
