@@ -384,12 +384,8 @@ public final class MetadataStore implements AutoCloseable {
         if (r.retired) {
           continue;
         }
-        try (RepoChange change = new RepoChange(r)) {
-          T out = action.apply(change);
-          if (change.commit(db)) {
-            cache.reweigh(r);
-          }
-          return out;
+        try {
+          return commitLocked(r, action);
         } finally {
           if (!r.stored) {
             cache.remove(r); // nothing was ever committed: no empty repository stays behind
@@ -398,6 +394,17 @@ public final class MetadataStore implements AutoCloseable {
       } finally {
         r.lock.unlock();
       }
+    }
+  }
+
+  /** Applies {@code action} to a change of {@code r} (locked, current) and commits it as one batch. */
+  private <T> T commitLocked(RepoState r, Function<RepoChange, T> action) {
+    try (RepoChange change = new RepoChange(r)) {
+      T out = action.apply(change);
+      if (change.commit(db)) {
+        cache.reweigh(r);
+      }
+      return out;
     }
   }
 
@@ -413,13 +420,7 @@ public final class MetadataStore implements AutoCloseable {
         if (r.retired) {
           continue;
         }
-        try (RepoChange change = new RepoChange(r)) {
-          T out = action.apply(change);
-          if (change.commit(db)) {
-            cache.reweigh(r);
-          }
-          return out;
-        }
+        return commitLocked(r, action);
       } finally {
         r.lock.unlock();
       }
