@@ -15,6 +15,7 @@ import io.flotilla.bus.Messages.GetApiKeys;
 import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.GetInventory;
+import io.flotilla.bus.Messages.GetRefStates;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetUpload;
 import io.flotilla.bus.Messages.GetTokenKey;
@@ -43,6 +44,7 @@ import io.flotilla.storage.StorageTypes.GcReport;
 import io.flotilla.storage.StorageTypes.ManifestContent;
 import io.flotilla.storage.StorageTypes.ManifestPut;
 import io.flotilla.storage.StorageTypes.Referrers;
+import io.flotilla.storage.StorageTypes.RefStates;
 import io.flotilla.storage.StorageTypes.RepoInventory;
 import io.flotilla.storage.StorageTypes.SyncResult;
 import io.flotilla.storage.StorageTypes.TagPage;
@@ -98,6 +100,12 @@ public final class Addresses {
   /** What a node holds of a repository (replication). */
   public static final Address<GetInventory, RepoInventory> REPLICA_INVENTORY =
       new Address<>("flotilla.replica.inventory.get", GetInventory.class, RepoInventory.class, READ);
+  /**
+   * A node's record of a tag, a manifest or every tag, with times (reads that merge the copies while
+   * membership changes). Short: a read waits for the slowest member.
+   */
+  public static final Address<GetRefStates, RefStates> REPLICA_REFS =
+      new Address<>("flotilla.replica.refs.get", GetRefStates.class, RefStates.class, Duration.ofSeconds(5));
   /** Copy a whole repository from a source node (rebalancing, hand-off, re-replication). */
   public static final Address<SyncRepository, SyncResult> REPLICA_SYNC =
       new Address<>("flotilla.replica.repository.sync", SyncRepository.class, SyncResult.class, Duration.ofMinutes(30));
@@ -145,7 +153,7 @@ public final class Addresses {
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
+      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
       AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, MEMBER_PROVE);
 

@@ -45,6 +45,12 @@ public final class Messages {
   /** Asks a node for what it holds of a repository. */
   public record GetInventory(RequestContext ctx, String repository) {}
 
+  /**
+   * Asks a node for its record of one tag or manifest ({@code reference}), or of every tag
+   * ({@code reference} null), with times and tombstones (reads while membership changes).
+   */
+  public record GetRefStates(RequestContext ctx, String repository, String reference) {}
+
   /** Asks a node to copy onto itself everything {@code source} holds of a repository that it lacks. */
   public record SyncRepository(RequestContext ctx, String repository, String source) {}
 

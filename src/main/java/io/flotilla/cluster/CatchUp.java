@@ -123,6 +123,11 @@ public final class CatchUp implements AutoCloseable {
     return node.equals(localNode) ? catchingUp : behind.contains(node);
   }
 
+  /** Whether any member's copies may be behind (this node's included). */
+  public boolean anyCatchingUp() {
+    return catchingUp || !behind.isEmpty();
+  }
+
   /** {@code from} finished a pass that copied this node everything it owns from there. */
   public void heardFrom(String from) {
     if (catchingUp && heard.add(from)) {

@@ -40,6 +40,7 @@ public final class ReplicationVerticle extends VerticleBase {
     Replicator r = replicator;
     return Future.all(List.of(
         Bus.serve(vertx, Addresses.REPLICA_INVENTORY, nodeId, q -> Future.succeededFuture(r.inventory(q.repository()))),
+        Bus.serve(vertx, Addresses.REPLICA_REFS, nodeId, q -> Future.succeededFuture(r.refStates(q.repository(), q.reference()))),
         Bus.serve(vertx, Addresses.REPLICA_SYNC, nodeId, q -> r.syncRepository(q.ctx(), q.repository(), q.source())),
         Bus.serve(vertx, Addresses.REPLICA_MANIFEST, nodeId,
             q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag(), q.createdMillis(),

@@ -70,6 +70,11 @@ public final class Replicator {
   }
 
   /** What this node holds of a repository. */
+  /** This node's record of a tag, a manifest or every tag (see {@link ReplicaStore#refStates}). */
+  public io.flotilla.storage.StorageTypes.RefStates refStates(String repository, String reference) {
+    return store.refStates(repository, reference);
+  }
+
   public RepoInventory inventory(String repository) {
     return store.inventory(repository);
   }

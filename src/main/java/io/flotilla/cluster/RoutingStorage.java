@@ -5,6 +5,7 @@ import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
 import io.flotilla.bus.Messages.ApplyDelete;
 import io.flotilla.bus.Messages.Deleted;
+import io.flotilla.bus.Messages.GetRefStates;
 import io.flotilla.bus.Messages.PullBlob;
 import io.flotilla.bus.Messages.PullManifest;
 import io.flotilla.bus.Messages.SyncRepository;
@@ -22,6 +23,7 @@ import io.flotilla.storage.StorageTypes.GcReport;
 import io.flotilla.storage.StorageTypes.ManifestContent;
 import io.flotilla.storage.StorageTypes.ManifestPut;
 import io.flotilla.storage.StorageTypes.PutManifest;
+import io.flotilla.storage.StorageTypes.RefStates;
 import io.flotilla.storage.StorageTypes.Referrers;
 import io.flotilla.storage.StorageTypes.TagPage;
 import io.flotilla.storage.StorageTypes.UploadStatus;
@@ -31,6 +33,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
@@ -67,6 +70,11 @@ public final class RoutingStorage implements RegistryStorage {
   private static final Set<OciError> FINAL_MISS = Set.of(OciError.NAME_UNKNOWN, OciError.MANIFEST_UNKNOWN);
 
   private static final System.Logger LOG = System.getLogger(RoutingStorage.class.getName());
+  /**
+   * How long after a change of the members a manifest or tag read merges every member's record: views
+   * converge within about a second, and the copies that moved are synced by the next rebalancing pass.
+   */
+  static final long SETTLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
   private final Vertx vertx;
   private final Membership membership;
@@ -184,26 +192,130 @@ public final class RoutingStorage implements RegistryStorage {
     });
   }
 
-  /** The placement this node routes by, and the one before it (null before any change was seen). */
-  private record Placements(List<String> members, Placement current, Placement previous) {}
+  /**
+   * The placement this node routes by, the one before it (null before any change was seen), the view
+   * they were computed from, and when this node first saw a change of the members or their states.
+   */
+  private record Placements(ClusterView view, List<String> members, Placement current, Placement previous,
+      long changedNanos) {}
 
   private final java.util.concurrent.atomic.AtomicReference<Placements> placements =
-      new java.util.concurrent.atomic.AtomicReference<>(new Placements(List.of(), null, null));
+      new java.util.concurrent.atomic.AtomicReference<>(new Placements(null, List.of(), null, null, System.nanoTime()));
 
-  /** The current placement, remembering the previous one whenever the placed members change. */
+  /**
+   * The current placement, remembering the previous one whenever the placed members change. Views
+   * are immutable and replaced at every change, so an unchanged one costs one comparison.
+   */
   private Placements placements() {
-    Placement now = membership.placement();
-    List<String> members = now.view().nodeNames();
     while (true) {
+      ClusterView view = membership.current();
       Placements seen = placements.get();
-      if (seen.members().equals(members)) {
+      if (seen.view() == view) {
         return seen;
       }
-      Placements next = new Placements(members, now, seen.current());
+      Placement now = membership.placement();
+      List<String> members = now.view().nodeNames();
+      Placements next = new Placements(view, members, now,
+          seen.members().equals(members) ? seen.previous() : seen.current(), System.nanoTime());
       if (placements.compareAndSet(seen, next)) {
         return next;
       }
     }
+  }
+
+  /**
+   * Whether the members changed less than {@link #SETTLE_NANOS} ago, or some member's copies may be
+   * behind (it is catching up): then nodes may route by different placements for a moment, or an
+   * owner may not have received the last write yet, and a manifest or tag read merges every member's
+   * record ({@link RefMerge}) instead of trusting the first owner that answers.
+   */
+  private boolean unsettled(Placements p) {
+    return System.nanoTime() - p.changedNanos() < SETTLE_NANOS || catchUp.anyCatchingUp();
+  }
+
+  /** Asks every member for its record of {@code reference} (null: every tag); members that fail are left out. */
+  private Future<Map<String, RefStates>> refStates(RequestContext ctx, String repository, String reference) {
+    List<String> nodes = membership.current().nodeNames();
+    List<Future<RefStates>> asked = new ArrayList<>();
+    GetRefStates q = new GetRefStates(RequestContext.internal(ctx.requestId()), repository, reference);
+    for (String node : nodes) {
+      asked.add(Bus.request(vertx, Addresses.REPLICA_REFS, node, node.equals(localNode), q));
+    }
+    return Future.join(asked).transform(ignored -> {
+      Map<String, RefStates> out = new java.util.LinkedHashMap<>();
+      if (nodes.contains(localNode) && asked.get(nodes.indexOf(localNode)).succeeded()) {
+        out.put(localNode, asked.get(nodes.indexOf(localNode)).result()); // this node first: no hop to fetch from it
+      }
+      for (int i = 0; i < nodes.size(); i++) {
+        if (asked.get(i).succeeded()) {
+          out.putIfAbsent(nodes.get(i), asked.get(i).result());
+        }
+      }
+      return Future.succeededFuture(out);
+    });
+  }
+
+  /**
+   * A manifest read while membership is unsettled: the owners' answer (as when settled) and every
+   * member's record, merged by last writer wins. The owners' answer stands when it names the winning
+   * manifest, or when it is bad input; else the winner is fetched from a member that holds it, or the
+   * read misses when the merge says deleted. When no member answered, the owners' answer stands.
+   */
+  private Future<ManifestContent> mergedManifest(RequestContext ctx, String repository, String reference) {
+    Future<ManifestContent> owned = readOwned(repository, (node, s) -> s.getManifest(ctx, repository, reference));
+    Future<Map<String, RefStates>> states = refStates(ctx, repository, reference);
+    return Future.join(owned, states).transform(ignored -> {
+      if (owned.failed() && !isMiss(owned.cause()) || states.failed() || states.result().isEmpty()) {
+        return owned;
+      }
+      Map<String, RefStates> copies = states.result();
+      Reference ref;
+      try {
+        ref = Reference.parse(reference);
+      } catch (OciException e) {
+        return owned;
+      }
+      String winner = ref.isDigest()
+          ? (RefMerge.manifest(ref.digest().toString(), copies.values()) ? ref.digest().toString() : null)
+          : RefMerge.tag(ref.tag().value(), copies.values()).orElse(null);
+      if (winner == null) {
+        return owned.failed() ? owned : Future.failedFuture(RefMerge.exists(copies.values())
+            ? OciError.MANIFEST_UNKNOWN.with("manifest " + reference + " is not known in " + repository)
+            : OciError.NAME_UNKNOWN.with("repository " + repository + " is not known"));
+      }
+      if (owned.succeeded() && owned.result().digest().equals(winner)) {
+        return owned;
+      }
+      List<String> holders = RefMerge.holders(winner, copies);
+      if (holders.isEmpty()) {
+        return owned;
+      }
+      return attempt(holders, 0, (node, s) -> s.getManifest(ctx, repository, winner), null);
+    });
+  }
+
+  /** A tag listing while membership is unsettled: every member's tags merged by last writer wins. */
+  private Future<TagPage> mergedTags(RequestContext ctx, String repository, int n, String last) {
+    Future<TagPage> owned = readOwned(repository, (node, s) -> s.listTags(ctx, repository, n, last));
+    Future<Map<String, RefStates>> states = refStates(ctx, repository, null);
+    return Future.join(owned, states).transform(ignored -> {
+      if (owned.failed() && !isMiss(owned.cause()) || states.failed() || states.result().isEmpty()) {
+        return owned;
+      }
+      var copies = states.result().values();
+      if (!RefMerge.exists(copies)) {
+        return owned.failed() ? owned : Future.failedFuture(OciError.NAME_UNKNOWN.with("repository " + repository
+            + " is not known"));
+      }
+      RefMerge.Page page = RefMerge.page(RefMerge.tags(copies), n, last);
+      return Future.succeededFuture(new TagPage(owned.succeeded() ? owned.result().name() : repository, page.tags(),
+          page.more()));
+    });
+  }
+
+  /** "Not found" or "unavailable": an answer that another copy may change. */
+  private static boolean isMiss(Throwable err) {
+    return err instanceof OciException e && TRY_ELSEWHERE.contains(e.error());
   }
 
   /**
@@ -282,11 +394,17 @@ public final class RoutingStorage implements RegistryStorage {
 
   @Override
   public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
+    if (unsettled(placements())) {
+      return mergedManifest(ctx, repository, reference);
+    }
     return readOwned(repository, (node, s) -> s.getManifest(ctx, repository, reference));
   }
 
   @Override
   public Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last) {
+    if (unsettled(placements())) {
+      return mergedTags(ctx, repository, n, last);
+    }
     return readOwned(repository, (node, s) -> s.listTags(ctx, repository, n, last));
   }
 

@@ -5,6 +5,7 @@ import io.flotilla.oci.OciError;
 import io.flotilla.oci.Reference;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.oci.Tag;
+import io.flotilla.storage.StorageTypes.RefStates;
 import io.flotilla.storage.StorageTypes.RepoInventory;
 import io.flotilla.storage.StorageTypes.TagEntry;
 import io.vertx.core.Future;
@@ -94,6 +95,43 @@ public final class ReplicaStore {
     tombs.manifests().forEach((d, t) -> deletedManifests.put(d.toString(), t));
     return new RepoInventory(name.value(), tags, manifests, linked, tombs.tags(), deletedManifests,
         tombs.clearedMillis());
+  }
+
+  /**
+   * This node's record of one tag or manifest ({@code reference}), or of every tag ({@code reference}
+   * null), with the manifests those tags name, their times and the tombstones that bear on them.
+   */
+  public RefStates refStates(String repository, String reference) {
+    RepositoryName name = RepositoryName.of(repository);
+    Reference ref = reference == null ? null : Reference.parse(reference);
+    Map<String, TagEntry> tags = new LinkedHashMap<>();
+    Map<String, Long> manifests = new LinkedHashMap<>();
+    Map<String, Long> deletedTags = new LinkedHashMap<>();
+    Map<String, Long> deletedManifests = new LinkedHashMap<>();
+    MetadataStore.Tombstones tombs = metadata.tombstones(name);
+    if (ref != null && ref.isDigest()) {
+      ManifestMeta m = metadata.manifest(name, ref.digest());
+      if (m != null) {
+        manifests.put(ref.digest().toString(), m.createdMillis());
+      }
+      Long tomb = tombs.manifests().get(ref.digest());
+      if (tomb != null) {
+        deletedManifests.put(ref.digest().toString(), tomb);
+      }
+    } else {
+      String only = ref == null ? null : ref.tag().value();
+      metadata.tagEntries(name).forEach((tag, e) -> {
+        if (only == null || only.equals(tag)) {
+          tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue()));
+        }
+      });
+      tombs.tags().forEach((tag, t) -> {
+        if (only == null || only.equals(tag)) {
+          deletedTags.put(tag, t);
+        }
+      });
+    }
+    return new RefStates(metadata.exists(name), tags, manifests, deletedTags, deletedManifests, tombs.clearedMillis());
   }
 
   /**

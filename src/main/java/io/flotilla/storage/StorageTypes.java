@@ -105,6 +105,23 @@ public final class StorageTypes {
     }
   }
 
+  /**
+   * What one node records of some references of a repository, with their times, so that a read can
+   * merge several nodes' copies by last writer wins ({@code cluster.RefMerge}): tags (all of them, or
+   * the one asked for), manifests (the one asked for, or those the tags name), tombstones of tags and
+   * manifests, when the whole repository was deleted (0 = never), and whether it holds the
+   * repository at all.
+   */
+  public record RefStates(boolean exists, Map<String, TagEntry> tags, Map<String, Long> manifests,
+      Map<String, Long> deletedTags, Map<String, Long> deletedManifests, long clearedMillis) {
+    public RefStates {
+      tags = tags == null ? Map.of() : Map.copyOf(tags);
+      manifests = manifests == null ? Map.of() : Map.copyOf(manifests);
+      deletedTags = deletedTags == null ? Map.of() : Map.copyOf(deletedTags);
+      deletedManifests = deletedManifests == null ? Map.of() : Map.copyOf(deletedManifests);
+    }
+  }
+
   /** A small blob's bytes, carried in one message. */
   public record BlobBytes(String digest, byte[] data) {}
 
