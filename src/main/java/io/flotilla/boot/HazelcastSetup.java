@@ -36,6 +36,11 @@ final class HazelcastSetup {
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.shutdownhook.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "jdk");
+    if (hz.getProperty("hazelcast.graceful.shutdown.max.wait") == null) {
+      // the node's own hand-off has moved the data by then; Hazelcast's wait for its partitions' backups
+      // (600 s by default) only holds up a stop when every member leaves at once
+      hz.setProperty("hazelcast.graceful.shutdown.max.wait", "15");
+    }
     NetworkConfig net = hz.getNetworkConfig();
     net.setPort(cluster.port()).setPortAutoIncrement(false);
     net.setPublicAddress(cluster.host() + ":" + cluster.port());

@@ -80,6 +80,13 @@ public final class Main {
       System.exit(2);
       return;
     } catch (Exception e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof io.flotilla.cluster.Membership.DuplicateNameException duplicate) {
+          System.err.println("flotilla: refusing to start: " + duplicate.getMessage());
+          System.exit(2);
+          return;
+        }
+      }
       ConfigException invalid = configProblem(e);
       if (invalid != null) { // found only when checked against the files or the network (TLS files, webhook hosts)
         System.err.println(invalid.getMessage());

@@ -86,6 +86,8 @@ public final class Node {
   private static final System.Logger LOG = System.getLogger(Node.class.getName());
   /** How often the clients' certificate files are looked at for a change. */
   private static final long TLS_POLL_MILLIS = 5000;
+  /** How long a node waits at start for a member with its name to drop out (a killed predecessor). */
+  private static final long NAMESAKE_WAIT_MILLIS = 10_000;
 
   private final FlotillaConfig config;
   private final Vertx vertx;
@@ -173,20 +175,26 @@ public final class Node {
           var hz = cluster.getHazelcastInstance();
           Future<MemberProof> proving = tls == null ? Future.succeededFuture() : MemberProof.start(vertx, hz, config.nodeName());
           proving.compose(proof -> {
-            Membership membership = Membership.start(hz, config.cluster().replicationFactor(),
-                proof == null ? Membership.Gate.ALL : proof);
+            Membership.Gate gate = proof == null ? Membership.Gate.ALL : proof;
+            Membership membership = Membership.start(hz, config.cluster().replicationFactor(), gate);
             if (proof != null) {
               proof.challenge(membership::recompute);
             }
-            PeerWatch.follow(vertx, membership);
-            Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
-                hz, proof);
-            node.users = users;
-            return node.deploy(prometheus).onFailure(err -> {
-              if (node.metadata != null) {
-                node.metadata.close();
-              }
-            }).map(node);
+            // a second node under a name already in the cluster stops here, before it serves anything
+            return vertx.executeBlocking(() -> {
+              Membership.awaitUniqueName(hz, config.nodeName(), NAMESAKE_WAIT_MILLIS, gate);
+              return null;
+            }, false).compose(unique -> {
+              PeerWatch.follow(vertx, membership);
+              Node node = new Node(config, vertx, io, config.http().accessLog() ? new AccessLog() : null, membership,
+                  hz, proof);
+              node.users = users;
+              return node.deploy(prometheus).onFailure(err -> {
+                if (node.metadata != null) {
+                  node.metadata.close();
+                }
+              }).map(node);
+            });
           }).onSuccess(started::complete).onFailure(err ->
               // closed on a plain thread: closing Vert.x from one of its own event loops would not complete
               new Thread(() -> vertx.close().onComplete(x -> started.completeExceptionally(err)),
@@ -483,10 +491,15 @@ public final class Node {
   private Future<Void> handOff() {
     ready = false;
     long timeout = config.cluster().handoffTimeout().toMillis();
+    String self = config.nodeName();
     if (membership.current().size() < 2 || timeout == 0 || rebalancer == null) {
       return Future.succeededFuture();
     }
-    String self = config.nodeName();
+    if (!membership.anotherServing(self)) {
+      LOG.log(System.Logger.Level.WARNING, "leaving without a hand-off: no other member serves (they are "
+          + "draining or starting), so nobody can take this node's repositories; its disk keeps them");
+      return Future.succeededFuture();
+    }
     LOG.log(System.Logger.Level.INFO, "leaving: handing repositories off to their new owners");
     return vertx.executeBlocking(() -> {
       membership.announce(self, Membership.NodeState.DRAINING);

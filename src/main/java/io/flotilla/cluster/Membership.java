@@ -175,6 +175,57 @@ public final class Membership implements AutoCloseable {
     return config;
   }
 
+  /**
+   * Refuses to let this member go on when an older member of the cluster carries the same node name:
+   * two nodes under one name would share its event-bus addresses and placement. A namesake that was
+   * killed is dropped by Hazelcast within seconds, so it is waited for up to {@code waitMillis} (a
+   * node restarted at once after a crash). One still there then is a second live node, unless the
+   * {@code gate} does not admit it (a process without the cluster certificate, which must not be able
+   * to keep the real node out). Blocks.
+   *
+   * @throws DuplicateNameException if an admitted namesake is still a member after {@code waitMillis}
+   */
+  public static void awaitUniqueName(HazelcastInstance hazelcast, String nodeName, long waitMillis, Gate gate)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitMillis);
+    while (true) {
+      Optional<com.hazelcast.cluster.Member> older = olderNamesake(hazelcast, nodeName);
+      if (older.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() >= deadline) {
+        if (gate.admits(older.get())) {
+          throw new DuplicateNameException(nodeName, older.get().getAddress().toString());
+        }
+        LOG.log(System.Logger.Level.WARNING, "cluster member " + older.get().getAddress() + " uses this node's name "
+            + nodeName + " but has not proved it holds the cluster certificate: ignored");
+        return;
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /** The oldest other member named {@code nodeName} that joined before this one, if any. */
+  static Optional<com.hazelcast.cluster.Member> olderNamesake(HazelcastInstance hazelcast, String nodeName) {
+    for (com.hazelcast.cluster.Member hz : hazelcast.getCluster().getMembers()) { // oldest first
+      if (hz.localMember()) {
+        return Optional.empty();
+      }
+      if (nodeName.equals(hz.getAttribute(NODE_NAME_ATTRIBUTE))) {
+        return Optional.of(hz);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Another running member of the cluster already has this node's name. */
+  public static final class DuplicateNameException extends RuntimeException {
+    public DuplicateNameException(String nodeName, String address) {
+      super("node name " + nodeName + " is already used by the running cluster member at " + address
+          + ": give every node its own name (node.name, FLOTILLA_NODE_NAME)");
+    }
+  }
+
   /** {@link #start(HazelcastInstance, int)} with a replication factor of 1 (no floor under placement). */
   public static Membership start(HazelcastInstance hazelcast) {
     return start(hazelcast, 1);
@@ -342,6 +393,20 @@ public final class Membership implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "re-checking node states failed; next try in " + RECHECK_MILLIS + " ms", e);
     }
+  }
+
+  /**
+   * Whether a member other than {@code localNode} announced that it serves: the only members a
+   * hand-off can move repositories to. False when the others are all draining as well (a whole
+   * cluster stopping at once), starting, or gone.
+   */
+  public boolean anotherServing(String localNode) {
+    for (Member m : current.members()) {
+      if (!m.nodeName().equals(localNode) && states.get(m.nodeName()) == NodeState.SERVING) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Draining members that are still in the view. */

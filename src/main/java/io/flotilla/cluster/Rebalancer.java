@@ -44,6 +44,8 @@ public final class Rebalancer {
   /** Repositories copied at once by one node. */
   public static final int PARALLEL_REPOSITORIES = 2;
   private static final System.Logger LOG = System.getLogger(Rebalancer.class.getName());
+  /** How often a hand-off looks whether any other member still serves. */
+  private static final long NOBODY_CHECK_MILLIS = 500;
 
   private final Vertx vertx;
   private final Membership membership;
@@ -145,6 +147,18 @@ public final class Rebalancer {
           LOG.log(System.Logger.Level.WARNING, "hand-off deadline reached while a rebalancing pass still runs ("
               + pending.get() + " repositories pending)");
         }
+      });
+      // a hand-off only goes to members that serve: with none left (the whole cluster stopping at
+      // once, or this node the last one), waiting for the deadline would only delay the exit
+      long watch = vertx.setPeriodic(1, NOBODY_CHECK_MILLIS, t -> {
+        if (!membership.anotherServing(localNode) && result.tryComplete(false)) {
+          LOG.log(System.Logger.Level.WARNING, "hand-off abandoned: no other member serves ("
+              + membership.draining().size() + " draining), so nobody can take this node's repositories");
+        }
+      });
+      result.future().onComplete(done -> {
+        vertx.cancelTimer(timer);
+        vertx.cancelTimer(watch);
       });
       settleUntil(deadline).onComplete(ar -> {
         vertx.cancelTimer(timer);

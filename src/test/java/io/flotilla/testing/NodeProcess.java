@@ -48,6 +48,19 @@ public final class NodeProcess implements AutoCloseable {
   /** Starts a node process on the given ports and waits until it is ready. */
   public static NodeProcess start(Path dataDir, int httpPort, int clusterPort, Map<String, String> env)
       throws IOException, InterruptedException {
+    NodeProcess node = launch(dataDir, httpPort, clusterPort, env);
+    try {
+      node.awaitReady(READY_TIMEOUT);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      node.close(); // a node that did not get ready must not outlive the test
+      throw e;
+    }
+    return node;
+  }
+
+  /** Starts a node process on the given ports without waiting for anything (see {@link #awaitExit}). */
+  public static NodeProcess launch(Path dataDir, int httpPort, int clusterPort, Map<String, String> env)
+      throws IOException {
     Path log = Files.createTempFile("flotilla-node", ".log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-jar", jar().toString()));
@@ -64,14 +77,17 @@ public final class NodeProcess implements AutoCloseable {
     Process process = pb.start();
     STARTED.add(process);
     process.onExit().thenRun(() -> STARTED.remove(process));
-    NodeProcess node = new NodeProcess(process, httpPort, log);
-    try {
-      node.awaitReady(READY_TIMEOUT);
-    } catch (IOException | InterruptedException | RuntimeException e) {
-      node.close(); // a node that did not get ready must not outlive the test
-      throw e;
-    }
-    return node;
+    return new NodeProcess(process, httpPort, log);
+  }
+
+  /** Waits up to {@code timeout} for the process to end; returns its exit code, or -1 if it still runs. */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+  }
+
+  /** Sends SIGTERM (a graceful stop) and returns at once. */
+  public void sigterm() {
+    process.destroy();
   }
 
   private void awaitReady(Duration timeout) throws IOException, InterruptedException {

@@ -126,6 +126,20 @@ public final class ProcessCluster implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Launches (without waiting) a process with node {@code i}'s name, cluster and member list, on
+   * ports and a data folder of its own: a second node under a name already in use.
+   */
+  public NodeProcess launchNamesake(int i) throws Exception {
+    Spec s = specs.get(i);
+    int hz = TestNode.freePort();
+    Map<String, String> env = new HashMap<>(s.env());
+    List<String> members = new ArrayList<>(memberList());
+    members.add(host + ":" + hz);
+    env.put("FLOTILLA_CLUSTER_MEMBERS", String.join(",", members));
+    return NodeProcess.launch(dir.resolve("namesake" + i), TestNode.freePort(), hz, env);
+  }
+
   /** Starts one more node that joins the running cluster; returns it once ready. */
   public NodeProcess add() throws Exception {
     Spec s = new Spec(specs.size(), TestNode.freePort(), TestNode.freePort(), Map.of());
