@@ -9,6 +9,7 @@ import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.CatchUp;
 import io.flotilla.cluster.ClusterCatalog;
 import io.flotilla.cluster.ClusterStatus;
+import io.flotilla.cluster.TagConflicts;
 import io.flotilla.cluster.RoutingBlobTransfer;
 import io.flotilla.cluster.RoutingStorage;
 import io.flotilla.cluster.ClusterTls;
@@ -276,7 +277,8 @@ public final class Node {
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
-      Replicator replicator = new Replicator(vertx, nodeId, replicas, local, localBytes);
+      TagConflicts conflicts = new TagConflicts(events, nodeId);
+      Replicator replicator = new Replicator(vertx, nodeId, replicas, local, localBytes, conflicts);
       RoutingStorage client = storage = new RoutingStorage(vertx, membership, catchUp, nodeId,
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
@@ -315,6 +317,8 @@ public final class Node {
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
             metrics.gauge("flotilla_apikeys_live", "API keys that authenticate now", apiKeys::liveCount);
+            metrics.counter("flotilla_tag_conflicts", "tag values lost to a concurrent write (a split cluster) since start",
+                conflicts::count);
             metrics.gauge("flotilla_upload_sessions", "open upload sessions", () -> uploads.all().size());
             metrics.gauge("flotilla_rebalance_running", "1 while a rebalancing pass runs",
                 () -> rebalancer.status().running() ? 1 : 0);

@@ -59,7 +59,7 @@ public final class Messages {
    * {@code source}, and to point {@code tag} (nullable) at it as a new write.
    */
   public record PullManifest(RequestContext ctx, String repository, String source, String digest, String tag,
-      long createdMillis, long tagMillis) {}
+      long createdMillis, long tagMillis, long tagReplaced) {}
 
   /**
    * Asks a node to apply a delete stamped {@code millis}: of a tag or manifest ({@code reference}), or

@@ -4,6 +4,7 @@ import io.flotilla.bus.Addresses;
 import io.flotilla.bus.Bus;
 import io.flotilla.bus.Messages.CaughtUp;
 import io.flotilla.bus.Messages.GetFingerprints;
+import io.flotilla.bus.Messages.PullBlob;
 import io.flotilla.bus.Messages.SyncRepository;
 import io.flotilla.storage.ReplicaStore;
 import io.flotilla.storage.RequestContext;
@@ -189,6 +190,26 @@ public final class Rebalancer {
     });
   }
 
+  /**
+   * Copies the uploads settling in {@code repository} here (blobs no manifest references yet, linked
+   * within the grace period: a push in flight) to every owner, so that the repository can be dropped
+   * here without failing that push; completes with their digests. A copy that fails fails the whole.
+   */
+  private Future<Set<String>> handOverUploads(String repository, List<String> owners) {
+    return store.settlingUploads(repository).compose(uploads -> {
+      if (uploads.isEmpty()) {
+        return Future.succeededFuture(Set.<String>of());
+      }
+      List<Future<?>> copies = new ArrayList<>();
+      RequestContext ctx = RequestContext.internal("handover-" + repository);
+      for (String owner : owners) {
+        uploads.forEach((digest, size) -> copies.add(Bus.request(vertx, Addresses.REPLICA_BLOB, owner,
+            owner.equals(localNode), new PullBlob(ctx, repository, localNode, digest, size))));
+      }
+      return Future.all(copies).map(v -> Set.copyOf(uploads.keySet()));
+    });
+  }
+
   private Future<Void> pass() {
     long started = System.currentTimeMillis();
     passes.incrementAndGet();
@@ -338,7 +359,9 @@ public final class Rebalancer {
           if (!now.equals(owners)) {
             return Future.failedFuture(new IllegalStateException(repository + " changed owners while it was copied"));
           }
-          return store.dropIfUnchanged(repository, state.version()).compose(gone -> gone
+          // uploads of a push in flight go to the new owners first: its manifest PUT lands there
+          return handOverUploads(repository, owners)
+              .compose(handedOver -> store.dropIfUnchanged(repository, state.version(), handedOver)).compose(gone -> gone
               ? Future.<Void>succeededFuture().onSuccess(v -> dropped.incrementAndGet())
               : Future.failedFuture(new IllegalStateException(repository + " changed while it was copied")));
         })

@@ -44,7 +44,7 @@ public final class ReplicationVerticle extends VerticleBase {
         Bus.serve(vertx, Addresses.REPLICA_SYNC, nodeId, q -> r.syncRepository(q.ctx(), q.repository(), q.source())),
         Bus.serve(vertx, Addresses.REPLICA_MANIFEST, nodeId,
             q -> r.pullManifest(q.ctx(), q.repository(), q.source(), q.digest(), q.tag(), q.createdMillis(),
-                q.tagMillis())),
+                q.tagMillis(), q.tagReplaced())),
         Bus.serve(vertx, Addresses.REPLICA_DELETE, nodeId,
             q -> r.applyDelete(q.repository(), q.reference(), q.millis(), q.fresh(), q.owner(), q.checkOnly()).map(Messages.Deleted::new)),
         Bus.serve(vertx, Addresses.REPLICA_FINGERPRINTS, nodeId,

@@ -51,12 +51,15 @@ public final class Replicator {
   private final BlobTransfer bytes;
   private final AsyncLimiter transfers = new AsyncLimiter(PARALLEL_BLOBS);
   private final Map<String, Future<SyncResult>> inFlight = new ConcurrentHashMap<>();
+  private final TagConflicts conflicts;
 
   /**
    * @param manifests this node's own storage (manifest writes land here, validated)
    * @param bytes this node's own blob path (verified writes)
    */
-  public Replicator(Vertx vertx, String localNode, ReplicaStore store, ManifestStorage manifests, BlobTransfer bytes) {
+  public Replicator(Vertx vertx, String localNode, ReplicaStore store, ManifestStorage manifests, BlobTransfer bytes,
+      TagConflicts conflicts) {
+    this.conflicts = conflicts;
     this.vertx = vertx;
     this.localNode = localNode;
     this.store = store;
@@ -69,12 +72,12 @@ public final class Replicator {
     return store.readSmall(digest, SMALL_BLOB).map(data -> new StorageTypes.BlobBytes(digest, data));
   }
 
-  /** What this node holds of a repository. */
   /** This node's record of a tag, a manifest or every tag (see {@link ReplicaStore#refStates}). */
   public io.flotilla.storage.StorageTypes.RefStates refStates(String repository, String reference) {
     return store.refStates(repository, reference);
   }
 
+  /** What this node holds of a repository. */
   public RepoInventory inventory(String repository) {
     return store.inventory(repository);
   }
@@ -100,7 +103,7 @@ public final class Replicator {
                 .map(acc::plus));
           }
           for (Map.Entry<String, TagEntry> tag : inv.tags().entrySet()) {
-            chain = chain.compose(acc -> copyTag(repository, tag.getKey(), tag.getValue()).map(acc::plus));
+            chain = chain.compose(acc -> copyTag(repository, source, tag.getKey(), tag.getValue()).map(acc::plus));
           }
           return chain;
         }));
@@ -117,12 +120,18 @@ public final class Replicator {
   }
 
   /** One tag of a sync: last writer wins; a tag whose manifest is not here (deleted, or not copied) is left. */
-  private Future<SyncResult> copyTag(String repository, String tag, TagEntry entry) {
+  private Future<SyncResult> copyTag(String repository, String source, String tag, TagEntry entry) {
     if (!store.hasManifest(repository, entry.digest())) {
       return Future.succeededFuture(SyncResult.NOTHING);
     }
-    return store.importTag(repository, tag, entry.digest(), entry.updatedMillis())
-        .map(changed -> changed ? new SyncResult(0, 0, 0, 1) : SyncResult.NOTHING)
+    return store.importTag(repository, tag, entry.digest(), entry.updatedMillis(), entry.replacedMillis())
+        .map(imported -> {
+          if (imported.conflict()) {
+            conflicts.report(repository, tag, imported.lost(), imported.lostMillis(), entry.digest(),
+                entry.updatedMillis(), source);
+          }
+          return imported.changed() ? new SyncResult(0, 0, 0, 1) : SyncResult.NOTHING;
+        })
         .recover(err -> Future.succeededFuture(SyncResult.failure("tag " + tag + ": " + err.getMessage())));
   }
 
@@ -132,17 +141,23 @@ public final class Replicator {
    *
    * @param createdMillis when the primary stored the manifest (0: now)
    * @param tagMillis when the primary set the tag (0: now)
+   * @param tagReplaced the newest time the primary knew for the tag when it set it
    */
   public Future<SyncResult> pullManifest(RequestContext caller, String repository, String source, String digest,
-      String tag, long createdMillis, long tagMillis) {
+      String tag, long createdMillis, long tagMillis, long tagReplaced) {
     RequestContext ctx = internal(caller);
     long created = createdMillis > 0 ? createdMillis : System.currentTimeMillis();
     return ensureManifest(ctx, repository, source, digest, created, null, 0).compose(result -> {
       if (tag == null || !store.hasManifest(repository, digest)) {
         return Future.succeededFuture(result);
       }
-      return store.importTag(repository, tag, digest, tagMillis > 0 ? tagMillis : System.currentTimeMillis())
-          .map(changed -> changed ? result.plus(new SyncResult(0, 0, 0, 1)) : result);
+      long setAt = tagMillis > 0 ? tagMillis : System.currentTimeMillis();
+      return store.importTag(repository, tag, digest, setAt, tagReplaced).map(imported -> {
+        if (imported.conflict()) {
+          conflicts.report(repository, tag, imported.lost(), imported.lostMillis(), digest, setAt, source);
+        }
+        return imported.changed() ? result.plus(new SyncResult(0, 0, 0, 1)) : result;
+      });
     });
   }
 

@@ -502,7 +502,8 @@ public final class RoutingStorage implements RegistryStorage {
     List<Future<?>> copies = new ArrayList<>();
     for (String replica : owners.subList(1, owners.size())) {
       copies.add(Bus.request(vertx, Addresses.REPLICA_MANIFEST, replica, replica.equals(localNode),
-          new PullManifest(ctx, repository, primary, put.digest(), tag, put.createdMillis(), put.tagMillis())));
+          new PullManifest(ctx, repository, primary, put.digest(), tag, put.createdMillis(), put.tagMillis(),
+              put.tagReplaced())));
     }
     int required = writeQuorum == 0 ? owners.size() : Math.min(writeQuorum, owners.size());
     return Future.join(copies).transform(ignored -> {

@@ -27,6 +27,15 @@ public final class RegistryMetrics {
     this.bytesOut = Counter.builder("flotilla_http_sent_bytes").description("response bytes sent").register(registry);
   }
 
+  /**
+   * Exposes a count kept elsewhere that only grows, read when scraped, as a counter
+   * ({@code name} + {@code _total} on /metrics).
+   */
+  public void counter(String name, String description, Supplier<Number> value) {
+    io.micrometer.core.instrument.FunctionCounter.builder(name, value, v -> v.get().doubleValue())
+        .description(description).register(registry);
+  }
+
   /** Exposes a gauge, e.g. storage used, read when scraped. */
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).register(registry);

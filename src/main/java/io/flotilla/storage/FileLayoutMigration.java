@@ -206,7 +206,7 @@ final class FileLayoutMigration {
       long setAt = Files.getLastModifiedTime(f).toMillis();
       boolean covered = setAt <= Math.max(repo.clearedMillis, repo.deletedTags.getOrDefault(tag, 0L));
       if (!covered && repo.manifests.containsKey(d)) {
-        repo.putTag(tag, d, setAt);
+        repo.putTag(tag, d, setAt, 0);
       }
     }
     return repo;

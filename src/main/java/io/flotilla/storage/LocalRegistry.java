@@ -166,7 +166,7 @@ public final class LocalRegistry implements RegistryStorage {
         return new ManifestPut(digest.toString(), meta.mediaType(), references,
             meta.subject() == null ? null : meta.subject().toString(),
             stored == null ? meta.createdMillis() : stored.createdMillis(),
-            tag == null ? 0 : metadata.tagTime(name, tag));
+            tag == null ? 0 : metadata.tagTime(name, tag), tag == null ? 0 : metadata.tagReplaced(name, tag));
       }).compose(put -> events.record(ctx, event).map(put));
     } catch (OciException e) {
       return Future.failedFuture(e);

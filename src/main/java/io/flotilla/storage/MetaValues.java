@@ -44,8 +44,16 @@ final class MetaValues {
     }
   }
 
-  /** A tag: the manifest it points at and when it was set there. */
-  record TagValue(Digest digest, long millis) {}
+  /**
+   * A tag: the manifest it points at, when it was set there, and the newest time the writer knew for
+   * the tag when it set it ({@code replaced}: the set or delete it replaced, 0 = none): a copy whose
+   * own time is newer than that was not seen by the writer, so overwriting it is a conflict.
+   */
+  record TagValue(Digest digest, long millis, long replaced) {
+    TagValue(Digest digest, long millis) {
+      this(digest, millis, 0);
+    }
+  }
 
   /** A blob link: the stored blob's size and when it was linked into the repository. */
   record BlobLink(long size, long linkedMillis) {}
@@ -65,15 +73,25 @@ final class MetaValues {
     return new Summary(b.getLong(), b.getLong(), b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getLong());
   }
 
+  /** Time, digest (ASCII), then, when known, a zero byte and the replaced time (older values end at the digest). */
   static byte[] tag(TagValue t) {
     byte[] d = t.digest().toString().getBytes(StandardCharsets.US_ASCII);
-    return ByteBuffer.allocate(8 + d.length).putLong(t.millis()).put(d).array();
+    ByteBuffer b = ByteBuffer.allocate(8 + d.length + (t.replaced() > 0 ? 9 : 0)).putLong(t.millis()).put(d);
+    if (t.replaced() > 0) {
+      b.put((byte) 0).putLong(t.replaced());
+    }
+    return b.array();
   }
 
   static TagValue tag(byte[] v) {
     ByteBuffer b = ByteBuffer.wrap(v);
     long millis = b.getLong();
-    return new TagValue(Digest.parse(new String(v, 8, v.length - 8, StandardCharsets.US_ASCII)), millis);
+    int end = 8;
+    while (end < v.length && v[end] != 0) {
+      end++;
+    }
+    long replaced = end + 9 <= v.length ? b.getLong(end + 1) : 0;
+    return new TagValue(Digest.parse(new String(v, 8, end - 8, StandardCharsets.US_ASCII)), millis, replaced);
   }
 
   static byte[] blob(BlobLink l) {

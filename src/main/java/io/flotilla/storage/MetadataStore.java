@@ -107,7 +107,7 @@ public final class MetadataStore implements AutoCloseable {
     });
     db.scan(MetaKeys.repoPrefix("t", name), (k, v) -> {
       MetaValues.TagValue t = MetaValues.tag(v);
-      r.putTag(MetaKeys.last(k), t.digest(), t.millis());
+      r.putTag(MetaKeys.last(k), t.digest(), t.millis(), t.replaced());
       return true;
     });
     db.scan(MetaKeys.repoPrefix("b", name), (k, v) -> {
@@ -175,6 +175,15 @@ public final class MetadataStore implements AutoCloseable {
   public long tagTime(RepositoryName name, Tag tag) {
     RepoState r = repo(name);
     return r == null || !r.tags.containsKey(tag.value()) ? 0 : r.tagTimes.getOrDefault(tag.value(), 0L);
+  }
+
+  /**
+   * The newest time the writer of a tag knew for it when it set it (the set or delete it replaced;
+   * 0 when unknown or not set): a copy of the tag newer than that was not seen by that writer.
+   */
+  public long tagReplaced(RepositoryName name, Tag tag) {
+    RepoState r = repo(name);
+    return r == null || !r.tags.containsKey(tag.value()) ? 0 : r.tagReplaced.getOrDefault(tag.value(), 0L);
   }
 
   /** A repository's fingerprint and the version of its state it belongs to (0, 0 when not held here). */
@@ -485,41 +494,67 @@ public final class MetadataStore implements AutoCloseable {
         c.removeManifestTombstone(d); // obsolete, if any: the manifest is newer
       }
       if (tag != null) {
-        setTag(c, tag.value(), d, tagMillis > 0 ? tagMillis : System.currentTimeMillis(), !replica);
+        setTag(c, tag.value(), d, tagMillis > 0 ? tagMillis : System.currentTimeMillis(), !replica, 0);
       }
       return true;
     });
   }
 
   /**
-   * Points a tag at a manifest already recorded here if the tag is missing or was last set before
-   * {@code updatedMillis}, and no delete of it or of the repository is newer (last writer wins, by
-   * the writing node's clock); the tag keeps that time. Returns whether the tag changed.
+   * What importing a tag did: whether the tag changed here, and, when the value it replaced here was
+   * newer than anything its writer knew of the tag ({@code lost}, set at {@code lostMillis}), that
+   * value: two writes that did not see each other (the halves of a split cluster), resolved by last
+   * writer wins, and to be reported.
    */
-  public boolean importTag(RepositoryName name, Tag tag, Digest digest, long updatedMillis) {
+  public record TagImport(boolean changed, Digest lost, long lostMillis) {
+    public boolean conflict() {
+      return lost != null;
+    }
+  }
+
+  /**
+   * Points a tag at a manifest already recorded here if the tag is missing or was last set before
+   * {@code updatedMillis} (at the same time: the greater digest wins, so every copy decides alike),
+   * and no delete of it or of the repository is newer (last writer wins, by the writing node's clock);
+   * the tag keeps that time and {@code replaced}, the newest time its writer knew for the tag.
+   */
+  public TagImport importTag(RepositoryName name, Tag tag, Digest digest, long updatedMillis, long replaced) {
     return write(name, c -> {
-      if (!c.state().manifests.containsKey(digest)) {
+      RepoState r = c.state();
+      if (!r.manifests.containsKey(digest)) {
         throw new IllegalStateException("manifest " + digest + " is not recorded in " + name);
       }
-      return setTag(c, tag.value(), digest, updatedMillis, false);
+      String t = tag.value();
+      Digest before = r.tags.get(t);
+      long beforeMillis = r.tagTimes.getOrDefault(t, 0L);
+      boolean changed = setTag(c, t, digest, updatedMillis, false, replaced);
+      boolean unseen = changed && before != null && !before.equals(digest) && replaced < beforeMillis;
+      return new TagImport(changed, unseen ? before : null, unseen ? beforeMillis : 0);
     });
   }
 
-  /** Sets a tag; {@code fresh} moves the time past what is known here, else last writer wins. */
-  private static boolean setTag(RepoChange c, String tag, Digest digest, long millis, boolean fresh) {
+  /**
+   * Sets a tag. A client's write ({@code fresh}) moves the time past what is known here and records
+   * that as what it replaced; a copy ({@code fresh} false) wins by last writer wins, ties going to
+   * the greater digest, and keeps the {@code replaced} time its writer recorded.
+   */
+  private static boolean setTag(RepoChange c, String tag, Digest digest, long millis, boolean fresh, long replaced) {
     RepoState r = c.state();
     Digest current = r.tags.get(tag);
-    long known = Math.max(r.clearedMillis, Math.max(r.tagTimes.getOrDefault(tag, 0L), r.deletedTags.getOrDefault(tag, 0L)));
+    long deleted = Math.max(r.clearedMillis, r.deletedTags.getOrDefault(tag, 0L));
+    long setAt = r.tagTimes.getOrDefault(tag, 0L);
+    long known = Math.max(deleted, setAt);
     if (digest.equals(current)) {
       return false;
     }
-    if (millis <= known) {
-      if (!fresh) {
-        return false;
-      }
-      millis = known + 1;
+    if (fresh) {
+      replaced = known;
+      millis = Math.max(millis, known + 1);
+    } else if (millis < known || millis == known && (millis <= deleted || current == null
+        || digest.toString().compareTo(current.toString()) <= 0)) {
+      return false;
     }
-    c.putTag(tag, digest, millis);
+    c.putTag(tag, digest, millis, replaced);
     c.removeTagTombstone(tag); // obsolete, if any: the tag is newer
     return true;
   }
@@ -555,6 +590,15 @@ public final class MetadataStore implements AutoCloseable {
    * the repository is gone.
    */
   public boolean dropIfUnchanged(RepositoryName name, long version, long youngLinkCutoff) {
+    return dropIfUnchanged(name, version, youngLinkCutoff, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #dropIfUnchanged(RepositoryName, long, long)}, where the young unreferenced links in
+   * {@code handedOver} do not hold the drop back: their blobs are on the new owners already.
+   */
+  public boolean dropIfUnchanged(RepositoryName name, long version, long youngLinkCutoff,
+      java.util.Set<Digest> handedOver) {
     while (true) {
       RepoState r = repo(name);
       if (r == null) {
@@ -573,7 +617,7 @@ public final class MetadataStore implements AutoCloseable {
           referenced.addAll(m.references());
         }
         for (var e : r.blobs.entrySet()) {
-          if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey())) {
+          if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey()) && !handedOver.contains(e.getKey())) {
             return false;
           }
         }
@@ -583,6 +627,28 @@ public final class MetadataStore implements AutoCloseable {
         r.lock.unlock();
       }
     }
+  }
+
+  /**
+   * Blobs linked into a repository after {@code youngLinkCutoff} that no manifest references: uploads
+   * of a push in flight (digest to size).
+   */
+  public Map<Digest, Long> youngUnreferencedLinks(RepositoryName name, long youngLinkCutoff) {
+    RepoState r = repo(name);
+    Map<Digest, Long> out = new java.util.TreeMap<>(java.util.Comparator.comparing(Digest::toString));
+    if (r == null) {
+      return out;
+    }
+    java.util.Set<Digest> referenced = new java.util.HashSet<>();
+    for (ManifestMeta m : r.manifests.values()) {
+      referenced.addAll(m.references());
+    }
+    for (var e : r.blobs.entrySet()) {
+      if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey())) {
+        out.put(e.getKey(), e.getValue()[0]);
+      }
+    }
+    return out;
   }
 
   /** Deletes every key of the repository in one batch; call under its lock. */

@@ -85,7 +85,7 @@ public final class ReplicaStore {
   public RepoInventory inventory(String repository) {
     RepositoryName name = RepositoryName.of(repository);
     Map<String, TagEntry> tags = new LinkedHashMap<>();
-    metadata.tagEntries(name).forEach((tag, e) -> tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue())));
+    metadata.tagEntries(name).forEach((tag, e) -> tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue(), metadata.tagReplaced(name, new Tag(tag)))));
     Map<String, Long> manifests = new LinkedHashMap<>();
     metadata.manifests(name).forEach((d, m) -> manifests.put(d.toString(), m.createdMillis()));
     Map<String, Long> linked = new LinkedHashMap<>();
@@ -122,7 +122,7 @@ public final class ReplicaStore {
       String only = ref == null ? null : ref.tag().value();
       metadata.tagEntries(name).forEach((tag, e) -> {
         if (only == null || only.equals(tag)) {
-          tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue()));
+          tags.put(tag, new TagEntry(e.getKey().toString(), e.getValue(), metadata.tagReplaced(name, new Tag(tag))));
         }
       });
       tombs.tags().forEach((tag, t) -> {
@@ -273,9 +273,10 @@ public final class ReplicaStore {
   }
 
   /** See {@link MetadataStore#importTag}; the manifest must already be recorded here. */
-  public Future<Boolean> importTag(String repository, String tag, String digest, long updatedMillis) {
+  public Future<MetadataStore.TagImport> importTag(String repository, String tag, String digest, long updatedMillis,
+      long replaced) {
     return blocking(() -> metadata.importTag(RepositoryName.of(repository), new Tag(tag), Digest.parse(digest),
-        updatedMillis));
+        updatedMillis, replaced));
   }
 
   /**
@@ -284,8 +285,31 @@ public final class ReplicaStore {
    * {@link MetadataStore#dropIfUnchanged}. Returns whether it is gone.
    */
   public Future<Boolean> dropIfUnchanged(String repository, long version) {
+    return dropIfUnchanged(repository, version, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #dropIfUnchanged(String, long)}, where the uploads in {@code handedOver} (digests) do
+   * not hold the drop back: they were copied to the new owners.
+   */
+  public Future<Boolean> dropIfUnchanged(String repository, long version, java.util.Set<String> handedOver) {
+    java.util.Set<Digest> digests = new java.util.HashSet<>();
+    handedOver.forEach(d -> digests.add(Digest.parse(d)));
     return blocking(() -> metadata.dropIfUnchanged(RepositoryName.of(repository), version,
-        System.currentTimeMillis() - settleMillis));
+        System.currentTimeMillis() - settleMillis, digests));
+  }
+
+  /**
+   * Uploads settling in a repository here: blobs linked less than the grace period ago that no
+   * manifest references yet (digest to size). A push in flight will name them in its manifest.
+   */
+  public Future<Map<String, Long>> settlingUploads(String repository) {
+    return blocking(() -> {
+      Map<String, Long> out = new LinkedHashMap<>();
+      metadata.youngUnreferencedLinks(RepositoryName.of(repository), System.currentTimeMillis() - settleMillis)
+          .forEach((d, size) -> out.put(d.toString(), size));
+      return out;
+    });
   }
 
   private <T> Future<T> blocking(Callable<T> work) {

@@ -68,7 +68,8 @@ final class RepoChange implements AutoCloseable {
 
   private TagValue currentTag(String tag) {
     Digest d = r.tags.get(tag);
-    return (TagValue) current('t', tag, d == null ? null : new TagValue(d, r.tagTimes.getOrDefault(tag, 0L)));
+    return (TagValue) current('t', tag, d == null ? null
+        : new TagValue(d, r.tagTimes.getOrDefault(tag, 0L), r.tagReplaced.getOrDefault(tag, 0L)));
   }
 
   private ManifestMeta currentManifest(Digest d) {
@@ -89,6 +90,11 @@ final class RepoChange implements AutoCloseable {
   }
 
   void putTag(String tag, Digest digest, long millis) {
+    putTag(tag, digest, millis, 0);
+  }
+
+  /** Points {@code tag} at {@code digest}, set at {@code millis} by a writer that knew the tag up to {@code replaced}. */
+  void putTag(String tag, Digest digest, long millis, long replaced) {
     TagValue old = currentTag(tag);
     if (old == null) {
       tags++;
@@ -96,10 +102,10 @@ final class RepoChange implements AutoCloseable {
       fingerprint -= RepoState.tagTerm(tag, old.digest());
     }
     fingerprint += RepoState.tagTerm(tag, digest);
-    TagValue v = new TagValue(digest, millis);
+    TagValue v = new TagValue(digest, millis, replaced);
     batch.put(MetaKeys.tag(r.name, tag), MetaValues.tag(v));
     changed.put(new Entry('t', tag), v);
-    apply.add(s -> s.putTag(tag, digest, millis));
+    apply.add(s -> s.putTag(tag, digest, millis, replaced));
   }
 
   void removeTag(String tag) {

@@ -22,6 +22,8 @@ final class RepoState {
   final ConcurrentSkipListMap<String, Digest> tags = new ConcurrentSkipListMap<>();
   /** Tag -> when it was last pointed at its manifest. */
   final ConcurrentHashMap<String, Long> tagTimes = new ConcurrentHashMap<>();
+  /** Tag -> the newest time its writer knew for it when it set it (see MetaValues.TagValue); absent = 0. */
+  final ConcurrentHashMap<String, Long> tagReplaced = new ConcurrentHashMap<>();
   final ConcurrentHashMap<Digest, ManifestMeta> manifests = new ConcurrentHashMap<>();
   /** Linked blob -> [size, linked-at millis]. */
   final ConcurrentHashMap<Digest, long[]> blobs = new ConcurrentHashMap<>();
@@ -149,14 +151,20 @@ final class RepoState {
 
   // ------------------------------------------------------------------ mutations (under the lock, after commit)
 
-  void putTag(String tag, Digest digest, long millis) {
+  void putTag(String tag, Digest digest, long millis, long replaced) {
     tags.put(tag, digest);
     tagTimes.put(tag, millis);
+    if (replaced > 0) {
+      tagReplaced.put(tag, replaced);
+    } else {
+      tagReplaced.remove(tag);
+    }
   }
 
   void removeTag(String tag) {
     tags.remove(tag);
     tagTimes.remove(tag);
+    tagReplaced.remove(tag);
   }
 
   void indexManifest(ManifestMeta meta) {

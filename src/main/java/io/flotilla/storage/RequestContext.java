@@ -24,6 +24,14 @@ public record RequestContext(String requestId, String identity, String remoteAdd
     return new RequestContext(what, INTERNAL_IDENTITY, "", "", "", "");
   }
 
+  /**
+   * A finding of the node's own work that is reported as an event (a tag conflict resolved while
+   * copies merge): the actor is the node, the request names what was found.
+   */
+  public static RequestContext reported(String what, String node) {
+    return new RequestContext(what, INTERNAL_IDENTITY, node, "", "SYNC", "flotilla");
+  }
+
   public boolean isInternal() {
     return INTERNAL_IDENTITY.equals(identity) && remoteAddress.isEmpty();
   }

@@ -31,13 +31,13 @@ public final class StorageTypes {
    * (config, layers, child manifests) and its subject (null when it has none).
    */
   public record ManifestPut(String digest, String mediaType, List<String> references, String subject,
-      long createdMillis, long tagMillis) {
+      long createdMillis, long tagMillis, long tagReplaced) {
     public ManifestPut {
       references = references == null ? List.of() : List.copyOf(references);
     }
 
     public ManifestPut(String digest, String mediaType, List<String> references, String subject) {
-      this(digest, mediaType, references, subject, 0, 0);
+      this(digest, mediaType, references, subject, 0, 0, 0);
     }
   }
 
@@ -84,8 +84,12 @@ public final class StorageTypes {
   public record GcReport(boolean dryRun, int blobsDeleted, long bytesFreed, int linksRemoved,
       int uploadsRemoved, List<String> deletedDigests, long durationMillis) {}
 
-  /** A tag as replication sees it: the manifest it names and when it was last pointed there. */
-  public record TagEntry(String digest, long updatedMillis) {}
+  /**
+   * A tag as replication sees it: the manifest it names, when it was last pointed there, and the
+   * newest time its writer knew for the tag then ({@code replacedMillis}, 0 = unknown), by which a
+   * copy tells a later write that saw it from a concurrent one that did not (a conflict).
+   */
+  public record TagEntry(String digest, long updatedMillis, long replacedMillis) {}
 
   /**
    * Everything one node holds of a repository, for replication: tags, manifests (digest to the time

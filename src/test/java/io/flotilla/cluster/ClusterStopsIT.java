@@ -135,4 +135,90 @@ class ClusterStopsIT {
       }
     }
   }
+
+  /**
+   * Two groups that do not see each other both take writes, then meet: node-0 and node-1 form one
+   * cluster and node-2 another (each lists only its own group), both set the same tag to different
+   * manifests, and then node-2 restarts with the whole member list. The copies merge by last writer
+   * wins (the later push), identically on every owner; the owners that held the losing value report
+   * the conflict in their log and on /metrics; what only one side wrote survives.
+   */
+  @Test
+  @Order(3)
+  void twoGroupsThatTookWritesApartMergeByOneRuleAndReportTheConflict() throws Exception {
+    for (NodeProcess n : cluster.nodes()) {
+      n.sigterm();
+    }
+    for (NodeProcess n : cluster.nodes()) {
+      assertTrue(n.awaitExit(STOP_BOUND) != -1, n.output());
+    }
+    String groupA = cluster.hazelcastMember(0) + "," + cluster.hazelcastMember(1);
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      List<Future<NodeProcess>> starting = new ArrayList<>();
+      starting.add(pool.submit(() -> cluster.restart(0, Map.of("FLOTILLA_CLUSTER_MEMBERS", groupA))));
+      starting.add(pool.submit(() -> cluster.restart(1, Map.of("FLOTILLA_CLUSTER_MEMBERS", groupA))));
+      starting.add(pool.submit(() -> cluster.restart(2, Map.of("FLOTILLA_CLUSTER_MEMBERS", cluster.hazelcastMember(2)))));
+      for (Future<NodeProcess> f : starting) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertEquals(1, memberCount(2), "node-2 forms a cluster of its own");
+    String repo = "split/app";
+    Images.push(new OciClient(cluster.node(0).url()), repo, "both", 1, 301);
+    Images.push(new OciClient(cluster.node(0).url()), repo, "a-only", 1, 302);
+    Thread.sleep(5); // the later write is node-2's, by the clock both groups share here
+    Images.Pushed later = Images.push(new OciClient(cluster.node(2).url()), repo, "both", 1, 303);
+    Images.Pushed bOnly = Images.push(new OciClient(cluster.node(2).url()), repo, "b-only", 1, 304);
+
+    cluster.node(2).sigterm();
+    assertTrue(cluster.node(2).awaitExit(STOP_BOUND) != -1, cluster.node(2).output());
+    cluster.restart(2);
+    cluster.awaitMembers(3);
+    io.flotilla.testing.Await.until("the groups' copies merge: 'both' names the later push through every node",
+        Duration.ofSeconds(120), () -> {
+          for (int node = 0; node < 3; node++) {
+            if (!later.manifest().equals(tagDigest(node, repo, "both")) || tagDigest(node, repo, "a-only") == null
+                || !bOnly.manifest().equals(tagDigest(node, repo, "b-only"))) {
+              return false;
+            }
+          }
+          return true;
+        });
+    io.flotilla.testing.Await.until("an owner that held the losing value reports the conflict", Duration.ofSeconds(60),
+        () -> conflictsReported() >= 1);
+    boolean logged = false;
+    for (NodeProcess n : cluster.nodes()) {
+      logged |= n.output().contains("tag conflict in " + repo + ": both named");
+    }
+    assertTrue(logged, "a warning names the conflict");
+  }
+
+  private static int memberCount(int node) throws Exception {
+    var r = new OciClient(cluster.node(node).url()).get("/api/v1/cluster");
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("members").size();
+  }
+
+  /** The digest {@code tag} names, read through {@code node}, or null when it is not found. */
+  private static Digest tagDigest(int node, String repo, String tag) {
+    HttpResponse<byte[]> r = new OciClient(cluster.node(node).url()).get("/v2/" + repo + "/manifests/" + tag,
+        Map.of("Accept", MediaTypes.OCI_MANIFEST));
+    return r.statusCode() == 200 ? Digest.sha256(r.body()) : null;
+  }
+
+  /** flotilla_tag_conflicts_total summed over the nodes. */
+  private static double conflictsReported() {
+    double sum = 0;
+    for (NodeProcess n : cluster.nodes()) {
+      String metrics = OciClient.text(new OciClient(n.url()).get("/metrics"));
+      for (String line : metrics.split("\n")) {
+        if (line.startsWith("flotilla_tag_conflicts_total")) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    }
+    return sum;
+  }
 }

@@ -23,26 +23,26 @@ class RefMergeTest {
 
   @Test
   void theNewestSetOfATagWinsWhicheverCopyHoldsIt() {
-    RefStates behind = tags(Map.of("v1", new TagEntry(A, 100)), Map.of(), 0);
-    RefStates current = tags(Map.of("v1", new TagEntry(B, 200)), Map.of(), 0);
+    RefStates behind = tags(Map.of("v1", new TagEntry(A, 100, 0)), Map.of(), 0);
+    RefStates current = tags(Map.of("v1", new TagEntry(B, 200, 0)), Map.of(), 0);
     assertEquals(Optional.of(B), RefMerge.tag("v1", List.of(behind, current)));
     assertEquals(Optional.of(B), RefMerge.tag("v1", List.of(current, behind)));
   }
 
   @Test
   void aDeleteNewerThanEverySetHidesTheTagAndWinsATie() {
-    RefStates stale = tags(Map.of("v1", new TagEntry(A, 100)), Map.of(), 0);
+    RefStates stale = tags(Map.of("v1", new TagEntry(A, 100, 0)), Map.of(), 0);
     RefStates deleted = tags(Map.of(), Map.of("v1", 150L), 0);
     assertEquals(Optional.empty(), RefMerge.tag("v1", List.of(stale, deleted)));
     RefStates tie = tags(Map.of(), Map.of("v1", 100L), 0);
     assertEquals(Optional.empty(), RefMerge.tag("v1", List.of(stale, tie)));
-    RefStates pushedAgain = tags(Map.of("v1", new TagEntry(B, 160)), Map.of(), 0);
+    RefStates pushedAgain = tags(Map.of("v1", new TagEntry(B, 160, 0)), Map.of(), 0);
     assertEquals(Optional.of(B), RefMerge.tag("v1", List.of(stale, deleted, pushedAgain)));
   }
 
   @Test
   void aRepositoryDeleteHidesOlderTagsAndManifests() {
-    RefStates stale = new RefStates(true, Map.of("v1", new TagEntry(A, 100)), Map.of(A, 90L), Map.of(), Map.of(), 0);
+    RefStates stale = new RefStates(true, Map.of("v1", new TagEntry(A, 100, 0)), Map.of(A, 90L), Map.of(), Map.of(), 0);
     RefStates cleared = new RefStates(false, Map.of(), Map.of(), Map.of(), Map.of(), 120);
     assertEquals(Optional.empty(), RefMerge.tag("v1", List.of(stale, cleared)));
     assertFalse(RefMerge.manifest(A, List.of(stale, cleared)));
@@ -61,9 +61,9 @@ class RefMergeTest {
 
   @Test
   void tagListingsMergeAndPageInNameOrder() {
-    RefStates one = tags(Map.of("a", new TagEntry(A, 10), "c", new TagEntry(A, 10), "gone", new TagEntry(A, 10)),
+    RefStates one = tags(Map.of("a", new TagEntry(A, 10, 0), "c", new TagEntry(A, 10, 0), "gone", new TagEntry(A, 10, 0)),
         Map.of(), 0);
-    RefStates two = tags(Map.of("b", new TagEntry(B, 20), "d", new TagEntry(B, 20)), Map.of("gone", 30L), 0);
+    RefStates two = tags(Map.of("b", new TagEntry(B, 20, 0), "d", new TagEntry(B, 20, 0)), Map.of("gone", 30L), 0);
     var all = RefMerge.tags(List.of(one, two));
     assertEquals(List.of("a", "b", "c", "d"), List.copyOf(all.keySet()));
     assertEquals(new RefMerge.Page(List.of("a", "b"), true), RefMerge.page(all, 2, null));
@@ -74,9 +74,9 @@ class RefMergeTest {
   @Test
   void holdersAreTheCopiesWithTheManifestInTheOrderGiven() {
     Map<String, RefStates> byNode = new LinkedHashMap<>();
-    byNode.put("n2", tags(Map.of("v1", new TagEntry(B, 5)), Map.of(), 0));
+    byNode.put("n2", tags(Map.of("v1", new TagEntry(B, 5, 0)), Map.of(), 0));
     byNode.put("n1", new RefStates(true, Map.of(), Map.of(B, 4L), Map.of(), Map.of(), 0));
-    byNode.put("n3", tags(Map.of("v1", new TagEntry(A, 3)), Map.of(), 0));
+    byNode.put("n3", tags(Map.of("v1", new TagEntry(A, 3, 0)), Map.of(), 0));
     assertEquals(List.of("n2", "n1"), RefMerge.holders(B, byNode));
   }
 

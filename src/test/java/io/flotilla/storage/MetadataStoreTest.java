@@ -229,18 +229,71 @@ class MetadataStoreTest {
     s.putManifest(APP, newer, null, () -> {});
     Tag latest = new Tag("latest");
 
-    assertTrue(s.importTag(APP, latest, newer.digest(), 2_000_000_000_000L));
-    assertFalse(s.importTag(APP, latest, older.digest(), 1_000_000_000_000L), "an older write must not win");
+    assertTrue(s.importTag(APP, latest, newer.digest(), 2_000_000_000_000L, 0).changed());
+    assertFalse(s.importTag(APP, latest, older.digest(), 1_000_000_000_000L, 0).changed(), "an older write must not win");
     assertEquals(newer.digest(), s.tag(APP, latest));
-    assertFalse(s.importTag(APP, latest, newer.digest(), 3_000_000_000_000L), "same target: nothing to do");
+    assertFalse(s.importTag(APP, latest, newer.digest(), 3_000_000_000_000L, 0).changed(), "same target: nothing to do");
 
     MetadataStore reloaded = load(dir);
     assertEquals(Map.entry(newer.digest(), 2_000_000_000_000L), reloaded.tagEntries(APP).get("latest"));
-    assertFalse(reloaded.importTag(APP, latest, older.digest(), 1_500_000_000_000L));
-    assertTrue(reloaded.importTag(APP, latest, older.digest(), 2_500_000_000_000L), "a later write wins");
+    assertFalse(reloaded.importTag(APP, latest, older.digest(), 1_500_000_000_000L, 0).changed());
+    assertTrue(reloaded.importTag(APP, latest, older.digest(), 2_500_000_000_000L, 0).changed(), "a later write wins");
     assertEquals(older.digest(), reloaded.tag(APP, latest));
     assertThrows(IllegalStateException.class,
-        () -> reloaded.importTag(APP, new Tag("x"), digest("not-recorded"), 1L));
+        () -> reloaded.importTag(APP, new Tag("x"), digest("not-recorded"), 1L, 0).changed());
+  }
+
+  /**
+   * The halves of a split cluster each set a tag: the copies merge by last writer wins, and the copy
+   * whose value the winner's writer had not seen reports it as a conflict; a later write that saw the
+   * value (an ordinary overwrite a copy missed) is no conflict. Ties go to the greater digest.
+   */
+  @Test
+  void anImportedTagThatItsWriterDidNotSeeIsAConflictAndTiesGoToTheGreaterDigest() throws IOException {
+    MetadataStore s = load(dir);
+    ManifestMeta mine = meta("mine", null, List.of(), Map.of());
+    ManifestMeta theirs = meta("theirs", null, List.of(), Map.of());
+    s.putManifest(APP, mine, null, () -> {});
+    s.putManifest(APP, theirs, null, () -> {});
+    Tag t = new Tag("t");
+    long base = 1_000_000_000_000L;
+    assertTrue(s.importTag(APP, t, mine.digest(), base + 10, base).changed());
+
+    MetadataStore.TagImport seen = s.importTag(APP, t, theirs.digest(), base + 20, base + 10);
+    assertTrue(seen.changed());
+    assertFalse(seen.conflict(), "the writer replaced the value held here: an overwrite this copy missed");
+
+    assertTrue(s.importTag(APP, t, mine.digest(), base + 30, base + 20).changed());
+    MetadataStore.TagImport unseen = s.importTag(APP, t, theirs.digest(), base + 40, base + 5);
+    assertTrue(unseen.changed(), "the later write wins");
+    assertTrue(unseen.conflict(), "its writer knew the tag only up to base + 5, not the value set at base + 30");
+    assertEquals(mine.digest(), unseen.lost());
+    assertEquals(base + 30, unseen.lostMillis());
+    s = load(dir);
+    assertEquals(base + 5, s.tagReplaced(APP, t), "the writer's knowledge is kept across a restart");
+
+    Tag tie = new Tag("tie");
+    ManifestMeta greater = mine.digest().toString().compareTo(theirs.digest().toString()) > 0 ? mine : theirs;
+    ManifestMeta lesser = greater == mine ? theirs : mine;
+    assertTrue(s.importTag(APP, tie, greater.digest(), base, 0).changed());
+    assertFalse(s.importTag(APP, tie, lesser.digest(), base, 0).changed(), "a tie keeps the greater digest");
+    MetadataStore other = new MetadataStore(Files.createTempDirectory(dir, "other"));
+    other.load();
+    other.putManifest(APP, mine, null, () -> {});
+    other.putManifest(APP, theirs, null, () -> {});
+    assertTrue(other.importTag(APP, tie, lesser.digest(), base, 0).changed());
+    assertTrue(other.importTag(APP, tie, greater.digest(), base, 0).changed(), "either order ends alike");
+    assertEquals(greater.digest(), other.tag(APP, tie));
+    other.close();
+  }
+
+  @Test
+  void tagValuesWrittenBeforeTheReplacedTimeExistedStillRead() {
+    Digest d = digest("old-format");
+    byte[] old = java.nio.ByteBuffer.allocate(8 + d.toString().length()).putLong(42L)
+        .put(d.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII)).array();
+    assertEquals(new MetaValues.TagValue(d, 42L, 0), MetaValues.tag(old));
+    assertEquals(new MetaValues.TagValue(d, 42L, 41L), MetaValues.tag(MetaValues.tag(new MetaValues.TagValue(d, 42L, 41L))));
   }
 
   @Test

@@ -85,13 +85,13 @@ class TombstonesTest {
     ManifestMeta m = meta("a", T);
     s.putManifest(REPO, m, LATEST, T + 10, true, () -> {});
     assertTrue(s.deleteTag(REPO, LATEST, T + 20, true));
-    assertFalse(s.importTag(REPO, LATEST, m.digest(), T + 15), "a copy set before the delete must not win");
+    assertFalse(s.importTag(REPO, LATEST, m.digest(), T + 15, 0).changed(), "a copy set before the delete must not win");
     assertNull(s.tag(REPO, LATEST));
 
     MetadataStore reloaded = load();
-    assertFalse(reloaded.importTag(REPO, LATEST, m.digest(), T + 19), "the tombstone survives a restart");
+    assertFalse(reloaded.importTag(REPO, LATEST, m.digest(), T + 19, 0).changed(), "the tombstone survives a restart");
     assertNull(reloaded.tag(REPO, LATEST));
-    assertTrue(reloaded.importTag(REPO, LATEST, m.digest(), T + 30), "a tag set after the delete wins");
+    assertTrue(reloaded.importTag(REPO, LATEST, m.digest(), T + 30, 0).changed(), "a tag set after the delete wins");
     assertEquals(m.digest(), reloaded.tag(REPO, LATEST));
     assertTrue(reloaded.tombstones(REPO).tags().isEmpty(), "an obsolete tombstone is dropped");
   }
@@ -102,7 +102,7 @@ class TombstonesTest {
     ManifestMeta m = meta("a", T);
     s.putManifest(REPO, m, LATEST, T + 1_000_000, true, () -> {}); // set by a node whose clock runs ahead
     assertTrue(s.deleteTag(REPO, LATEST, T, true));
-    assertFalse(s.importTag(REPO, LATEST, m.digest(), T + 1_000_000), "the copy it saw must not come back");
+    assertFalse(s.importTag(REPO, LATEST, m.digest(), T + 1_000_000, 0).changed(), "the copy it saw must not come back");
     assertEquals(T + 1_000_001, s.tombstones(REPO).tags().get("latest").longValue());
   }
 
@@ -221,8 +221,13 @@ class TombstonesTest {
 
     s.linkBlob(REPO, digest("layer-of-a-push"), 10);
     long now = s.version(REPO);
-    assertFalse(s.dropIfUnchanged(REPO, now, System.currentTimeMillis() - 60_000), "a young unreferenced link");
-    assertTrue(s.dropIfUnchanged(REPO, now, System.currentTimeMillis() + 1));
+    long cutoff = System.currentTimeMillis() - 60_000;
+    assertFalse(s.dropIfUnchanged(REPO, now, cutoff), "a young unreferenced link");
+    assertEquals(java.util.Map.of(digest("layer-of-a-push"), 10L), s.youngUnreferencedLinks(REPO, cutoff));
+    assertEquals(java.util.Map.of(), s.youngUnreferencedLinks(REPO, System.currentTimeMillis() + 1));
+    assertFalse(s.dropIfUnchanged(REPO, now, cutoff, java.util.Set.of(digest("another-upload"))));
+    assertTrue(s.dropIfUnchanged(REPO, now, cutoff, java.util.Set.of(digest("layer-of-a-push"))),
+        "an upload handed over to the new owners holds nothing back");
     assertFalse(s.exists(REPO));
     assertFalse(load().exists(REPO), "the drop is durable");
   }

@@ -119,6 +119,24 @@ public final class ProcessCluster implements AutoCloseable {
     return nodes.get(i);
   }
 
+  /**
+   * Starts node {@code i} again on its own ports and data with some settings changed for this run
+   * only (a member list that reaches only part of the cluster, say).
+   */
+  public NodeProcess restart(int i, Map<String, String> envOverrides) throws Exception {
+    Spec s = specs.get(i);
+    Map<String, String> env = new HashMap<>(s.env());
+    env.putAll(envOverrides);
+    NodeProcess p = launch(new Spec(s.index(), s.http(), s.hz(), env));
+    nodes.set(i, p);
+    return p;
+  }
+
+  /** Node {@code i}'s Hazelcast address ({@code host:port}). */
+  public String hazelcastMember(int i) {
+    return host + ":" + specs.get(i).hz();
+  }
+
   /** Starts node {@code i} again on its own ports and data (after a kill or a stop). */
   public NodeProcess restart(int i) throws Exception {
     NodeProcess p = launch(specs.get(i));
