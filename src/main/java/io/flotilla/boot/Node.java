@@ -9,6 +9,7 @@ import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.CatchUp;
 import io.flotilla.cluster.ClusterCatalog;
 import io.flotilla.cluster.ClusterStatus;
+import io.flotilla.cluster.LongAbsence;
 import io.flotilla.cluster.TagConflicts;
 import io.flotilla.cluster.RoutingBlobTransfer;
 import io.flotilla.cluster.RoutingStorage;
@@ -105,6 +106,7 @@ public final class Node {
   private Htpasswd users;
   private volatile RoutingStorage storage;
   private long gcTimer = -1;
+  private long heartbeatTimer = -1;
   private Rebalancer rebalancer;
   private EventJournal journal;
   /** The metadata database; closed when the node stops or fails to start. */
@@ -246,6 +248,9 @@ public final class Node {
       metadata.load();
       uploads.load();
       membership.loadStates(nodeId);
+      // back after longer than deletes are remembered: its copies must not bring deleted content back
+      LongAbsence.onStart(hazelcast, membership, metadata, nodeId, storageConfig.tombstoneRetention(),
+          System.currentTimeMillis());
       apiKeys = ApiKeys.open(storageConfig.dataDir());
       catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.holdsContent(),
           () -> proof != null && !proof.unproven().isEmpty());
@@ -318,7 +323,7 @@ public final class Node {
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
             metrics.gauge("flotilla_apikeys_live", "API keys that authenticate now", apiKeys::liveCount);
             metrics.counter("flotilla_tag_conflicts", "tag values lost to a concurrent write (a split cluster) since start",
-                conflicts::count);
+                conflicts, TagConflicts::count);
             metrics.gauge("flotilla_upload_sessions", "open upload sessions", () -> uploads.all().size());
             metrics.gauge("flotilla_rebalance_running", "1 while a rebalancing pass runs",
                 () -> rebalancer.status().running() ? 1 : 0);
@@ -364,6 +369,7 @@ public final class Node {
                   WebhookMetrics.start(vertx, prometheus, eventsVerticle.webhooks(), 5000);
                   replicationVerticle.startRebalancing();
                   scheduleGc(client);
+                  scheduleHeartbeat();
                   ready = true;
                   return null;
                 });
@@ -399,6 +405,15 @@ public final class Node {
         .onSuccess(deployments::add);
     return new Authenticator(vertx, policy, users, apiKeys::verify, tokens,
         new LoginThrottle(auth.loginFailures(), Clock.systemUTC()), Clock.systemUTC(), prometheus);
+  }
+
+  /** Records the node's sign of life in its metadata database now and then (see {@link LongAbsence}). */
+  private void scheduleHeartbeat() {
+    long every = LongAbsence.heartbeat(config.storage().tombstoneRetention()).toMillis();
+    heartbeatTimer = vertx.setPeriodic(every, t -> vertx.executeBlocking(() -> {
+      metadata.markAlive(System.currentTimeMillis());
+      return null;
+    }, false).onFailure(e -> LOG.log(System.Logger.Level.WARNING, "recording this node's sign of life failed", e)));
   }
 
   private void scheduleGc(RoutingStorage client) {
@@ -519,6 +534,10 @@ public final class Node {
     if (gcTimer >= 0) {
       vertx.cancelTimer(gcTimer);
     }
+    if (heartbeatTimer >= 0) {
+      vertx.cancelTimer(heartbeatTimer);
+    }
+    LongAbsence.forget(hazelcast, config.nodeName());
     if (tlsReloader != null) {
       tlsReloader.stop();
     }
@@ -540,6 +559,11 @@ public final class Node {
       io.shutdown();
       if (journal != null) {
         journal.close();
+      }
+      try {
+        metadata.markAlive(System.currentTimeMillis()); // a clean stop: the absence starts now
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "recording the stop time failed: " + e.getMessage());
       }
       metadata.close();
       if (accessLog != null) {

@@ -28,12 +28,12 @@ public final class RegistryMetrics {
   }
 
   /**
-   * Exposes a count kept elsewhere that only grows, read when scraped, as a counter
-   * ({@code name} + {@code _total} on /metrics).
+   * Exposes a count kept elsewhere that only grows, read from {@code state} when scraped, as a
+   * counter ({@code name} + {@code _total} on /metrics).
    */
-  public void counter(String name, String description, Supplier<Number> value) {
-    io.micrometer.core.instrument.FunctionCounter.builder(name, value, v -> v.get().doubleValue())
-        .description(description).register(registry);
+  public <T> void counter(String name, String description, T state, java.util.function.ToDoubleFunction<T> value) {
+    // the registry holds {@code state} weakly: pass an object that lives as long as the node
+    io.micrometer.core.instrument.FunctionCounter.builder(name, state, value).description(description).register(registry);
   }
 
   /** Exposes a gauge, e.g. storage used, read when scraped. */

@@ -317,6 +317,45 @@ public final class MetadataStore implements AutoCloseable {
     return out;
   }
 
+  private static final byte[] LAST_ALIVE = MetaKeys.internal("last-alive");
+
+  /** When this node last recorded that it ran ({@link #markAlive}), 0 if never. */
+  public long lastAlive() {
+    byte[] v = db.get(LAST_ALIVE);
+    return v == null || v.length != 8 ? 0 : java.nio.ByteBuffer.wrap(v).getLong();
+  }
+
+  /** Records, durably, that this node runs at {@code millis}. Blocks (a synced write). */
+  public void markAlive(long millis) {
+    try (MetaDb.Batch b = new MetaDb.Batch()) {
+      b.put(LAST_ALIVE, java.nio.ByteBuffer.allocate(8).putLong(millis).array());
+      db.commit(b);
+    }
+  }
+
+  /** What {@link #discardAll} forgot. */
+  public record Discarded(int repositories, int manifests, int tags) {}
+
+  /**
+   * Forgets every repository's metadata here (tombstones included), each in one batch; blob files
+   * stay for garbage collection, and for a copy that brings the same blob back to link it again.
+   */
+  public Discarded discardAll() {
+    int repositories = 0;
+    int manifests = 0;
+    int tags = 0;
+    for (RepositoryName name : repositories()) {
+      RepoState r = repo(name);
+      if (r != null) {
+        repositories++;
+        manifests += r.manifests.size();
+        tags += r.tags.size();
+      }
+      dropRepository(name);
+    }
+    return new Discarded(repositories, manifests, tags);
+  }
+
   /** Whether any repository holds content here: a scan of the summaries that stops at the first non-empty one. */
   public boolean holdsContent() {
     boolean[] found = {false};
