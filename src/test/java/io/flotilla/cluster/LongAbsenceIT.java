@@ -48,7 +48,7 @@ class LongAbsenceIT {
     hazelcast.close();
   }
 
-  private MetadataStore storeWithATag(String name) {
+  private MetadataStore storeWithATag(String name) throws java.io.IOException {
     MetadataStore s = new MetadataStore(dir.resolve(name));
     s.load();
     open.add(s::close);
