@@ -4,17 +4,19 @@
 # written as a `docker save`-style archive (manifest.json, config.json, one layer) that Jib takes as
 # its base through `tar://` (Jib reads no OCI archive as a base).
 #
-#   build-base.sh BASE OUT SKIP
-#     BASE  the Maven property flotilla.image.base: `tar://OUT` builds OUT; anything else (a registry
-#           image such as eclipse-temurin:17-jre) needs no local base, and this script does nothing
-#     OUT   the archive to write
-#     SKIP  the Maven property flotilla.image.skip: `true` builds nothing
+#   build-base.sh BASE OUT SKIP STATUS
+#     BASE    the Maven property flotilla.image.base: `tar://OUT` builds OUT; anything else (a registry
+#             image such as eclipse-temurin:17-jre) needs no local base, and this script does nothing
+#     OUT     the archive to write
+#     SKIP    the Maven property flotilla.image.skip: `true` builds nothing
+#     STATUS  a file this script writes: `ready` when Jib can build the image (the base is there, built
+#             now or kept from an earlier build of the same recipe, or none is needed); `unavailable`
+#             when there is no image this time (SKIP, or mmdebstrap cannot run here), and then the build
+#             skips Jib
 #
-# Exit codes: 0 the base is there (built now, or kept from an earlier build of the same recipe) or
-# none is needed; 3 no image this time (SKIP, or mmdebstrap cannot run here), which the build reports
-# and then skips Jib; anything else is an error that fails the build. Without CI=true a missing
-# mmdebstrap is 3, so `mvn package` still builds the jar on a machine without it; with CI=true it
-# is an error, so CI never loses the image or its tests.
+# Exit code 0 in both cases; anything else is an error that fails the build. Without CI=true a
+# missing mmdebstrap is `unavailable`, so `mvn package` still builds the jar on a machine without
+# it; with CI=true it is an error, so CI never loses the image or its tests.
 #
 # Takes 1.5 minutes on a quiet machine, 5 on a loaded one (about 90 MB of packages), and needs root
 # or unprivileged user namespaces (mmdebstrap's root or unshare mode). The result is kept (by default
@@ -24,15 +26,19 @@ set -euo pipefail
 
 base=${1:?base}
 out=${2:?out}
-skip=${3:-false}
+skip=${3:?skip}
+status=${4:?status}
+mkdir -p "$(dirname "$status")"
+echo unavailable >"$status"
+ready() { echo ready >"$status"; exit 0; }
 
 if [[ "$skip" == "true" ]]; then
   echo "[flotilla-image] flotilla.image.skip=true: no container image"
-  exit 3
+  exit 0
 fi
 if [[ "$base" != "tar://$out" ]]; then
   echo "[flotilla-image] base image $base: nothing to build locally (Jib pulls it)"
-  exit 0
+  ready
 fi
 
 suite=bookworm
@@ -42,7 +48,7 @@ security=http://deb.debian.org/debian-security
 recipe="$(sha256sum "$0" | cut -d' ' -f1) $suite $(dpkg --print-architecture 2>/dev/null || echo amd64)"
 if [[ -f "$out" && -f "$out.recipe" && "$(cat "$out.recipe")" == "$recipe" && -n "$(find "$out" -mtime -7)" ]]; then
   echo "[flotilla-image] base $out is up to date (delete it to rebuild with the latest Debian packages)"
-  exit 0
+  ready
 fi
 
 unavailable() {
@@ -54,7 +60,7 @@ unavailable() {
   echo "[flotilla-image]   To build the image: apt-get install mmdebstrap (as root, or with unprivileged user" >&2
   echo "[flotilla-image]   namespaces), or -Dflotilla.image.base=eclipse-temurin:17-jre to build on a registry" >&2
   echo "[flotilla-image]   image; -Dflotilla.image.skip=true silences this." >&2
-  exit 3
+  exit 0
 }
 command -v mmdebstrap >/dev/null || unavailable "mmdebstrap not found"
 if [[ $(id -u) -ne 0 ]] && ! unshare --user --map-root-user true 2>/dev/null; then
@@ -93,3 +99,4 @@ rm -f "$out.recipe"
 mv "$work/base.tar" "$out"
 echo "$recipe" >"$work/recipe" && mv "$work/recipe" "$out.recipe"
 echo "[flotilla-image] base $out ($(du -m "$out" | cut -f1) MiB) built in $(( $(date +%s) - start )) s"
+ready
