@@ -72,8 +72,14 @@ public final class RefMerge {
     return false;
   }
 
-  /** A page of {@code tags} after {@code last} (exclusive), at most {@code n}, and whether more follow. */
+  /**
+   * A page of {@code tags} after {@code last} (exclusive), at most {@code n}, and whether more follow;
+   * {@code n} = 0 is an empty last page, as a single node answers it.
+   */
   public static Page page(TreeMap<String, String> tags, int n, String last) {
+    if (n == 0) {
+      return new Page(List.of(), false);
+    }
     var keys = last == null ? tags.navigableKeySet() : tags.navigableKeySet().tailSet(last, false);
     List<String> out = new ArrayList<>();
     for (String k : keys) {

@@ -69,6 +69,7 @@ class RefMergeTest {
     assertEquals(new RefMerge.Page(List.of("a", "b"), true), RefMerge.page(all, 2, null));
     assertEquals(new RefMerge.Page(List.of("c", "d"), false), RefMerge.page(all, 2, "b"));
     assertEquals(new RefMerge.Page(List.of(), false), RefMerge.page(all, 5, "d"));
+    assertEquals(new RefMerge.Page(List.of(), false), RefMerge.page(all, 0, null), "n=0: an empty last page");
   }
 
   @Test
