@@ -224,13 +224,14 @@ public final class RoutingStorage implements RegistryStorage {
   }
 
   /**
-   * Whether the members changed less than {@link #SETTLE_NANOS} ago, or some member's copies may be
-   * behind (it is catching up): then nodes may route by different placements for a moment, or an
+   * Whether there are other members and they changed less than {@link #SETTLE_NANOS} ago, or some
+   * member's copies may be behind (it is catching up): then nodes may route by different placements for a moment, or an
    * owner may not have received the last write yet, and a manifest or tag read merges every member's
    * record ({@link RefMerge}) instead of trusting the first owner that answers.
    */
   private boolean unsettled(Placements p) {
-    return System.nanoTime() - p.changedNanos() < SETTLE_NANOS || catchUp.anyCatchingUp();
+    return p.view() != null && p.view().size() > 1
+        && (System.nanoTime() - p.changedNanos() < SETTLE_NANOS || catchUp.anyCatchingUp());
   }
 
   /** Asks every member for its record of {@code reference} (null: every tag); members that fail are left out. */
