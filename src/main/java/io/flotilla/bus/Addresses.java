@@ -95,6 +95,16 @@ public final class Addresses {
   public static final Address<WriteStreamRequest, StreamOpened> BLOB_WRITE =
       new Address<>("flotilla.storage.blob.write", WriteStreamRequest.class, StreamOpened.class, READ);
 
+  /**
+   * Negotiates a read of a blob region over the target's data channel (see {@link DataChannelServer}):
+   * the reply names the endpoint and a single-use ticket; the bytes then cross a TCP connection.
+   */
+  public static final Address<DataMessages.DataReadRequest, DataMessages.DataGrant> DATA_READ =
+      new Address<>("flotilla.data.read", DataMessages.DataReadRequest.class, DataMessages.DataGrant.class, READ);
+  /** Negotiates a write into a server-side handler over the target's data channel. */
+  public static final Address<DataMessages.DataWriteRequest, DataMessages.DataGrant> DATA_WRITE =
+      new Address<>("flotilla.data.write", DataMessages.DataWriteRequest.class, DataMessages.DataGrant.class, READ);
+
   /** What a node holds of a repository (replication). */
   public static final Address<GetInventory, RepoInventory> REPLICA_INVENTORY =
       new Address<>("flotilla.replica.inventory.get", GetInventory.class, RepoInventory.class, READ);
@@ -145,7 +155,7 @@ public final class Addresses {
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
+      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
       AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, MEMBER_PROVE);
 

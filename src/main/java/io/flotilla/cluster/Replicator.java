@@ -1,7 +1,7 @@
 package io.flotilla.cluster;
 
 import io.flotilla.bus.Addresses;
-import io.flotilla.bus.BlobStreamClient;
+import io.flotilla.bus.DataChannelClient;
 import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
 import io.flotilla.bus.Messages.GetBlobBytes;
@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Copies repository content from another node onto this one, pulling only what is missing here.
  * Runs on the node that receives the copy, so every byte is verified where it is stored: blobs
- * stream over the bus ({@link BlobStreamClient}) into the ordinary verified upload path, manifests
+ * cross the data channel ({@link DataChannelClient}) into the ordinary verified upload path, manifests
  * go through the ordinary manifest PUT (validation, references present), blobs and child manifests
  * before the manifests that name them. Idempotent: running a copy twice copies nothing the second
  * time. Concurrent copies of the same blob into the same repository share one transfer, and at most
@@ -49,14 +49,18 @@ public final class Replicator {
   private final ReplicaStore store;
   private final ManifestStorage manifests;
   private final BlobTransfer bytes;
+  private final DataChannelClient data;
   private final AsyncLimiter transfers = new AsyncLimiter(PARALLEL_BLOBS);
   private final Map<String, Future<SyncResult>> inFlight = new ConcurrentHashMap<>();
 
   /**
    * @param manifests this node's own storage (manifest writes land here, validated)
    * @param bytes this node's own blob path (verified writes)
+   * @param data this node's client of the other nodes' data channels (blobs are pulled over it)
    */
-  public Replicator(Vertx vertx, String localNode, ReplicaStore store, ManifestStorage manifests, BlobTransfer bytes) {
+  public Replicator(Vertx vertx, String localNode, ReplicaStore store, ManifestStorage manifests, BlobTransfer bytes,
+      DataChannelClient data) {
+    this.data = data;
     this.vertx = vertx;
     this.localNode = localNode;
     this.store = store;
@@ -232,7 +236,7 @@ public final class Replicator {
           .compose(b -> store.storeSmall(repository, digest, b.data()).map(v -> new SyncResult(0, 1, b.data().length, 0)));
     }
     Digest expected = Digest.parse(digest);
-    return BlobStreamClient.open(vertx, source, OpenRead.whole(ctx, digest))
+    return data.open(source, OpenRead.whole(ctx, digest))
         .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length()))
         .map(info -> new SyncResult(0, 1, info.size(), 0));
   }

@@ -60,6 +60,8 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().put("FLOTILLA_NODE_NAME", "proc-" + httpPort);
     pb.environment().put("FLOTILLA_CLUSTER_NAME", "proc-" + httpPort);
     pb.environment().put("FLOTILLA_STORAGE_GC_INTERVAL", "0");
+    // each process its own data-channel port (the default, cluster port + 100, could be taken)
+    pb.environment().put("FLOTILLA_CLUSTER_DATA_PORT", Integer.toString(TestNode.freePort()));
     pb.environment().putAll(env);
     Process process = pb.start();
     STARTED.add(process);
