@@ -36,12 +36,14 @@ public final class DataChannelClient {
   private final String localNode;
   private final DataChannelStats stats;
   private final NetClient client;
+  private final long idleMillis;
 
   public DataChannelClient(Vertx vertx, String localNode, DataChannelOptions options, DataChannelStats stats) {
     this.vertx = vertx;
     this.localNode = localNode;
     this.stats = stats;
     this.client = vertx.createNetClient(options.clientOptions());
+    this.idleMillis = options.idleTimeout().toMillis();
   }
 
   /** Opens a read of {@code request}'s blob region on {@code nodeId}. */
@@ -51,7 +53,7 @@ public final class DataChannelClient {
     }
     return onContext(() -> Bus.request(vertx, Addresses.DATA_READ, nodeId, false, new DataReadRequest(request, localNode))
         .compose(grant -> connect(nodeId, grant, Direction.SEND).map(socket -> {
-          DataReadStream stream = new DataReadStream(socket, grant.length(), stats);
+          DataReadStream stream = new DataReadStream(vertx, idleMillis, socket, grant.length(), stats);
           PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), stream.ended(), stream::abort);
           return stream;
         })));
@@ -82,8 +84,7 @@ public final class DataChannelClient {
         .recover(err -> Future.failedFuture(OciError.UNAVAILABLE.with("cannot reach the data channel of node " + nodeId
             + " at " + grant.host() + ":" + grant.port() + ": " + err.getMessage())))
         .map(socket -> {
-          stats.opened();
-          socket.closeHandler(v -> stats.closed());
+          stats.opened(); // the stream that takes the socket counts its close
           Buffer header = Buffer.buffer(1 + DataTickets.TICKET_CHARS).appendByte(direction.wire())
               .appendString(grant.ticket(), StandardCharsets.US_ASCII.name());
           socket.write(header);

@@ -4,6 +4,7 @@ import io.flotilla.oci.OciError;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.streams.Pipe;
@@ -19,6 +20,8 @@ import io.vertx.core.streams.WriteStream;
  * <p>Threads: the context that opened it. {@link #abort} may be called from that context at any time.
  */
 public final class DataReadStream implements ReadStream<Buffer> {
+  private final Vertx vertx;
+  private final long idleMillis;
   private final NetSocket socket;
   private final long length;
   private final DataChannelStats stats;
@@ -29,13 +32,16 @@ public final class DataReadStream implements ReadStream<Buffer> {
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
 
-  DataReadStream(NetSocket socket, long length, DataChannelStats stats) {
+  DataReadStream(Vertx vertx, long idleMillis, NetSocket socket, long length, DataChannelStats stats) {
+    this.vertx = vertx;
+    this.idleMillis = idleMillis;
     this.socket = socket;
     this.length = length;
     this.stats = stats;
     socket.pause();
     socket.handler(this::onData);
     socket.endHandler(v -> onClose());
+    socket.closeHandler(v -> onSocketClosed());
     socket.exceptionHandler(this::fail);
   }
 
@@ -93,6 +99,19 @@ public final class DataReadStream implements ReadStream<Buffer> {
       }
     } else {
       fail(OciError.UNAVAILABLE.with("the data connection closed after " + received + " of " + length + " bytes"));
+    }
+  }
+
+  /**
+   * The connection closed. Bytes it delivered may still wait behind a pause (the end follows them);
+   * a consumer that takes none of them for an idle period after the close is stalled: fail it, so
+   * whatever it feeds (a client response) ends too.
+   */
+  private void onSocketClosed() {
+    stats.closed();
+    if (!ended.future().isComplete()) {
+      vertx.setTimer(idleMillis, t -> fail(OciError.UNAVAILABLE.with("the data connection closed after " + received
+          + " of " + length + " bytes were taken")));
     }
   }
 

@@ -43,6 +43,7 @@ public final class DataWriteStream<R> implements WriteStream<Buffer> {
     this.stats = stats;
     socket.handler(this::onReply);
     socket.endHandler(v -> onClose());
+    socket.closeHandler(v -> stats.closed());
   }
 
   /** The handler's result; fails with its error, or UNAVAILABLE when the connection ends first. */

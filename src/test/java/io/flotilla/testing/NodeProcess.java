@@ -29,11 +29,13 @@ public final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final int httpPort;
   private final Path log;
+  private final int dataPort;
 
-  private NodeProcess(Process process, int httpPort, Path log) {
+  private NodeProcess(Process process, int httpPort, Path log, int dataPort) {
     this.process = process;
     this.httpPort = httpPort;
     this.log = log;
+    this.dataPort = dataPort;
   }
 
   public static Path jar() {
@@ -63,10 +65,11 @@ public final class NodeProcess implements AutoCloseable {
     // each process its own data-channel port (the default, cluster port + 100, could be taken)
     pb.environment().put("FLOTILLA_CLUSTER_DATA_PORT", Integer.toString(TestNode.freePort()));
     pb.environment().putAll(env);
+    int dataPort = Integer.parseInt(pb.environment().get("FLOTILLA_CLUSTER_DATA_PORT"));
     Process process = pb.start();
     STARTED.add(process);
     process.onExit().thenRun(() -> STARTED.remove(process));
-    NodeProcess node = new NodeProcess(process, httpPort, log);
+    NodeProcess node = new NodeProcess(process, httpPort, log, dataPort);
     try {
       node.awaitReady(READY_TIMEOUT);
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -95,6 +98,11 @@ public final class NodeProcess implements AutoCloseable {
       Thread.sleep(200);
     }
     throw new IllegalStateException("node not ready in time: " + Files.readString(log));
+  }
+
+  /** The port of this node's data channel (blob bytes between nodes). */
+  public int dataPort() {
+    return dataPort;
   }
 
   public String url() {
