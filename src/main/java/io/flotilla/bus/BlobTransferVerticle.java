@@ -1,6 +1,6 @@
 package io.flotilla.bus;
 
-import io.flotilla.bus.StreamMessages.OpenWrite;
+import io.flotilla.bus.DataMessages.OpenWrite;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.RepositoryName;

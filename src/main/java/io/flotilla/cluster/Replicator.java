@@ -6,7 +6,7 @@ import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
 import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetInventory;
-import io.flotilla.bus.StreamMessages.OpenRead;
+import io.flotilla.bus.DataMessages.OpenRead;
 import io.flotilla.oci.Descriptor;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.Manifest;
@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Replicator {
   /** Blob transfers a node runs at once for replication. */
   public static final int PARALLEL_BLOBS = 4;
-  /** Blobs up to this size travel in one message instead of a stream. */
+  /** Blobs up to this size travel in one bus message instead of over the data channel. */
   public static final long SMALL_BLOB = 1024 * 1024;
 
   private final Vertx vertx;

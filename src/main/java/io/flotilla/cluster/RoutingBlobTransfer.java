@@ -2,8 +2,8 @@ package io.flotilla.cluster;
 
 import io.flotilla.bus.DataChannelClient;
 import io.flotilla.bus.BlobTransferVerticle;
-import io.flotilla.bus.StreamMessages.OpenRead;
-import io.flotilla.bus.StreamMessages.OpenWrite;
+import io.flotilla.bus.DataMessages.OpenRead;
+import io.flotilla.bus.DataMessages.OpenWrite;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
