@@ -237,7 +237,8 @@ public final class Replicator {
     }
     Digest expected = Digest.parse(digest);
     return data.open(source, OpenRead.whole(ctx, digest))
-        .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length()))
+        .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length())
+            .onFailure(stream::abort)) // a write that gave up early closes the connection now
         .map(info -> new SyncResult(0, 1, info.size(), 0));
   }
 
