@@ -29,6 +29,8 @@ import io.vertx.core.streams.WriteStream;
 public final class DataWriteStream<R> implements WriteStream<Buffer> {
   static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private static final Buffer END = Buffer.buffer(4).appendInt(0);
+  /** Bytes queued on the socket before a writer (a pipe from a request body) is held back. */
+  private static final int QUEUE_BYTES = 4 * 1024 * 1024;
 
   private final NetSocket socket;
   private final Class<R> resultType;
@@ -41,6 +43,7 @@ public final class DataWriteStream<R> implements WriteStream<Buffer> {
     this.socket = socket;
     this.resultType = resultType;
     this.stats = stats;
+    socket.setWriteQueueMaxSize(QUEUE_BYTES);
     socket.handler(this::onReply);
     socket.endHandler(v -> onClose());
     socket.closeHandler(v -> stats.closed());
@@ -95,8 +98,8 @@ public final class DataWriteStream<R> implements WriteStream<Buffer> {
     }
     sent += n;
     stats.sent(n);
-    socket.write(Buffer.buffer(4).appendInt(n));
-    return socket.write(data);
+    // one write (one flush, one segment) per frame: the copy costs less than a second system call
+    return socket.write(Buffer.buffer(4 + n).appendInt(n).appendBuffer(data));
   }
 
   @Override

@@ -30,6 +30,9 @@ import java.util.Map;
  * Runs on the request's event loop.
  */
 public final class RoutingBlobTransfer implements BlobTransfer {
+  /** Bytes a relayed response may queue before the data channel is paused. */
+  static final int RELAY_QUEUE_BYTES = 4 * 1024 * 1024;
+
   private final Vertx vertx;
   private final String localNode;
   private final BlobTransfer local;
@@ -104,7 +107,12 @@ public final class RoutingBlobTransfer implements BlobTransfer {
       return local.send(ctx, repository, blob, offset, length, response);
     }
     return data.open(blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
-        .compose(stream -> stream.pipeInto(response));
+        .compose(stream -> {
+          // a deeper queue than Netty's 64 KiB: the pipe then pauses the channel once per few MiB,
+          // not after every socket read (each pause and resume is a system call on both sockets)
+          response.setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
+          return stream.pipeInto(response);
+        });
   }
 
   /** Streams {@code body} (or nothing) into a write on {@code node} and returns the handler's result. */
