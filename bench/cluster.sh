@@ -10,6 +10,10 @@
 #   pull       a BLOB_MB blob pushed into a 3-node cluster, pulled through its primary owner, its
 #              second owner and a non-owner (MiB/s, median of PULL_REPS); ratio non-owner / primary;
 #              the same blob pulled from distribution for reference
+#   push       a BLOB_MB blob pushed (monolithic POST, acknowledged once durable on the primary) through
+#              the repository's primary and through a node that is not an owner (its body crosses to
+#              the primary), MiB/s, median of PUSH_REPS; ratio non-primary / primary. Each push is of
+#              distinct bytes (a unique prefix before the same random file) into a fresh repository
 #   catalog    CATALOG_REPOS small images pushed through node 1 of the 3-node cluster (and into
 #              distribution) by the bench driver, then full `_catalog?n=CATALOG_N` listings timed
 #              by the driver (median of CATALOG_RUNS) and one listing walked page by page with curl
@@ -17,10 +21,11 @@
 #              fresh 3-node cluster; a 4th node joins; time until all rebalancing is over
 #
 # Environment (defaults in brackets):
-#   FIGURES              comma list of pull,catalog,rebalance [pull,catalog,rebalance]
+#   FIGURES              comma list of pull,push,catalog,rebalance [pull,push,catalog,rebalance]
 #   FLOTILLA_JAR         the Flotilla jar to run [$ROOT/target/flotilla.jar; never built by this script]
 #   BLOB_MB              large blob of the pull figure, MiB [256]
 #   PULL_REPS            measured pulls per node [5]
+#   PUSH_REPS            measured pushes through each kind of node [3]
 #   CATALOG_REPOS        small images = repositories of the catalog figure [15000]
 #   CATALOG_N            page size of the listings [100]
 #   CATALOG_RUNS         measured full listings by the driver [5]
@@ -46,11 +51,12 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 
-FIGURES="${FIGURES:-pull,catalog,rebalance}"
+FIGURES="${FIGURES:-pull,push,catalog,rebalance}"
 FIGURES="${FIGURES//,/ }"
 FLOTILLA_JAR="${FLOTILLA_JAR:-$ROOT/target/flotilla.jar}"
 BLOB_MB="${BLOB_MB:-256}"
 PULL_REPS="${PULL_REPS:-5}"
+PUSH_REPS="${PUSH_REPS:-3}"
 CATALOG_REPOS="${CATALOG_REPOS:-15000}"
 CATALOG_N="${CATALOG_N:-100}"
 CATALOG_RUNS="${CATALOG_RUNS:-5}"
@@ -75,10 +81,10 @@ source "$BENCH_DIR/lib.sh"
 
 want() { [[ " $FIGURES " == *" $1 "* ]]; }
 for f in $FIGURES; do
-  case "$f" in pull|catalog|rebalance) ;; *) die "unknown figure '$f' (known: pull catalog rebalance)";; esac
+  case "$f" in pull|push|catalog|rebalance) ;; *) die "unknown figure '$f' (known: pull push catalog rebalance)";; esac
 done
 [[ -n "${FIGURES// /}" ]] || die "FIGURES is empty"
-for v in BLOB_MB PULL_REPS CATALOG_REPOS CATALOG_N CATALOG_RUNS IMAGE_CONCURRENCY REBALANCE_MB \
+for v in BLOB_MB PULL_REPS PUSH_REPS CATALOG_REPOS CATALOG_N CATALOG_RUNS IMAGE_CONCURRENCY REBALANCE_MB \
          REBALANCE_LAYER_MB REBALANCE_TIMEOUT_S STABLE_S REPLICATION_FACTOR; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
@@ -93,7 +99,7 @@ if [[ ! -f "$BENCH_JAR" || -n "$(find "$BENCH_DIR/src" "$BENCH_DIR/pom.xml" -new
   log "building the bench driver: (cd bench && mvn -q -o package)"
   (cd "$BENCH_DIR" && { mvn -q -o package || mvn -q package; }) || die "bench driver build failed"
 fi
-if want pull || want catalog; then
+if want pull || want push || want catalog; then
   [[ -x "$DIST_BIN" ]] || die "$DIST_BIN not found (apt-get install docker-registry)"
 fi
 
@@ -180,6 +186,7 @@ start_node() { # start_node INDEX MEMBERS LOGTAG
   FLOTILLA_NODE_NAME="$name" FLOTILLA_HTTP_HOST=127.0.0.1 FLOTILLA_HTTP_PORT="${NODE_PORTS[$i]}" \
     FLOTILLA_DATA_DIR="$WORK/data-$tag-$name" FLOTILLA_CLUSTER_NAME="$CLUSTER_NAME-$tag" \
     FLOTILLA_CLUSTER_HOST=127.0.0.1 FLOTILLA_CLUSTER_PORT="${NODE_HZ[$i]}" \
+    FLOTILLA_CLUSTER_DATA_PORT="$(free_port $(( NODE_HZ[i] + 100 )))" \
     FLOTILLA_CLUSTER_MEMBERS="$members" FLOTILLA_CLUSTER_REPLICATION_FACTOR="$REPLICATION_FACTOR" \
     FLOTILLA_CLUSTER_REBALANCE_INTERVAL="$REBALANCE_INTERVAL" FLOTILLA_CLUSTER_HANDOFF_TIMEOUT=0s \
     FLOTILLA_HTTP_ACCESS_LOG=false \
@@ -310,8 +317,8 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 |"); }
 NOTES=()
 
-# ================================================================= cluster A: figures pull + catalog
-if want pull || want catalog; then
+# ================================================================= cluster A: figures pull + push + catalog
+if want pull || want push || want catalog; then
   start_cluster a
   start_distribution
   N1="$(node_url 0)"
@@ -366,6 +373,44 @@ if want pull; then
   row "1. Blob pull through a non-owner (MiB/s, median of $PULL_REPS)" "$(fmt1 "${PULL_MED[nonowner]}")" "–"
   row "1. Ratio non-owner / primary owner (target >= 0.60)" "$RATIO ($VERDICT the target)" "–"
   NOTES+=("figure 1: the blob and its manifest (bench/large:latest) were pushed through node-1 (monolithic POST with ?digest=, then the manifest PUT acknowledged after replication) in $(fmt2 "$PUSH_S") s; held by ${HOLDERS[*]}")
+fi
+
+if want push; then
+  log "figure 1b: writing a $BLOB_MB MiB random blob for the pushes"
+  head -c "$(( BLOB_MB * MIB ))" /dev/urandom >"$WORK/push-base.bin"
+  NODES_CSV="$(IFS=,; echo "${NODE_NAMES[*]}")"
+  declare -A PUSH_RATES=([primary]="" [nonprimary]="")
+  for (( k = 0; k < PUSH_REPS; k++ )); do
+    for role in primary nonprimary; do
+      repo="bench/push-$role-$k"
+      read -r _ P S _ < <(echo "$repo" | owners_expected "$NODES_CSV") || die "the placement helper failed"
+      if [[ "$role" == primary ]]; then via="$P"; else
+        via=""; for n in "${NODE_NAMES[@]}"; do [[ "$n" == "$P" || "$n" == "$S" ]] || via="$n"; done
+      fi
+      [[ -n "$via" ]] || die "no node for the $role push of $repo"
+      file="$WORK/push-$role-$k.bin"
+      { printf 'flotilla-bench %s %s\n' "$role" "$k"; cat "$WORK/push-base.bin"; } >"$file"
+      size="$(stat -c %s "$file")"
+      digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
+      t0="$(now)"
+      push_blob flotilla "$(node_url "$(index_of "$via")")" "$repo" "$file" "$digest"
+      secs="$(fsub "$(now)" "$t0")"
+      rm -f "$file"
+      rate="$(awk -v b="$size" -v s="$secs" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
+      log "  push of $repo through $via ($role; primary $P): $rate MiB/s"
+      PUSH_RATES[$role]="${PUSH_RATES[$role]} $rate"
+    done
+  done
+  rm -f "$WORK/push-base.bin"
+  check_alive
+  PUSH_P="$(printf '%s\n' ${PUSH_RATES[primary]} | median)"
+  PUSH_N="$(printf '%s\n' ${PUSH_RATES[nonprimary]} | median)"
+  PUSH_RATIO="$(awk -v a="$PUSH_N" -v b="$PUSH_P" 'BEGIN { printf "%.2f", a / b }')"
+  PUSH_VERDICT="$(awk -v r="$PUSH_RATIO" 'BEGIN { print (r >= 0.60) ? "meets" : "BELOW" }')"
+  row "1b. Blob push through the primary, $BLOB_MB MiB monolithic (MiB/s, median of $PUSH_REPS)" "$(fmt1 "$PUSH_P")" "–"
+  row "1b. Blob push through a non-owner (body forwarded to the primary) (MiB/s, median of $PUSH_REPS)" "$(fmt1 "$PUSH_N")" "–"
+  row "1b. Ratio non-primary / primary push (target >= 0.60)" "$PUSH_RATIO ($PUSH_VERDICT the target)" "–"
+  NOTES+=("push samples through the primary (MiB/s):${PUSH_RATES[primary]}; through a non-owner:${PUSH_RATES[nonprimary]}")
 fi
 
 if want catalog; then
@@ -433,7 +478,7 @@ if want catalog; then
   row "2. Catalog page time, n=$CATALOG_N (ms, curl, median / max of ${WALK_PAGES[flotilla]} pages)" "$(fmt2 "${PAGE_MED[flotilla]}") / $(fmt1 "${PAGE_MAX[flotilla]}")" "$(fmt2 "${PAGE_MED[distribution]}") / $(fmt1 "${PAGE_MAX[distribution]}")"
 fi
 
-if want pull || want catalog; then
+if want pull || want push || want catalog; then
   log "stopping cluster A and distribution"
   stop_nodes
   stop_pid "$DIST_PID"; DIST_PID=""

@@ -157,7 +157,7 @@ class KubernetesManifestsTest {
   void portsAgreeWithTheConfigurationAndTheImage() {
     FlotillaConfig config = config();
     assertEquals(config.cluster().port(), containerPort("cluster"), "cluster.port");
-    assertEquals(5800, containerPort("data"), "cluster.dataPort, the node-to-node data channel");
+    assertEquals(5801, containerPort("data"), "cluster.dataPort, the node-to-node data channel");
     Set<String> declared = new TreeSet<>();
     container.path("ports").forEach(p -> declared.add(p.path("containerPort").asInt() + "/tcp"));
     assertEquals(image().ports, declared, "the container declares exactly the ports the image exposes");

@@ -4,6 +4,9 @@ import io.flotilla.auth.ApiKeyApi;
 import io.flotilla.auth.ApiKeyReplication;
 import io.flotilla.auth.ApiKeys;
 import io.flotilla.bus.BlobTransferVerticle;
+import io.flotilla.bus.DataChannelClient;
+import io.flotilla.bus.DataChannelOptions;
+import io.flotilla.bus.DataChannelStats;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.CatchUp;
@@ -119,6 +122,9 @@ public final class Node {
   private ApiKeyReplication apiKeyReplication;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
+  private final DataChannelStats dataStats = new DataChannelStats();
+  private DataChannelClient dataClient;
+  private BlobTransferVerticle blobTransfer;
 
   private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership,
       com.hazelcast.core.HazelcastInstance hazelcast, MemberProof proof) {
@@ -283,7 +289,9 @@ public final class Node {
       int replicationFactor = config.cluster().replicationFactor();
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
       TagConflicts conflicts = new TagConflicts(events, nodeId);
-      Replicator replicator = new Replicator(vertx, nodeId, replicas, local, localBytes, conflicts);
+      DataChannelOptions dataOptions = dataChannelOptions();
+      dataClient = new DataChannelClient(vertx, nodeId, dataOptions, dataStats);
+      Replicator replicator = new Replicator(vertx, nodeId, replicas, local, localBytes, dataClient, conflicts);
       RoutingStorage client = storage = new RoutingStorage(vertx, membership, catchUp, nodeId,
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
@@ -296,8 +304,9 @@ public final class Node {
               new DeploymentOptions().setInstances(instances)))
           .compose(id -> {
             deployments.add(id);
-            return vertx.deployVerticle(() -> new BlobTransferVerticle(nodeId, blobs, localBytes),
-                new DeploymentOptions().setInstances(instances));
+            // one instance: it binds the data port (connections are few and long; sendFile costs no CPU)
+            return vertx.deployVerticle(blobTransfer = new BlobTransferVerticle(nodeId, blobs, localBytes, dataOptions,
+                dataStats));
           })
           .compose(id -> {
             deployments.add(id);
@@ -317,7 +326,7 @@ public final class Node {
           .compose(id -> {
             deployments.add(id);
             var bytes = EventingBlobTransfer.reportingPulls(
-                new RoutingBlobTransfer(vertx, nodeId, localBytes, client), events);
+                new RoutingBlobTransfer(vertx, nodeId, localBytes, client, dataClient), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
@@ -335,6 +344,18 @@ public final class Node {
                 () -> rebalancer.status().totalFailed());
             metrics.gauge("flotilla_rebalance_copied_bytes_total", "bytes the owners copied from this node since start",
                 () -> rebalancer.status().bytesCopied());
+            metrics.gauge("flotilla_datachannel_sent_bytes_total", "blob bytes this node sent over the data channel",
+                dataStats::sentBytes);
+            metrics.gauge("flotilla_datachannel_received_bytes_total",
+                "blob bytes this node received over the data channel", dataStats::receivedBytes);
+            metrics.gauge("flotilla_datachannel_transfers_completed_total",
+                "data-channel transfers that ended complete (this node at either end)", dataStats::completedTransfers);
+            metrics.gauge("flotilla_datachannel_transfers_failed_total",
+                "data-channel transfers that ended early (this node at either end)", dataStats::failedTransfers);
+            metrics.gauge("flotilla_datachannel_refused_total",
+                "connections to the data port refused for a bad ticket", dataStats::refusedConnections);
+            metrics.gauge("flotilla_datachannel_open_connections", "data-channel connections open now",
+                dataStats::openConnections);
             if (accessLog != null) {
               metrics.gauge("flotilla_access_log_dropped_lines", "access log lines dropped under load", accessLog::dropped);
             }
@@ -375,6 +396,31 @@ public final class Node {
                 });
           });
     });
+  }
+
+  /**
+   * The data channel's settings: bound on the cluster host, mutual TLS with the cluster certificate
+   * when cluster TLS is on.
+   */
+  private DataChannelOptions dataChannelOptions() {
+    var c = config.cluster();
+    String bind = c.host().equals("0.0.0.0") ? "0.0.0.0" : HazelcastSetup.resolve(c.host());
+    String advertised = bind;
+    if (bind.equals("0.0.0.0")) {
+      try {
+        advertised = java.net.InetAddress.getLocalHost().getHostAddress();
+      } catch (java.net.UnknownHostException e) {
+        throw new io.flotilla.config.ConfigException("cluster.host", "0.0.0.0 needs a resolvable local host name: " + e);
+      }
+    }
+    ClusterTls tls = ClusterTls.of(c.tls());
+    return new DataChannelOptions(bind, c.effectiveDataPort(), advertised, c.dataIdleTimeout(),
+        DataChannelOptions.TICKET_TTL, tls == null ? null : tls.keyCert(), tls == null ? null : tls.trust());
+  }
+
+  /** The data channel's port actually bound. */
+  public int dataPort() {
+    return blobTransfer == null ? -1 : blobTransfer.dataPort();
   }
 
   /** Watches the clients' certificate files (and SIGHUP) and serves new ones on every listener. */

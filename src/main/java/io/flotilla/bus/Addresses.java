@@ -34,9 +34,6 @@ import io.flotilla.bus.Messages.PutManifestRequest;
 import io.flotilla.bus.Messages.StartUpload;
 import io.flotilla.bus.Messages.StatBlob;
 import io.flotilla.bus.Messages.SyncRepository;
-import io.flotilla.bus.StreamMessages.ReadStreamRequest;
-import io.flotilla.bus.StreamMessages.StreamOpened;
-import io.flotilla.bus.StreamMessages.WriteStreamRequest;
 import io.flotilla.storage.StorageTypes.BlobBytes;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.CatalogPage;
@@ -90,12 +87,15 @@ public final class Addresses {
   public static final Address<CollectGarbage, GcReport> GC_RUN =
       new Address<>("flotilla.storage.gc.run", CollectGarbage.class, GcReport.class, Duration.ofMinutes(30));
 
-  /** Opens a chunked read of a blob file (see {@link BlobStreamServer}); the bytes follow on per-stream addresses. */
-  public static final Address<ReadStreamRequest, StreamOpened> BLOB_READ =
-      new Address<>("flotilla.storage.blob.read", ReadStreamRequest.class, StreamOpened.class, READ);
-  /** Opens a chunked write into a server-side handler (see {@link BlobStreamServer}). */
-  public static final Address<WriteStreamRequest, StreamOpened> BLOB_WRITE =
-      new Address<>("flotilla.storage.blob.write", WriteStreamRequest.class, StreamOpened.class, READ);
+  /**
+   * Negotiates a read of a blob region over the target's data channel (see {@link DataChannelServer}):
+   * the reply names the endpoint and a single-use ticket; the bytes then cross a TCP connection.
+   */
+  public static final Address<DataMessages.DataReadRequest, DataMessages.DataGrant> DATA_READ =
+      new Address<>("flotilla.data.read", DataMessages.DataReadRequest.class, DataMessages.DataGrant.class, READ);
+  /** Negotiates a write into a server-side handler over the target's data channel. */
+  public static final Address<DataMessages.DataWriteRequest, DataMessages.DataGrant> DATA_WRITE =
+      new Address<>("flotilla.data.write", DataMessages.DataWriteRequest.class, DataMessages.DataGrant.class, READ);
 
   /** What a node holds of a repository (replication). */
   public static final Address<GetInventory, RepoInventory> REPLICA_INVENTORY =
@@ -117,8 +117,9 @@ public final class Addresses {
       new Address<>("flotilla.replica.blob.pull", PullBlob.class, SyncResult.class, Duration.ofMinutes(10));
 
   /**
-   * A small blob's bytes in one reply (replication): opening a stream costs several cluster-wide
-   * registrations, more than the bytes of a config or a small layer.
+   * A small blob's bytes in one reply (replication): a data-channel transfer costs a negotiation
+   * round trip and a TCP connection (with TLS, a handshake), more than the bytes of a config or a
+   * small layer.
    */
   public static final Address<GetBlobBytes, BlobBytes> REPLICA_BLOB_BYTES =
       new Address<>("flotilla.replica.blob.bytes", GetBlobBytes.class, BlobBytes.class, READ);
@@ -153,7 +154,7 @@ public final class Addresses {
   /** All addresses, for codec registration. */
   public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
-      USAGE_GET, GC_RUN, BLOB_READ, BLOB_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
+      USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
       AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, MEMBER_PROVE);
 

@@ -1,6 +1,6 @@
 package io.flotilla.bus;
 
-import io.flotilla.bus.StreamMessages.OpenWrite;
+import io.flotilla.bus.DataMessages.OpenWrite;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.RepositoryName;
@@ -12,10 +12,11 @@ import io.vertx.core.VerticleBase;
 import java.util.Map;
 
 /**
- * Serves this node's blob bytes to other nodes: reads of blob files, and forwarded upload bodies
- * (chunks of a session this node holds, last chunks that finish it, whole blobs for a repository
- * this node owns), each a {@link BlobStreamServer} write purpose handed to the local
- * {@link BlobTransfer}. Thin: parameters in, local call, result out.
+ * Serves this node's blob bytes to other nodes over its data channel ({@link DataChannelServer}):
+ * reads of blob files, and forwarded upload bodies (chunks of a session this node holds, last chunks
+ * that finish it, whole blobs for a repository this node owns), each a write purpose handed to the
+ * local {@link BlobTransfer} (the verifying upload path). Thin: parameters in, local call, result out.
+ * Deploy one instance: it binds the data port.
  */
 public final class BlobTransferVerticle extends VerticleBase {
   /** Write purposes and their parameters, shared with the routing side. */
@@ -30,17 +31,27 @@ public final class BlobTransferVerticle extends VerticleBase {
   private final String nodeId;
   private final BlobStore files;
   private final BlobTransfer local;
-  private BlobStreamServer server;
+  private final DataChannelOptions options;
+  private final DataChannelStats stats;
+  private DataChannelServer server;
 
-  public BlobTransferVerticle(String nodeId, BlobStore files, BlobTransfer local) {
+  public BlobTransferVerticle(String nodeId, BlobStore files, BlobTransfer local, DataChannelOptions options,
+      DataChannelStats stats) {
     this.nodeId = nodeId;
     this.files = files;
     this.local = local;
+    this.options = options;
+    this.stats = stats;
+  }
+
+  /** The data port bound (useful when 0 was configured); -1 before start. */
+  public int dataPort() {
+    return server == null ? -1 : server.port();
   }
 
   @Override
   public Future<?> start() {
-    return BlobStreamServer.start(vertx, nodeId, StreamOptions.DEFAULTS, digest -> files.path(Digest.parse(digest)))
+    return DataChannelServer.start(vertx, nodeId, options, digest -> files.path(Digest.parse(digest)), stats)
         .map(s -> {
           server = s;
           s.handleWrites(APPEND, (open, body) -> local.append(open.ctx(), repository(open), param(open, P_UPLOAD), body,

@@ -59,19 +59,12 @@ public final class RecordCodec<T> implements MessageCodec<T, T> {
     return -1;
   }
 
-  /**
-   * Registers a default codec for every request and reply record of every address, for the stream
-   * records, and the binary {@link ChunkCodec} for stream chunks.
-   */
+  /** Registers a default codec for every request and reply record of every address. */
   public static void registerAll(EventBus bus) {
-    bus.registerDefaultCodec(StreamMessages.Chunk.class, new ChunkCodec());
     Set<Class<?>> seen = new HashSet<>();
     for (Address<?, ?> a : Addresses.ALL) {
       register(bus, a.request(), seen);
       register(bus, a.reply(), seen);
-    }
-    for (Class<?> streamRecord : StreamMessages.STREAM_RECORDS) {
-      register(bus, streamRecord, seen);
     }
   }
 

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 
 /**
  * The cluster's certificate as Vert.x TLS options, for every node-to-node channel: the clustered
- * event bus today, any node-to-node byte channel later ({@link #keyCert}, {@link #trust}).
+ * event bus ({@link #applyTo}) and the data channel of blob bytes ({@link #keyCert}, {@link #trust},
+ * used by {@code boot.Node} for {@code bus.DataChannelOptions}).
  *
  * <p>Mutual TLS against the cluster CA only: each side presents its certificate and accepts the
  * other's only if it chains to {@code cluster.tls.ca}. Host names are not verified (the Vert.x event

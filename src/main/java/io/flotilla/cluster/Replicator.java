@@ -1,12 +1,12 @@
 package io.flotilla.cluster;
 
 import io.flotilla.bus.Addresses;
-import io.flotilla.bus.BlobStreamClient;
+import io.flotilla.bus.DataChannelClient;
 import io.flotilla.bus.Bus;
 import io.flotilla.bus.BusRegistryClient;
 import io.flotilla.bus.Messages.GetBlobBytes;
 import io.flotilla.bus.Messages.GetInventory;
-import io.flotilla.bus.StreamMessages.OpenRead;
+import io.flotilla.bus.DataMessages.OpenRead;
 import io.flotilla.oci.Descriptor;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.Manifest;
@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Copies repository content from another node onto this one, pulling only what is missing here.
  * Runs on the node that receives the copy, so every byte is verified where it is stored: blobs
- * stream over the bus ({@link BlobStreamClient}) into the ordinary verified upload path, manifests
+ * cross the data channel ({@link DataChannelClient}) into the ordinary verified upload path, manifests
  * go through the ordinary manifest PUT (validation, references present), blobs and child manifests
  * before the manifests that name them. Idempotent: running a copy twice copies nothing the second
  * time. Concurrent copies of the same blob into the same repository share one transfer, and at most
@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Replicator {
   /** Blob transfers a node runs at once for replication. */
   public static final int PARALLEL_BLOBS = 4;
-  /** Blobs up to this size travel in one message instead of a stream. */
+  /** Blobs up to this size travel in one bus message instead of over the data channel. */
   public static final long SMALL_BLOB = 1024 * 1024;
 
   private final Vertx vertx;
@@ -49,6 +49,7 @@ public final class Replicator {
   private final ReplicaStore store;
   private final ManifestStorage manifests;
   private final BlobTransfer bytes;
+  private final DataChannelClient data;
   private final AsyncLimiter transfers = new AsyncLimiter(PARALLEL_BLOBS);
   private final Map<String, Future<SyncResult>> inFlight = new ConcurrentHashMap<>();
   private final TagConflicts conflicts;
@@ -56,9 +57,12 @@ public final class Replicator {
   /**
    * @param manifests this node's own storage (manifest writes land here, validated)
    * @param bytes this node's own blob path (verified writes)
+   * @param data this node's client of the other nodes' data channels (blobs are pulled over it)
+   * @param conflicts where tag conflicts found while copies merge are reported
    */
   public Replicator(Vertx vertx, String localNode, ReplicaStore store, ManifestStorage manifests, BlobTransfer bytes,
-      TagConflicts conflicts) {
+      DataChannelClient data, TagConflicts conflicts) {
+    this.data = data;
     this.conflicts = conflicts;
     this.vertx = vertx;
     this.localNode = localNode;
@@ -252,8 +256,9 @@ public final class Replicator {
           .compose(b -> store.storeSmall(repository, digest, b.data()).map(v -> new SyncResult(0, 1, b.data().length, 0)));
     }
     Digest expected = Digest.parse(digest);
-    return BlobStreamClient.open(vertx, source, OpenRead.whole(ctx, digest))
-        .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length()))
+    return data.open(source, OpenRead.whole(ctx, digest))
+        .compose(stream -> bytes.monolithic(ctx, RepositoryName.of(repository), expected, stream, stream.length())
+            .onFailure(stream::abort)) // a write that gave up early closes the connection now
         .map(info -> new SyncResult(0, 1, info.size(), 0));
   }
 

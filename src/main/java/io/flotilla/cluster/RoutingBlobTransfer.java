@@ -1,9 +1,9 @@
 package io.flotilla.cluster;
 
-import io.flotilla.bus.BlobStreamClient;
+import io.flotilla.bus.DataChannelClient;
 import io.flotilla.bus.BlobTransferVerticle;
-import io.flotilla.bus.StreamMessages.OpenRead;
-import io.flotilla.bus.StreamMessages.OpenWrite;
+import io.flotilla.bus.DataMessages.OpenRead;
+import io.flotilla.bus.DataMessages.OpenWrite;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
@@ -23,20 +23,29 @@ import java.util.Map;
 /**
  * Blob bytes on a cluster: upload bodies go to the node that holds the session (named in the
  * upload id) or, for whole-blob uploads, to the repository's primary owner; downloads come from the
- * node a stat found the blob on. Local targets take the local fast path; remote ones cross as bus
- * streams with flow control ({@link BlobStreamClient}), so a layer of any size crosses in bounded
- * memory. A completed upload is copied to the repository's other owners in the background
+ * node a stat found the blob on. Local targets take the local fast path; remote ones cross the data
+ * channel ({@link DataChannelClient}: negotiated on the bus, bytes over TCP with its backpressure), so
+ * a layer of any size crosses in bounded memory. A completed upload is copied to the repository's other owners in the background
  * ({@link RoutingStorage#replicateBlob}), so a later manifest PUT usually finds its blobs there already.
  * Runs on the request's event loop.
  */
 public final class RoutingBlobTransfer implements BlobTransfer {
+  /** Bytes a relayed response may queue before the data channel is paused. */
+  static final int RELAY_QUEUE_BYTES = 4 * 1024 * 1024;
+
   private final Vertx vertx;
   private final String localNode;
   private final BlobTransfer local;
   private final RoutingStorage routing;
+  private final DataChannelClient data;
 
-  /** @param routing the routed storage API: owners, session holders, upload offsets after a remote 416 */
-  public RoutingBlobTransfer(Vertx vertx, String localNode, BlobTransfer local, RoutingStorage routing) {
+  /**
+   * @param routing the routed storage API: owners, session holders, upload offsets after a remote 416
+   * @param data this node's client of the other nodes' data channels
+   */
+  public RoutingBlobTransfer(Vertx vertx, String localNode, BlobTransfer local, RoutingStorage routing,
+      DataChannelClient data) {
+    this.data = data;
     this.vertx = vertx;
     this.localNode = localNode;
     this.local = local;
@@ -97,18 +106,21 @@ public final class RoutingBlobTransfer implements BlobTransfer {
     if (blob.node() == null || blob.node().equals(localNode)) {
       return local.send(ctx, repository, blob, offset, length, response);
     }
-    return BlobStreamClient.open(vertx, blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
-        .compose(stream -> stream.pipeTo(response));
+    return data.open(blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
+        .compose(stream -> {
+          // a deeper queue than Netty's 64 KiB: the pipe then pauses the channel once per few MiB,
+          // not after every socket read (each pause and resume is a system call on both sockets)
+          response.setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
+          return stream.pipeInto(response);
+        });
   }
 
   /** Streams {@code body} (or nothing) into a write on {@code node} and returns the handler's result. */
   private <R> Future<R> forward(String node, OpenWrite open, ReadStream<Buffer> body, Class<R> resultType) {
-    return BlobStreamClient.openWrite(vertx, node, open, resultType).compose(out -> {
-      if (body == null) {
-        return out.end().compose(v -> out.result());
-      }
-      return body.pipeTo(out).compose(v -> out.result());
-    });
+    if (body != null) {
+      body.pause(); // until the transfer is negotiated and connected
+    }
+    return data.openWrite(node, open, resultType).compose(out -> out.send(body));
   }
 
   /** A remote 416 comes back as RANGE_INVALID: fetch the offset for the Range header of the answer. */

@@ -36,6 +36,7 @@ public final class ConfigLoader {
       "storage.uploadExpiry", "storage.gcInterval", "storage.gcGrace", "storage.tombstoneRetention",
       "cluster.name", "cluster.host", "cluster.port", "cluster.members", "cluster.hazelcastConfig",
       "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout",
+      "cluster.dataPort", "cluster.dataIdleTimeout",
       "events.enabled", "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
       "events.kafka.format");
   /** Keys whose value is a list of objects, kept as JSON text by the flattening. */
@@ -51,6 +52,8 @@ public final class ConfigLoader {
     m.put("FLOTILLA_NODE_NAME", "node.name");
     m.put("FLOTILLA_CLUSTER_PORT", "cluster.port");
     m.put("FLOTILLA_CLUSTER_MEMBERS", "cluster.members");
+    m.put("FLOTILLA_CLUSTER_DATA_PORT", "cluster.dataPort");
+    m.put("FLOTILLA_CLUSTER_DATA_IDLE_TIMEOUT", "cluster.dataIdleTimeout");
     m.put("FLOTILLA_HTTP_HOST", "http.host");
     m.put("FLOTILLA_HTTP_INSTANCES", "http.instances");
     m.put("FLOTILLA_HTTP_SHUTDOWN_TIMEOUT", "http.shutdownTimeout");
@@ -132,7 +135,8 @@ public final class ConfigLoader {
         r.integer("cluster.writeQuorum", c.writeQuorum()), r.duration("cluster.rebalanceInterval", c.rebalanceInterval()),
         r.duration("cluster.handoffTimeout", c.handoffTimeout()),
         TlsFiles.of("cluster.tls", r.str("cluster.tls.cert", null), r.str("cluster.tls.key", null),
-            r.str("cluster.tls.ca", null), true));
+            r.str("cluster.tls.ca", null), true),
+        r.integer("cluster.dataPort", c.dataPort()), r.duration("cluster.dataIdleTimeout", c.dataIdleTimeout()));
     EventsConfig events = new EventsConfig(r.bool("events.enabled", true), r.integer("events.journalMaxBytes", (int) Math.min(Integer.MAX_VALUE,
         EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)),
         new KafkaConfig(r.str("events.kafka.bootstrapServers", ""), r.str("events.kafka.topic", KafkaConfig.OFF.topic()),

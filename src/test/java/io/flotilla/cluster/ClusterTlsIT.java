@@ -154,6 +154,23 @@ class ClusterTlsIT {
       String repo = "tls/r" + i;
       assertEquals(Set.of("node-0", "node-1"), holders(repo), repo + " is on its two owners, never on the rogue");
     }
+    // the bodies of pushes whose primary is node-1 crossed node-0's data channel, which speaks TLS:
+    // a plain-text connection to the data port is dropped before it can even present a ticket
+    assertTrue(dataMetric(node0, "flotilla_datachannel_sent_bytes") > 0, "forwarded bodies crossed the data channel");
+    try (java.net.Socket plain = new java.net.Socket("127.0.0.1", nodes.get(1).dataPort())) {
+      plain.setSoTimeout(30_000);
+      plain.getOutputStream().write(("R" + "A".repeat(43)).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      plain.getOutputStream().flush();
+      try {
+        while (plain.getInputStream().read() >= 0) {
+          // TLS alert bytes, if any; then the close
+        }
+      } catch (java.io.IOException reset) {
+        // closed by the TLS layer
+      }
+    }
+    assertEquals(0, dataMetric(nodes.get(1), "flotilla_datachannel_refused"),
+        "the plain connection never reached the ticket check: the TLS handshake refused it");
     Await.until("the trusted consumer receives the 10 manifest pushes", Duration.ofSeconds(30),
         () -> trusted.stream().filter(e -> e.contains("\"action\":\"push\"") && e.contains("manifest")).count() >= 10);
     assertEquals(List.of(), stranger, "a consumer without the certificate receives no event");
@@ -170,6 +187,17 @@ class ClusterTlsIT {
     Await.until("node-0 reports the rogue has not proved it holds the certificate", Duration.ofSeconds(30),
         () -> node0.output().contains("member rogue") && node0.output().contains("has not proved"));
     assertEquals(expected, members(node0), "the rogue is still unproven at the end");
+  }
+
+  /** The value of metric {@code name} on the node's /metrics. */
+  private static long dataMetric(NodeProcess node, String name) {
+    String text = OciClient.text(new OciClient(node.url()).get("/metrics"));
+    for (String line : text.split("\n")) {
+      if (line.startsWith(name) && " _{".indexOf(line.charAt(name.length())) >= 0) {
+        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no metric " + name + " on " + node.url());
   }
 
   private NodeProcess start(int i, int httpPort, int hzPort, String clusterName, String members, Path certs)

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Requests in flight to a node that dies end when membership drops it, not at the bus timeout:
- * through node-0, a blob is being pulled from node-2 (a bus stream) and a manifest PUT waits on
+ * through node-0, a blob is being pulled from node-2 (over the data channel) and a manifest PUT waits on
  * node-2 (the repository's primary); node-2 is frozen (SIGSTOP, so both are surely in flight), then
  * {@code kill -9}'d. Before the fix the pull hung for the 30 s stream idle timeout and the PUT for
  * the 60 s bus timeout; both must now end well before that.
@@ -77,7 +77,7 @@ class PeerLossIT {
         + ",\"layers\":[" + Images.descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layerDigest, BLOB)
         + "]}").getBytes(StandardCharsets.UTF_8);
 
-    // a pull through node-0 of the blob node-2 holds: read 1 MiB, then stop reading (the bus stream stays open)
+    // a pull through node-0 of the blob node-2 holds: read 1 MiB, then stop reading (the data-channel transfer stays open)
     HttpClient http = HttpClient.newHttpClient();
     HttpResponse<InputStream> pull = http.send(HttpRequest.newBuilder(
         URI.create(via.url() + "/v2/" + repo + "/blobs/" + layerDigest)).timeout(Duration.ofSeconds(120)).build(),

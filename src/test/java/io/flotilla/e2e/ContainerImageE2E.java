@@ -104,7 +104,7 @@ class ContainerImageE2E {
     Set<String> expected = new TreeSet<>(List.of(
         HttpConfig.DEFAULT.port() + "/tcp",          // http.port
         ClusterConfig.DEFAULT.port() + "/tcp",       // cluster.port (Hazelcast)
-        "5800/tcp"));                                // cluster.dataPort, the node-to-node data channel
+        "5801/tcp"));                                // cluster.dataPort, the node-to-node data channel
     assertEquals(expected, names(c.path("ExposedPorts")), "exposed ports");
   }
 

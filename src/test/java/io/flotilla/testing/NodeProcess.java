@@ -29,11 +29,13 @@ public final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final int httpPort;
   private final Path log;
+  private final int dataPort;
 
-  private NodeProcess(Process process, int httpPort, Path log) {
+  private NodeProcess(Process process, int httpPort, Path log, int dataPort) {
     this.process = process;
     this.httpPort = httpPort;
     this.log = log;
+    this.dataPort = dataPort;
   }
 
   public static Path jar() {
@@ -73,11 +75,14 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().put("FLOTILLA_NODE_NAME", "proc-" + httpPort);
     pb.environment().put("FLOTILLA_CLUSTER_NAME", "proc-" + httpPort);
     pb.environment().put("FLOTILLA_STORAGE_GC_INTERVAL", "0");
+    // each process its own data-channel port (the default, cluster port + 100, could be taken)
+    pb.environment().put("FLOTILLA_CLUSTER_DATA_PORT", Integer.toString(TestNode.freePort()));
     pb.environment().putAll(env);
+    int dataPort = Integer.parseInt(pb.environment().get("FLOTILLA_CLUSTER_DATA_PORT"));
     Process process = pb.start();
     STARTED.add(process);
     process.onExit().thenRun(() -> STARTED.remove(process));
-    return new NodeProcess(process, httpPort, log);
+    return new NodeProcess(process, httpPort, log, dataPort);
   }
 
   /** Waits up to {@code timeout} for the process to end; returns its exit code, or -1 if it still runs. */
@@ -109,6 +114,11 @@ public final class NodeProcess implements AutoCloseable {
       Thread.sleep(200);
     }
     throw new IllegalStateException("node not ready in time: " + Files.readString(log));
+  }
+
+  /** The port of this node's data channel (blob bytes between nodes). */
+  public int dataPort() {
+    return dataPort;
   }
 
   public String url() {

@@ -37,6 +37,7 @@ public final class TestNode implements AutoCloseable {
     values.put("cluster.name", "test-" + UUID.randomUUID());
     values.put("cluster.host", "127.0.0.1");
     values.put("cluster.port", Integer.toString(freePort()));
+    values.put("cluster.dataPort", "0");
     values.putAll(overrides);
     FlotillaConfig config = ConfigLoader.build(values);
     try {
