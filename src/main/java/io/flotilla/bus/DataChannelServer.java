@@ -64,6 +64,8 @@ public final class DataChannelServer {
   /** Bytes a single {@code sendFile} call covers: each finished segment counts as progress. */
   static final long SEGMENT = 8L * 1024 * 1024;
   private static final int HEADER = 1 + DataTickets.TICKET_CHARS;
+  /** How long a write answered before its end may go on sending bytes that are dropped. */
+  static final long LINGER_MILLIS = 10_000;
 
   private final Vertx vertx;
   private final String nodeId;
@@ -242,13 +244,26 @@ public final class DataChannelServer {
       result = Future.failedFuture(e);
     }
     result.onComplete(ar -> {
-      if (ar.succeeded() && body.complete()) {
+      boolean whole = body.complete();
+      if (ar.succeeded() && whole) {
         stats.completed();
       } else {
         stats.failed();
       }
-      socket.write(DataWriteStream.answer(ar.result(), ar.cause(), "data channel write " + g.open().purpose()))
-          .onComplete(x -> socket.end());
+      Buffer answer = DataWriteStream.answer(ar.result(), ar.cause(), "data channel write " + g.open().purpose());
+      if (whole) {
+        socket.write(answer).onComplete(x -> socket.end());
+        return;
+      }
+      // answered before the end of the body: the sender is still writing, so read (and drop) the rest
+      // until it has the answer and closes, or sends its end frame; a close now would reset the
+      // connection and could destroy the answer in flight
+      socket.write(answer);
+      long linger = vertx.setTimer(LINGER_MILLIS, t -> socket.close());
+      body.discardRest(() -> {
+        vertx.cancelTimer(linger);
+        socket.end();
+      });
     });
   }
 

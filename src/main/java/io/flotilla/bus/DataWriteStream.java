@@ -80,7 +80,8 @@ public final class DataWriteStream<R> implements WriteStream<Buffer> {
     pipe.endOnFailure(false);
     pipe.to(this).onFailure(err -> {
       if (!result.future().isComplete()) {
-        abort(err);
+        abort(err instanceof OciException ? err
+            : OciError.UNAVAILABLE.with("the data connection failed before the receiving node answered: " + err.getMessage()));
       }
     });
     return result();

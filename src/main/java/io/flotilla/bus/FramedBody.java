@@ -26,6 +26,7 @@ final class FramedBody implements ReadStream<Buffer> {
   private int frameLeft;
   private boolean endSeen;
   private boolean done;
+  private Runnable discardedEnd;
   private long demand = Long.MAX_VALUE;
   private long bytes;
   private Handler<Buffer> handler;
@@ -76,7 +77,9 @@ final class FramedBody implements ReadStream<Buffer> {
         }
       } else {
         int take = Math.min(frameLeft, len - pos);
-        queue.add(b.slice(pos, pos + take));
+        if (discardedEnd == null) {
+          queue.add(b.slice(pos, pos + take));
+        }
         frameLeft -= take;
         pos += take;
         bytes += take;
@@ -87,7 +90,36 @@ final class FramedBody implements ReadStream<Buffer> {
       fail(OciError.BLOB_UPLOAD_INVALID.with("bytes after the end of a data-channel body"));
       return;
     }
+    if (discardedEnd != null) {
+      if (endSeen) {
+        done = true;
+        discardedEnd.run();
+      }
+      return;
+    }
     drain();
+  }
+
+  /**
+   * The receiver answered before the end of the body (a refused chunk, say): the rest is read and
+   * dropped until the end frame, then {@code atEnd} runs. Closing at once instead would leave unread
+   * bytes behind, and a close with unread bytes resets the connection, which can destroy the answer
+   * on its way to the sender. Nothing is delivered to the handler from now on.
+   */
+  void discardRest(Runnable atEnd) {
+    if (done) {
+      return;
+    }
+    discardedEnd = atEnd;
+    queue.clear();
+    handler = null;
+    endHandler = null;
+    if (endSeen) {
+      done = true;
+      atEnd.run();
+      return;
+    }
+    socket.resume();
   }
 
   /** The connection closed (or failed): a failure unless the end frame came first. */
@@ -112,6 +144,9 @@ final class FramedBody implements ReadStream<Buffer> {
   }
 
   private void drain() {
+    if (discardedEnd != null) {
+      return;
+    }
     while (demand > 0 && handler != null && !queue.isEmpty() && !done) {
       Buffer next = queue.poll();
       if (demand != Long.MAX_VALUE) {
@@ -155,6 +190,9 @@ final class FramedBody implements ReadStream<Buffer> {
 
   @Override
   public FramedBody pause() {
+    if (discardedEnd != null) {
+      return this;
+    }
     demand = 0;
     socket.pause();
     return this;
