@@ -162,7 +162,9 @@ class ConsistencyIT {
     }
     writers.forEach(w -> log(w.summary()));
     if (!testBugs.isEmpty()) {
-      AssertionError e = new AssertionError("the test itself failed (not a registry mismatch)", testBugs.peek());
+      testBugs.forEach(t -> log("test failure: " + stackTrace(t)));
+      AssertionError e = new AssertionError("the test itself failed (not a registry mismatch): " + testBugs.peek(),
+          testBugs.peek());
       testBugs.forEach(e::addSuppressed);
       throw e;
     }
@@ -967,6 +969,12 @@ class ConsistencyIT {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  private static String stackTrace(Throwable t) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    t.printStackTrace(new java.io.PrintWriter(w));
+    return w.toString();
   }
 
   private static void sleepUntil(long nanos) throws InterruptedException {

@@ -144,6 +144,7 @@ public final class NodeProcess implements AutoCloseable {
     process.destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();
+      process.waitFor(); // the kill is asynchronous: exitValue() before the end would throw
     }
     return process.exitValue();
   }

@@ -2,6 +2,7 @@ package io.flotilla.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -171,21 +172,31 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** Waits until every live node's {@code /api/v1/cluster} lists {@code count} members. */
   public void awaitMembers(int count) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
+    long deadline = System.nanoTime() + 120_000_000_000L; // a loaded 2-core CI machine is slow to settle
     while (true) {
       boolean all = true;
+      String last = "";
       for (NodeProcess n : nodes) {
         if (!n.alive()) {
           continue;
         }
-        var r = new OciClient(n.url()).get("/api/v1/cluster");
-        all &= r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
+        try {
+          var r = new OciClient(n.url(), Duration.ofSeconds(10)).get("/api/v1/cluster");
+          boolean formed = r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
+          if (!formed) {
+            last = n.url() + " answered " + r.statusCode() + " " + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+          }
+          all &= formed;
+        } catch (java.io.UncheckedIOException e) { // busy or still starting: ask again
+          last = n.url() + ": " + e.getMessage();
+          all = false;
+        }
       }
       if (all) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("cluster did not form with " + count + " members");
+        throw new AssertionError("cluster did not form with " + count + " members; last: " + last);
       }
       Thread.sleep(200);
     }
