@@ -60,6 +60,7 @@ import io.flotilla.storage.BlobUploads;
 import io.flotilla.storage.EventSink;
 import io.flotilla.storage.LocalBlobTransfer;
 import io.flotilla.storage.LocalRegistry;
+import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.MetadataStore;
 import io.flotilla.storage.ReplicaStore;
 import io.flotilla.storage.RequestContext;
@@ -295,7 +296,8 @@ public final class Node {
       RoutingStorage client = storage = new RoutingStorage(vertx, membership, catchUp, nodeId,
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
-      EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events);
+      EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events,
+          repo -> metadata.cachedOrder(RepositoryName.of(repo)));
       // calls to this node skip the bus
       client.serveLocally(reported);
       // in-cluster consumers' subscriptions are heard before the first request is served

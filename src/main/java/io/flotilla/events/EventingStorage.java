@@ -4,6 +4,7 @@ import io.flotilla.oci.Reference;
 import io.flotilla.storage.EventSink;
 import io.flotilla.storage.ForwardingStorage;
 import io.flotilla.storage.EventSink.Operation;
+import java.util.function.ToLongFunction;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
 import io.flotilla.storage.StorageTypes.ManifestContent;
@@ -22,17 +23,28 @@ import java.util.List;
 public final class EventingStorage extends ForwardingStorage {
   private final RegistryStorage local;
   private final EventSink events;
+  private final ToLongFunction<String> orderOf;
 
-  public EventingStorage(RegistryStorage local, EventSink events) {
+  /**
+   * @param orderOf a repository's order on this node, from memory (-1 when not known); see
+   *     {@link io.flotilla.storage.MetadataStore#cachedOrder}
+   */
+  public EventingStorage(RegistryStorage local, EventSink events, ToLongFunction<String> orderOf) {
     super(local);
     this.local = local;
     this.events = events;
+    this.orderOf = orderOf;
+  }
+
+  /** {@code op} with the repository's order after it. */
+  private Operation ordered(Operation op) {
+    return op.withOrder(orderOf.applyAsLong(op.repository()));
   }
 
   @Override
   public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
-    return local.getManifest(ctx, repository, reference).onSuccess(m -> events.record(ctx, new Operation("pull",
-        repository, m.digest(), m.mediaType(), m.body().length, tagOf(reference), null, List.of())));
+    return local.getManifest(ctx, repository, reference).onSuccess(m -> events.record(ctx, ordered(new Operation("pull",
+        repository, m.digest(), m.mediaType(), m.body().length, tagOf(reference), null, List.of()))));
   }
 
   @Override
@@ -44,27 +56,27 @@ public final class EventingStorage extends ForwardingStorage {
   public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference,
       boolean presentElsewhere) {
     Reference ref = Reference.parse(reference);
-    return local.deleteManifest(ctx, repository, reference, presentElsewhere).compose(v -> events.record(ctx, new Operation("delete",
-        repository, ref.isDigest() ? ref.digest().toString() : null, null, -1, tagOf(reference), null, List.of())));
+    return local.deleteManifest(ctx, repository, reference, presentElsewhere).compose(v -> events.record(ctx, ordered(new Operation("delete",
+        repository, ref.isDigest() ? ref.digest().toString() : null, null, -1, tagOf(reference), null, List.of()))));
   }
 
   @Override
   public Future<Void> deleteBlob(RequestContext ctx, String repository, String digest) {
-    return local.deleteBlob(ctx, repository, digest).compose(v -> events.record(ctx, new Operation("delete",
-        repository, digest, null, -1, null, null, List.of())));
+    return local.deleteBlob(ctx, repository, digest).compose(v -> events.record(ctx, ordered(new Operation("delete",
+        repository, digest, null, -1, null, null, List.of()))));
   }
 
   @Override
   public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
     return local.mountBlob(ctx, repository, digest, from).compose(mounted -> !mounted ? Future.succeededFuture(false)
-        : local.statBlob(ctx, repository, digest).compose(info -> events.record(ctx, new Operation("mount",
-            repository, digest, "application/octet-stream", info.size(), null, from, List.of()))).map(true));
+        : local.statBlob(ctx, repository, digest).compose(info -> events.record(ctx, ordered(new Operation("mount",
+            repository, digest, "application/octet-stream", info.size(), null, from, List.of())))).map(true));
   }
 
   @Override
   public Future<Void> deleteRepository(RequestContext ctx, String repository, boolean presentElsewhere) {
-    return local.deleteRepository(ctx, repository, presentElsewhere).compose(v -> events.record(ctx, new Operation("delete",
-        repository, null, null, -1, null, null, List.of())));
+    return local.deleteRepository(ctx, repository, presentElsewhere).compose(v -> events.record(ctx, ordered(new Operation("delete",
+        repository, null, null, -1, null, null, List.of()))));
   }
 
   private static String tagOf(String reference) {

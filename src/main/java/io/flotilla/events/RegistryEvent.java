@@ -12,10 +12,20 @@ import java.util.List;
 public record RegistryEvent(String id, String timestamp, String action, Target target, Request request, Actor actor,
     Source source) {
 
-  /** What the operation was about. {@code size} and {@code length} are the same number, as in distribution. */
+  /**
+   * What the operation was about. {@code size} and {@code length} are the same number, as in
+   * distribution. {@code order} (Flotilla's) is the repository's order on the reporting node after the
+   * operation: writes to a repository get increasing values, and a pull's value is the newest write
+   * it could have seen; null when not known (blob events).
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Target(String mediaType, Long size, String digest, Long length, String repository,
-      String fromRepository, String url, String tag, List<String> references) {}
+      String fromRepository, String url, String tag, List<String> references, Long order) {
+    public Target(String mediaType, Long size, String digest, Long length, String repository,
+        String fromRepository, String url, String tag, List<String> references) {
+      this(mediaType, size, digest, length, repository, fromRepository, url, tag, references, null);
+    }
+  }
 
   /** The HTTP request that caused it. */
   public record Request(String id, String addr, String host, String method, String useragent) {}
@@ -75,6 +85,9 @@ public record RegistryEvent(String id, String timestamp, String action, Target t
             g.writeString(r);
           }
           g.writeEndArray();
+        }
+        if (target.order() != null) {
+          g.writeNumberField("order", target.order());
         }
         g.writeEndObject();
       }

@@ -33,7 +33,8 @@ record ReportedOperation(RequestContext ctx, Operation op, long epochMillis, Reg
     String url = op.digest() == null ? null : "http://" + source.addr() + "/v2/" + op.repository() + "/"
         + (EventHub.isManifestType(op.mediaType()) ? "manifests/" : "blobs/") + op.digest();
     RegistryEvent.Target target = new RegistryEvent.Target(op.mediaType(), size, op.digest(), size, op.repository(),
-        op.fromRepository(), url, op.tag(), op.references().isEmpty() ? null : op.references());
+        op.fromRepository(), url, op.tag(), op.references().isEmpty() ? null : op.references(),
+        op.order() < 0 ? null : op.order());
     return new RegistryEvent(EventHub.newId(), Timestamps.format(epochMillis), op.action(), target,
         new RegistryEvent.Request(ctx.requestId(), ctx.remoteAddress(), ctx.host(), ctx.method(), ctx.userAgent()),
         new RegistryEvent.Actor(ctx.identity()), source);

@@ -33,11 +33,24 @@ public interface EventSink {
    * @param tag may be null
    * @param fromRepository set for mounts only
    * @param references digests a pushed manifest references (may be empty)
+   * @param order the repository's order on the reporting node after the operation (the stamp of its
+   *     newest write there, see {@link MetadataStore#order}); -1 when not known
    */
   record Operation(String action, String repository, String digest, String mediaType, long size, String tag,
-      String fromRepository, java.util.List<String> references) {
+      String fromRepository, java.util.List<String> references, long order) {
     public Operation {
       references = references == null ? java.util.List.of() : java.util.List.copyOf(references);
+    }
+
+    /** An operation without an order (blobs, mounts, conflicts). */
+    public Operation(String action, String repository, String digest, String mediaType, long size, String tag,
+        String fromRepository, java.util.List<String> references) {
+      this(action, repository, digest, mediaType, size, tag, fromRepository, references, -1);
+    }
+
+    /** This operation with {@code order} (-1: none). */
+    public Operation withOrder(long order) {
+      return new Operation(action, repository, digest, mediaType, size, tag, fromRepository, references, order);
     }
   }
 }

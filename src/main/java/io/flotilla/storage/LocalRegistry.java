@@ -158,16 +158,18 @@ public final class LocalRegistry implements RegistryStorage {
       EventSink.Operation event = new EventSink.Operation("push", name.value(), digest.toString(),
           meta.mediaType(), body.length, tag == null ? null : tag.value(), null, references);
       // reported once durable; acknowledged once its event is durable too
+      long[] order = {-1};
       return blocking(() -> {
         blobs.put(digest, body, stored ->
             metadata.putManifest(name, meta, tag, 0, replica, () -> checkReferences(name, manifest, replica)));
         cache.put(digest, body);
         ManifestMeta stored = metadata.manifest(name, digest);
+        order[0] = metadata.order(name);
         return new ManifestPut(digest.toString(), meta.mediaType(), references,
             meta.subject() == null ? null : meta.subject().toString(),
             stored == null ? meta.createdMillis() : stored.createdMillis(),
             tag == null ? 0 : metadata.tagTime(name, tag), tag == null ? 0 : metadata.tagReplaced(name, tag));
-      }).compose(put -> events.record(ctx, event).map(put));
+      }).compose(put -> events.record(ctx, event.withOrder(order[0])).map(put));
     } catch (OciException e) {
       return Future.failedFuture(e);
     }

@@ -101,6 +101,7 @@ public final class MetadataStore implements AutoCloseable {
     Summary s = MetaValues.summary(summary);
     RepoState r = new RepoState(name);
     r.clearedMillis = s.clearedMillis();
+    r.saw(s.clearedMillis());
     db.scan(MetaKeys.repoPrefix("m", name), (k, v) -> {
       r.indexManifest(MetaValues.manifest(v));
       return true;
@@ -117,10 +118,12 @@ public final class MetadataStore implements AutoCloseable {
     });
     db.scan(MetaKeys.repoPrefix("x", name), (k, v) -> {
       String[] f = MetaKeys.fields(k);
+      long millis = MetaValues.millis(v);
+      r.saw(millis);
       if (f[1].equals("t")) {
-        r.deletedTags.put(f[2], MetaValues.millis(v));
+        r.deletedTags.put(f[2], millis);
       } else {
-        r.deletedManifests.put(Digest.parse(f[2]), MetaValues.millis(v));
+        r.deletedManifests.put(Digest.parse(f[2]), millis);
       }
       return true;
     });
@@ -169,6 +172,21 @@ public final class MetadataStore implements AutoCloseable {
   public Digest tag(RepositoryName name, Tag tag) {
     RepoState r = repo(name);
     return r == null ? null : r.tags.get(tag.value());
+  }
+
+  /**
+   * The repository's order on this node: the stamp of the newest record in it (a write through
+   * this node is stamped after it), 0 when nothing is recorded. May load the repository: blocking.
+   */
+  public long order(RepositoryName name) {
+    RepoState r = repo(name);
+    return r == null ? 0 : r.newest;
+  }
+
+  /** {@link #order}, answered only from memory (for event loops): -1 when the repository is not cached. */
+  public long cachedOrder(RepositoryName name) {
+    RepoState r = cache.cached(name);
+    return r == null || r.retired ? -1 : r.newest;
   }
 
   /** When a tag was last set, or 0 when it is not set. */
@@ -522,12 +540,12 @@ public final class MetadataStore implements AutoCloseable {
       if (!r.manifests.containsKey(d)) {
         long tomb = Math.max(r.clearedMillis, r.deletedManifests.getOrDefault(d, 0L));
         ManifestMeta m = meta;
-        if (meta.createdMillis() <= tomb) {
-          if (replica) {
-            return false; // deleted here after it was created there
-          }
+        if (replica && meta.createdMillis() <= tomb) {
+          return false; // deleted here after it was created there
+        }
+        if (!replica && meta.createdMillis() < r.next(meta.createdMillis())) {
           m = new ManifestMeta(d, meta.mediaType(), meta.size(), meta.artifactType(), meta.subject(),
-              meta.annotations(), meta.references(), tomb + 1);
+              meta.annotations(), meta.references(), r.next(meta.createdMillis())); // after the newest record
         }
         c.putManifest(m);
         c.removeManifestTombstone(d); // obsolete, if any: the manifest is newer
@@ -588,7 +606,7 @@ public final class MetadataStore implements AutoCloseable {
     }
     if (fresh) {
       replaced = known;
-      millis = Math.max(millis, known + 1);
+      millis = Math.max(r.next(millis), known + 1);
     } else if (millis < known || millis == known && (millis <= deleted || current == null
         || digest.toString().compareTo(current.toString()) <= 0)) {
       return false;
@@ -737,7 +755,7 @@ public final class MetadataStore implements AutoCloseable {
       if (fresh) {
         requireUnlisted(r, digest);
       }
-      long t = fresh ? Math.max(millis, meta.createdMillis() + 1) : millis;
+      long t = fresh ? Math.max(r.next(millis), meta.createdMillis() + 1) : millis;
       recordManifestTombstone(c, digest, t);
       for (var e : r.tags.entrySet()) {
         if (e.getValue().equals(digest)) {
@@ -799,7 +817,7 @@ public final class MetadataStore implements AutoCloseable {
       if (!fresh && setAt >= millis) {
         return false; // set again after that delete
       }
-      removeTag(c, t, fresh ? Math.max(millis, setAt + 1) : millis);
+      removeTag(c, t, fresh ? Math.max(r.next(millis), setAt + 1) : millis);
       return true;
     });
   }
@@ -826,7 +844,7 @@ public final class MetadataStore implements AutoCloseable {
     return write(name, c -> {
       RepoState r = c.state();
       boolean had = !r.isEmpty();
-      long t = millis;
+      long t = fresh ? r.next(millis) : millis;
       if (fresh) {
         for (long v : r.tagTimes.values()) {
           t = Math.max(t, v + 1);

@@ -193,7 +193,10 @@ final class RepoChange implements AutoCloseable {
     fingerprint += RepoState.tagTombstoneTerm(tag, millis);
     batch.put(MetaKeys.tagTombstone(r.name, tag), MetaValues.millis(millis));
     changed.put(new Entry('x', tag), millis);
-    apply.add(s -> s.deletedTags.put(tag, millis));
+    apply.add(s -> {
+      s.deletedTags.put(tag, millis);
+      s.saw(millis);
+    });
   }
 
   void removeTagTombstone(String tag) {
@@ -218,7 +221,10 @@ final class RepoChange implements AutoCloseable {
     fingerprint += RepoState.manifestTombstoneTerm(d, millis);
     batch.put(MetaKeys.manifestTombstone(r.name, d), MetaValues.millis(millis));
     changed.put(new Entry('y', d), millis);
-    apply.add(s -> s.deletedManifests.put(d, millis));
+    apply.add(s -> {
+      s.deletedManifests.put(d, millis);
+      s.saw(millis);
+    });
   }
 
   void removeManifestTombstone(Digest d) {
@@ -238,7 +244,10 @@ final class RepoChange implements AutoCloseable {
     fingerprint += RepoState.clearedTerm(millis) - RepoState.clearedTerm(cleared);
     cleared = millis;
     batch.put(MetaKeys.summary(r.name), new byte[0]); // a change: the summary is rewritten below
-    apply.add(s -> s.clearedMillis = millis);
+    apply.add(s -> {
+      s.clearedMillis = millis;
+      s.saw(millis);
+    });
   }
 
   /**

@@ -35,6 +35,13 @@ final class RepoState {
   final ConcurrentHashMap<Digest, Long> deletedManifests = new ConcurrentHashMap<>();
   /** When the whole repository was last deleted: what was set before that is gone (0 = never). */
   volatile long clearedMillis;
+  /**
+   * The repository's order here: the newest time of anything recorded in it (a tag set, a manifest
+   * stored, a delete). A client's write is stamped after it ({@link #next}), so writes through this
+   * node are ordered per repository whatever the wall clock does (a hybrid clock: milliseconds while
+   * the clock runs ahead, counted up past the newest record when it does not).
+   */
+  volatile long newest;
   /** Set, under the lock, when the state left the cache (dropped or evicted). */
   volatile boolean retired;
   /** Whether the repository's summary is in the database (false for a state no write committed to yet). */
@@ -151,7 +158,20 @@ final class RepoState {
 
   // ------------------------------------------------------------------ mutations (under the lock, after commit)
 
+  /** Raises the repository's order to {@code millis} (under the lock, or while loading). */
+  void saw(long millis) {
+    if (millis > newest) {
+      newest = millis;
+    }
+  }
+
+  /** The stamp of a client's write made now: the wall clock, or just after the newest record. */
+  long next(long wallMillis) {
+    return Math.max(wallMillis, newest + 1);
+  }
+
   void putTag(String tag, Digest digest, long millis, long replaced) {
+    saw(millis);
     tags.put(tag, digest);
     tagTimes.put(tag, millis);
     if (replaced > 0) {
@@ -168,6 +188,7 @@ final class RepoState {
   }
 
   void indexManifest(ManifestMeta meta) {
+    saw(meta.createdMillis());
     manifests.put(meta.digest(), meta);
     if (meta.subject() != null) {
       referrers.computeIfAbsent(meta.subject(), k -> ConcurrentHashMap.newKeySet()).add(meta.digest());

@@ -125,13 +125,16 @@ class MetadataStoreTest {
     List<String> repositoriesBefore = w.repositories().stream().map(RepositoryName::value).sorted().toList();
     assertEquals(Map.of("latest", other.digest().toString(), "v1", image.digest().toString()), appBefore.get("tagTargets"));
 
+    // a client's push is stamped after the newest record of its repository (the tags set just before)
+    ManifestMeta sigStored = w.manifest(APP, sig.digest());
+    assertTrue(sigStored.createdMillis() > sig.createdMillis(), "stamped after the tags: " + sigStored);
     MetadataStore r = load(dir);
     assertEquals(appBefore, view(r, APP));
     assertEquals(nestedBefore, view(r, NESTED));
     assertEquals(soloBefore, view(r, SOLO));
     assertEquals(image, r.manifest(APP, image.digest()), "manifest meta round-trips field by field");
-    assertEquals(sig, r.manifest(APP, sig.digest()));
-    assertEquals(List.of(sig), r.referrers(APP, image.digest()));
+    assertEquals(sigStored, r.manifest(APP, sig.digest()));
+    assertEquals(List.of(sigStored), r.referrers(APP, image.digest()));
     assertEquals(4567, r.blobSize(APP, layer1));
     assertEquals(3, r.blobSize(APP, sha512Layer));
     assertEquals(-1, r.blobSize(APP, layer2));
@@ -315,6 +318,52 @@ class MetadataStoreTest {
     assertFalse(reloaded.exists(APP));
     assertEquals(List.of(NESTED), reloaded.repositories());
     assertEquals(m.digest(), reloaded.tag(NESTED, new Tag("v1")));
+  }
+
+
+  /**
+   * One order per repository, whatever the wall clock says: a write through this node is stamped
+   * after everything recorded in the repository (here: a push from a node whose clock ran an hour
+   * ahead), so a later delete, and a later push after it, each win; the order survives a restart.
+   */
+  @Test
+  void writesAreOrderedPerRepositoryEvenWhenTheClockIsBehind() throws IOException {
+    MetadataStore w = load(dir);
+    long now = System.currentTimeMillis();
+    long ahead = now + 3_600_000L;
+    Digest config = digest("config");
+    w.linkBlob(APP, config, 123);
+    ManifestMeta early = new ManifestMeta(digest("early"), MediaTypes.OCI_MANIFEST, 100, null, null, Map.of(),
+        List.of(config), ahead);
+    assertTrue(w.putManifest(APP, early, new Tag("v1"), 0, false, () -> {}));
+    long afterPush = w.order(APP);
+    assertTrue(afterPush >= ahead, "the order is the push's stamp: " + afterPush);
+
+    // a delete of the tag, stamped by a clock an hour behind: ordered after the push anyway
+    assertTrue(w.deleteTag(APP, new Tag("v1"), now, true));
+    long afterDelete = w.order(APP);
+    assertTrue(afterDelete > afterPush, afterDelete + " after " + afterPush);
+    assertNull(w.tag(APP, new Tag("v1")));
+
+    // a push after the delete, still with the slow clock: it wins over the tombstone
+    ManifestMeta late = new ManifestMeta(digest("late"), MediaTypes.OCI_MANIFEST, 100, null, null, Map.of(),
+        List.of(config), now);
+    assertTrue(w.putManifest(APP, late, new Tag("v1"), 0, false, () -> {}));
+    assertEquals(late.digest(), w.tag(APP, new Tag("v1")));
+    long afterRepush = w.order(APP);
+    assertTrue(afterRepush > afterDelete, afterRepush + " after " + afterDelete);
+    assertEquals(afterRepush, w.tagTime(APP, new Tag("v1")), "the tag carries the repository's order");
+    assertEquals(afterRepush, w.cachedOrder(APP));
+
+    // a copy from another node keeps its own time and does not move the order back
+    assertTrue(w.importTag(APP, new Tag("v1"), early.digest(), afterRepush - 10, 0).changed() == false);
+    assertEquals(late.digest(), w.tag(APP, new Tag("v1")));
+
+    // a restart computes the same order from what is stored
+    MetadataStore r = load(dir);
+    assertEquals(afterRepush, r.order(APP));
+    assertEquals(0, r.order(SOLO), "nothing recorded");
+    assertEquals(-1, r.cachedOrder(SOLO), "not in memory");
   }
 
   @Test
