@@ -58,7 +58,7 @@ class DataChannelEarlyAnswerTest {
     Path file = dir.resolve("body");
     Files.write(file, new byte[BODY]);
     DataChannelStats stats = new DataChannelStats();
-    DataChannelServer server = onContext(() -> DataChannelServer.start(vertx, "node-x", DATA, d -> dir.resolve(d), stats))
+    DataChannelServer server = OnVertx.onContext(vertx, () -> DataChannelServer.start(vertx, "node-x", DATA, d -> dir.resolve(d), stats))
         .await(10, TimeUnit.SECONDS);
     // refuses at once, reading nothing, as the upload path does for a PATCH at the wrong offset
     server.handleWrites("refuse", (req, body) -> Future.failedFuture(
@@ -66,10 +66,10 @@ class DataChannelEarlyAnswerTest {
     DataChannelClient client = new DataChannelClient(vertx, "self", DATA, stats);
 
     for (int i = 0; i < 20; i++) {
-      Future<Done> result = onContext(() -> vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
+      Future<Done> result = OnVertx.onContext(vertx, () -> vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
           .compose(body -> client.openWrite("node-x", new OpenWrite(CTX, "refuse", Map.of(), BODY), Done.class)
               .compose(write -> sendAndClose(write, body))));
-      OciException err = failure(result);
+      OciException err = OnVertx.failure(result, java.time.Duration.ofSeconds(20));
       assertEquals(OciError.RANGE_INVALID, err.error(), "attempt " + i + ": " + err.getMessage());
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -83,19 +83,5 @@ class DataChannelEarlyAnswerTest {
     return write.send(body).onComplete(ar -> body.close());
   }
 
-  private <T> Future<T> onContext(Supplier<Future<T>> action) {
-    io.vertx.core.Context context = vertx.getOrCreateContext();
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(promise));
-    return promise.future();
-  }
 
-  private static OciException failure(Future<?> f) throws Exception {
-    try {
-      f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return assertInstanceOf(OciException.class, e.getCause());
-    }
-    throw new AssertionError("succeeded");
-  }
 }

@@ -63,12 +63,12 @@ class PeerCallsTest {
   void aRequestInFlightFailsWhenItsNodeLeaves() throws Exception {
     PeerCalls calls = PeerCalls.of(vertx);
     calls.view(List.of("self", "node-x"));
-    Future<GcReport> gc = onContext(() -> Bus.request(vertx, Addresses.GC_RUN, "node-x", false, new CollectGarbage(CTX, false)));
+    Future<GcReport> gc = OnVertx.onContext(vertx, () -> Bus.request(vertx, Addresses.GC_RUN, "node-x", false, new CollectGarbage(CTX, false)));
     waitFor(() -> received.get() == 1);
     assertEquals(1, calls.inFlight("node-x"));
 
     calls.view(List.of("self"));
-    OciException e = failure(gc);
+    OciException e = OnVertx.failure(gc, java.time.Duration.ofSeconds(5));
     assertEquals(OciError.UNAVAILABLE, e.error());
     assertTrue(e.detail().contains("node-x left the cluster"), e.detail());
     assertEquals(0, calls.inFlight("node-x"));
@@ -82,14 +82,14 @@ class PeerCallsTest {
     }).completion().await(5, TimeUnit.SECONDS);
     PeerCalls calls = PeerCalls.of(vertx);
     calls.view(List.of("self"));
-    OciException refused = failure(onContext(() -> Bus.request(vertx, Addresses.USAGE_GET, "node-y", false,
-        new Messages.GetUsage(CTX))));
+    OciException refused = OnVertx.failure(OnVertx.onContext(vertx, () -> Bus.request(vertx, Addresses.USAGE_GET, "node-y", false,
+        new Messages.GetUsage(CTX))), java.time.Duration.ofSeconds(5));
     assertEquals(OciError.UNAVAILABLE, refused.error());
     assertEquals(0, received.get(), "nothing was sent");
 
     calls.view(List.of("self", "node-y"));
-    OciException answered = failure(onContext(() -> Bus.request(vertx, Addresses.USAGE_GET, "node-y", false,
-        new Messages.GetUsage(CTX))));
+    OciException answered = OnVertx.failure(OnVertx.onContext(vertx, () -> Bus.request(vertx, Addresses.USAGE_GET, "node-y", false,
+        new Messages.GetUsage(CTX))), java.time.Duration.ofSeconds(5));
     assertEquals(OciError.DENIED, answered.error(), "node-y is a member again and answered");
     assertEquals(1, received.get());
   }
@@ -98,7 +98,7 @@ class PeerCallsTest {
   void openDataTransfersFailWhenTheirNodeLeaves() throws Exception {
     Files.write(dir.resolve("blob"), new byte[16 * 1024 * 1024]);
     DataChannelStats stats = new DataChannelStats();
-    DataChannelServer server = onContext(() -> DataChannelServer.start(vertx, "node-x", DATA, d -> dir.resolve(d), stats))
+    DataChannelServer server = OnVertx.onContext(vertx, () -> DataChannelServer.start(vertx, "node-x", DATA, d -> dir.resolve(d), stats))
         .await(10, TimeUnit.SECONDS);
     server.handleWrites("never", (req, body) -> {
       body.pause();
@@ -110,38 +110,23 @@ class PeerCallsTest {
 
     // a read nobody consumes: the socket is paused and TCP holds the sender, as a pull behind a slow client
     Promise<Throwable> readFailure = Promise.promise();
-    onContext(() -> client.open("node-x", new OpenRead(CTX, "blob", 0, -1))
+    OnVertx.onContext(vertx, () -> client.open("node-x", new OpenRead(CTX, "blob", 0, -1))
         .onSuccess(s -> s.exceptionHandler(readFailure::tryComplete))).await(10, TimeUnit.SECONDS);
     // a write the receiver never takes: it waits for an answer that does not come
-    DataWriteStream<Done> write = onContext(() -> client.openWrite("node-x",
+    DataWriteStream<Done> write = OnVertx.onContext(vertx, () -> client.openWrite("node-x",
         new OpenWrite(CTX, "never", Map.of(), 100_000), Done.class)).await(10, TimeUnit.SECONDS);
-    onContext(() -> write.write(Buffer.buffer(new byte[100_000])).compose(v -> write.end()));
+    OnVertx.onContext(vertx, () -> write.write(Buffer.buffer(new byte[100_000])).compose(v -> write.end()));
     waitFor(() -> calls.inFlight("node-x") == 2);
 
     calls.view(List.of("self"));
     Throwable readErr = readFailure.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(OciError.UNAVAILABLE, assertInstanceOf(OciException.class, readErr).error());
-    assertEquals(OciError.UNAVAILABLE, failure(write.result()).error());
+    assertEquals(OciError.UNAVAILABLE, OnVertx.failure(write.result(), java.time.Duration.ofSeconds(5)).error());
     assertEquals(0, calls.inFlight("node-x"));
     waitFor(() -> stats.openConnections() == 0);
   }
 
-  private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> action) {
-    io.vertx.core.Context context = vertx.getOrCreateContext();
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(promise));
-    return promise.future();
-  }
 
-  /** The failure of {@code f} within 5 s: far below the timeouts of the calls above. */
-  private static OciException failure(Future<?> f) throws Exception {
-    try {
-      f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return assertInstanceOf(OciException.class, e.getCause());
-    }
-    throw new AssertionError("succeeded");
-  }
 
   private static void waitFor(BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + 5_000_000_000L;
