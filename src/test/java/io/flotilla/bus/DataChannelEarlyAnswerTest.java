@@ -36,7 +36,7 @@ class DataChannelEarlyAnswerTest {
   private static final RequestContext CTX = RequestContext.internal("test");
   private static final DataChannelOptions DATA = new DataChannelOptions("127.0.0.1", 0, "127.0.0.1",
       Duration.ofMinutes(1), DataChannelOptions.TICKET_TTL, null, null);
-  private static final int BODY = 48 * 1024 * 1024;
+  private static final int BODY = 16 * 1024 * 1024;
 
   @TempDir
   Path dir;
@@ -65,7 +65,7 @@ class DataChannelEarlyAnswerTest {
         OciError.RANGE_INVALID.with("the upload is at 0, not at " + req.length())));
     DataChannelClient client = new DataChannelClient(vertx, "self", DATA, stats);
 
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 10; i++) {
       Future<Done> result = OnVertx.onContext(vertx, () -> vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
           .compose(body -> client.openWrite("node-x", new OpenWrite(CTX, "refuse", Map.of(), BODY), Done.class)
               .compose(write -> sendAndClose(write, body))));
