@@ -669,14 +669,8 @@ public final class MetadataStore implements AutoCloseable {
         if (r.version() != version) {
           return false;
         }
-        java.util.Set<Digest> referenced = new java.util.HashSet<>();
-        for (ManifestMeta m : r.manifests.values()) {
-          referenced.addAll(m.references());
-        }
-        for (var e : r.blobs.entrySet()) {
-          if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey()) && !handedOver.contains(e.getKey())) {
-            return false;
-          }
+        if (!handedOver.containsAll(youngUnreferenced(r, youngLinkCutoff).keySet())) {
+          return false;
         }
         drop(r);
         return true;
@@ -692,14 +686,16 @@ public final class MetadataStore implements AutoCloseable {
    */
   public Map<Digest, Long> youngUnreferencedLinks(RepositoryName name, long youngLinkCutoff) {
     RepoState r = repo(name);
-    Map<Digest, Long> out = new java.util.TreeMap<>(java.util.Comparator.comparing(Digest::toString));
-    if (r == null) {
-      return out;
-    }
+    return r == null ? new java.util.TreeMap<>() : youngUnreferenced(r, youngLinkCutoff);
+  }
+
+  /** The blobs of {@code r} linked after {@code youngLinkCutoff} that no manifest references, by digest, with their sizes. */
+  private static Map<Digest, Long> youngUnreferenced(RepoState r, long youngLinkCutoff) {
     java.util.Set<Digest> referenced = new java.util.HashSet<>();
     for (ManifestMeta m : r.manifests.values()) {
       referenced.addAll(m.references());
     }
+    Map<Digest, Long> out = new java.util.TreeMap<>(java.util.Comparator.comparing(Digest::toString));
     for (var e : r.blobs.entrySet()) {
       if (e.getValue()[1] > youngLinkCutoff && !referenced.contains(e.getKey())) {
         out.put(e.getKey(), e.getValue()[0]);
