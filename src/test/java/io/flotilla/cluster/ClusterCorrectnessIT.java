@@ -198,6 +198,63 @@ class ClusterCorrectnessIT {
     }
   }
 
+  /**
+   * Concurrent writes of one tag through different nodes (issue 11): six images, pushed by digest
+   * first, then tagged "race" by three threads at once, each through another node, twice over. The
+   * primary orders the writes, so every node then names the same image, and so does the other owner
+   * alone (the primary killed), and the winner is one of the writes.
+   */
+  @Test
+  @Order(5)
+  void concurrentTagWritesThroughDifferentNodesEndIdenticalOnEveryOwner() throws Exception {
+    String repo = repoOwnedBy("race", "node-0", "node-1");
+    List<Images.Pushed> images = new ArrayList<>();
+    for (int k = 0; k < 6; k++) {
+      images.add(Images.push(client(k % 3), repo, "pre-" + k, 1, 60 + k));
+    }
+    List<Thread> writers = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    for (int w = 0; w < 3; w++) {
+      int node = w;
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+          for (int round = 0; round < 2; round++) {
+            Images.Pushed img = images.get(round * 3 + node);
+            HttpResponse<byte[]> r = client(node).send("PUT", "/v2/" + repo + "/manifests/race", img.body(),
+                Map.of("Content-Type", MediaTypes.OCI_MANIFEST));
+            assertEquals(201, r.statusCode(), "PUT race via node-" + node + ": " + OciClient.text(r));
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      }, "tag-writer-" + w);
+      t.start();
+      writers.add(t);
+    }
+    go.countDown();
+    for (Thread t : writers) {
+      t.join(120_000);
+    }
+    assertEquals(List.of(), failures);
+    awaitQuiet();
+    String winner = digestOf(0, repo, "race");
+    assertTrue(images.stream().anyMatch(i -> i.manifest().toString().equals(winner)), "one of the writes: " + winner);
+    for (int i = 1; i < 3; i++) {
+      assertEquals(winner, digestOf(i, repo, "race"), "race via node-" + i);
+    }
+    // the other owner on its own: the primary killed
+    cluster.node(0).kill9();
+    cluster.awaitMembers(2);
+    for (int i = 1; i < 3; i++) {
+      assertEquals(winner, digestOf(i, repo, "race"), "race via node-" + i + " with only node-1 holding it");
+    }
+    cluster.restart(0);
+    cluster.awaitMembers(3);
+    awaitQuiet();
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private static OciClient client(int i) {
