@@ -21,12 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class UploadSession {
   static final String DATA = "data";
   static final String STATE = "state.json";
-  /**
-   * Written bytes after which the write lane makes them durable early, while the rest of the body
-   * is still arriving: the disk then writes in parallel with the transfer instead of all at once in
-   * the final sync before the acknowledgement, which only has the last part left to write.
-   */
-  static final long FLUSH_EVERY = 16L * 1024 * 1024;
 
   private final String id;
   private final RepositoryName repository;
@@ -40,7 +34,6 @@ public final class UploadSession {
   private volatile long lastActivityMillis;
   private FileChannel channel;
   private boolean broken;
-  private long unflushed;
   private boolean folderDurable;
   private MessageDigest sha256;
 
@@ -123,22 +116,14 @@ public final class UploadSession {
     }
   }
 
-  /**
-   * Appends bytes, and syncs them every {@link #FLUSH_EVERY} bytes; after a failure the session
-   * refuses to acknowledge until rolled back.
-   */
+  /** Appends bytes; after a failure the session refuses to acknowledge until rolled back. */
   void write(ByteBuffer bytes) throws IOException {
     if (broken) {
       return;
     }
     try {
-      unflushed += bytes.remaining();
       while (bytes.hasRemaining()) {
         channel.write(bytes);
-      }
-      if (unflushed >= FLUSH_EVERY) {
-        channel.force(false);
-        unflushed = 0;
       }
     } catch (IOException | RuntimeException e) {
       broken = true;
@@ -155,7 +140,6 @@ public final class UploadSession {
       throw new IOException("a write to the upload failed");
     }
     channel.force(false);
-    unflushed = 0;
     offset = channel.position();
     lastActivityMillis = System.currentTimeMillis();
     if (persistent && recordOffset) {

@@ -27,10 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The streaming path of {@link BlobUploads} with a body longer than {@link UploadSession#FLUSH_EVERY}
- * (early syncs) in chunks of every kind: smaller than a block (gathered), of a block or more with
- * no block being gathered (handed over without a copy), and large ones arriving while a block is
- * being gathered (copied into it).
+ * The streaming path of {@link BlobUploads} with a body of many high-water marks in chunks of every
+ * kind: smaller than a block (gathered), of a block or more with no block being gathered (handed
+ * over without a copy), and large ones arriving while a block is being gathered (copied into it).
  */
 class BlobUploadsStreamTest {
   private static final RepositoryName REPO = RepositoryName.of("team/app");
@@ -42,7 +41,7 @@ class BlobUploadsStreamTest {
 
   @Test
   void aLongBodyInMixedChunksIsStoredWholeAndVerified() throws Exception {
-    byte[] content = new byte[(int) UploadSession.FLUSH_EVERY + 4 * 1024 * 1024 + 12_345];
+    byte[] content = new byte[20 * 1024 * 1024 + 12_345];
     new Random(42).nextBytes(content);
     Digest digest = Digest.sha256(content);
     try (StorageFixture f = new StorageFixture(dir, Duration.ZERO)) {
@@ -56,7 +55,7 @@ class BlobUploadsStreamTest {
 
   @Test
   void aWrongDigestIsRefusedAndNothingIsStored() throws Exception {
-    byte[] content = new byte[(int) UploadSession.FLUSH_EVERY + 1_000_000];
+    byte[] content = new byte[17 * 1024 * 1024 + 1_000_000];
     new Random(43).nextBytes(content);
     Digest claimed = Digest.sha256(Arrays.copyOf(content, content.length - 1));
     try (StorageFixture f = new StorageFixture(dir, Duration.ZERO)) {
