@@ -11,7 +11,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.streams.ReadStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -298,11 +297,9 @@ public final class BlobUploads {
   }
 
   /**
-   * Streams a body into the session. Chunks are gathered into {@link #BLOCK}-byte blocks; a chunk
-   * of at least a block that arrives while no block is being gathered (the data channel reads up
-   * to 1 MiB at a time) goes as it is, without a copy. Each block is written on the write lane and
-   * hashed on the hash lane at the same time. On any failure both lanes roll back to the
-   * acknowledged offset before the future fails.
+   * Streams a body into the session. Chunks are gathered into {@link #BLOCK}-byte blocks; each
+   * block is written on the write lane and hashed on the hash lane at the same time. On any
+   * failure both lanes roll back to the acknowledged offset before the future fails.
    */
   private Future<Void> stream(UploadSession s, ReadStream<Buffer> body, long expectedLength, boolean recordOffset) {
     Context ctx = vertx.getOrCreateContext();
@@ -315,15 +312,18 @@ public final class BlobUploads {
       t.failed = true;
       onBoth(s, ctx, s::rollbackFile, s::resetHash, ignored -> promise.tryFail(err));
     };
-    java.util.function.Consumer<ByteBuffer> send = bytes -> {
-      int len = bytes.remaining();
+    Runnable dispatch = () -> {
+      int len = t.fill;
+      byte[] block = t.block;
+      t.block = null;
+      t.fill = 0;
       t.pending += len;
       if (t.pending > HIGH_WATER && !t.paused) {
         t.paused = true;
         body.pause();
       }
-      ByteBuffer forFile = bytes;
-      ByteBuffer forHash = bytes.duplicate();
+      ByteBuffer forFile = ByteBuffer.wrap(block, 0, len);
+      ByteBuffer forHash = ByteBuffer.wrap(block, 0, len);
       onBoth(s, ctx, () -> s.write(forFile), () -> s.hash(forHash), err -> {
         t.pending -= len;
         if (err != null) {
@@ -333,12 +333,6 @@ public final class BlobUploads {
           body.resume();
         }
       });
-    };
-    Runnable dispatch = () -> {
-      ByteBuffer block = ByteBuffer.wrap(t.block, 0, t.fill);
-      t.block = null;
-      t.fill = 0;
-      send.accept(block);
     };
     body.pause();
     long acknowledged = s.offset();
@@ -353,10 +347,6 @@ public final class BlobUploads {
       }
       int length = buf.length();
       t.received += length;
-      if (t.block == null && length >= BLOCK && buf instanceof BufferInternal own) {
-        send.accept(own.getByteBuf().nioBuffer()); // a buffer handed to a handler is the handler's to keep
-        return;
-      }
       int pos = 0;
       while (pos < length) {
         if (t.block == null) {

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The streaming path of {@link BlobUploads} with a body of many high-water marks in chunks of every
- * kind: smaller than a block (gathered), of a block or more with no block being gathered (handed
- * over without a copy), and large ones arriving while a block is being gathered (copied into it).
+ * The streaming path of {@link BlobUploads} with a body of many high-water marks (the body is paused
+ * and resumed) in chunks of every kind: smaller than a block, of exactly a block, and larger ones
+ * arriving with a block partly gathered, all gathered into blocks in order.
  */
 class BlobUploadsStreamTest {
   private static final RepositoryName REPO = RepositoryName.of("team/app");
