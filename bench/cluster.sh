@@ -414,6 +414,73 @@ if want pull; then
   NOTES+=("figure 1: the blob and its manifest (bench/large:latest) were pushed through node-1 (monolithic POST with ?digest=, then the manifest PUT acknowledged after replication) in $(fmt2 "$PUSH_S") s; held by ${HOLDERS[*]}")
 fi
 
+# The catalog figure runs before the push and replicate figures: their repositories exist only in
+# Flotilla, and the catalog figure checks that both servers list the same repositories.
+if want catalog; then
+  run_driver() { # run_driver NAME URL
+    log "figure 2: the driver pushes $CATALOG_REPOS small images into $1, $IMAGE_CONCURRENCY in flight, then lists the catalog"
+    # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of words
+    driver --url "$2" --name "$1" \
+      --figures images,catalog --images "$CATALOG_REPOS" --image-concurrency "$IMAGE_CONCURRENCY" \
+      --catalog-n "$CATALOG_N" --catalog-runs "$CATALOG_RUNS" --prefix cat --tmp-dir "$WORK" \
+      --out "$WORK/catalog-$1.json" >/dev/null 2>"$WORK/driver-$1.txt" \
+      || { tail -n 20 "$WORK/driver-$1.txt" >&2; die "benchmark driver failed against $1"; }
+  }
+  # catalog_walk BASE OUT: one full listing with curl, one line "seconds repositories" per page into OUT
+  catalog_walk() {
+    local base="$1" out="$2" next="/v2/_catalog?n=$CATALOG_N" pages=0 code secs link
+    : >"$out"
+    while [[ -n "$next" ]]; do
+      (( pages < 100000 )) || die "catalog walk: more than 100000 pages"
+      read -r code secs < <(curl -s -D "$WORK/walk.hdr" -o "$WORK/walk.json" --max-time 60 \
+        -w '%{http_code} %{time_total}\n' "$base$next" || true)
+      [[ "$code" == "200" ]] || die "GET $base$next answered ${code:-nothing}"
+      if grep -qi '^Flotilla-Catalog-Incomplete:' "$WORK/walk.hdr"; then
+        die "GET $base$next: $(grep -i '^Flotilla-Catalog-Incomplete:' "$WORK/walk.hdr" | tr -d '\r')"
+      fi
+      echo "$secs $(jq -r '.repositories | length' "$WORK/walk.json")" >>"$out"
+      pages=$(( pages + 1 ))
+      link="$(tr -d '\r' <"$WORK/walk.hdr" | awk 'tolower($1) == "link:"' | sed -n 's/.*<\([^>]*\)>;[[:space:]]*rel="\{0,1\}next.*/\1/p' | head -n 1)"
+      if [[ -n "$link" && "$(jq -r '.repositories | length' "$WORK/walk.json")" == "0" ]]; then
+        link="" # distribution: a full last page links to an empty page (see README.md)
+      fi
+      link="${link#http://127.0.0.1:*/}"
+      [[ -z "$link" || "$link" == /* ]] || link="/$link"
+      next="$link"
+    done
+  }
+  run_driver flotilla "$N1"
+  run_driver distribution "$DIST"
+  check_alive
+  declare -A CAT_MS=() CAT_REPOS=() CAT_PAGES=() CAT_IPS=() PAGE_MED=() PAGE_MAX=() WALK_REPOS=() WALK_PAGES=()
+  for t in flotilla distribution; do
+    CAT_MS[$t]="$(jq -r '.figures.catalog.median_ms' "$WORK/catalog-$t.json")"
+    CAT_REPOS[$t]="$(jq -r '.figures.catalog.repositories' "$WORK/catalog-$t.json")"
+    CAT_PAGES[$t]="$(jq -r '.figures.catalog.pages' "$WORK/catalog-$t.json")"
+    CAT_IPS[$t]="$(jq -r '.figures.image_push.images_per_s' "$WORK/catalog-$t.json")"
+    NOTES+=("catalog listings by the driver through $t (ms): $(jq -c '.figures.catalog.samples_ms' "$WORK/catalog-$t.json")")
+    if [[ "$t" == flotilla ]]; then base="$N1"; else base="$DIST"; fi
+    log "walking the $t catalog page by page with curl"
+    catalog_walk "$base" "$WORK/walk-$t.txt"
+    PAGE_MED[$t]="$(awk '{ print $1 * 1000 }' "$WORK/walk-$t.txt" | median)"
+    PAGE_MAX[$t]="$(awk 'BEGIN { m = 0 } { if ($1 * 1000 > m) m = $1 * 1000 } END { print m }' "$WORK/walk-$t.txt")"
+    WALK_REPOS[$t]="$(awk '{ s += $2 } END { print s + 0 }' "$WORK/walk-$t.txt")"
+    WALK_PAGES[$t]="$(awk '$2 > 0' "$WORK/walk-$t.txt" | wc -l)"
+    [[ "${WALK_REPOS[$t]}" == "${CAT_REPOS[$t]}" ]] \
+      || die "the curl walk of the $t catalog saw ${WALK_REPOS[$t]} repositories, the driver ${CAT_REPOS[$t]}"
+  done
+  [[ "${CAT_REPOS[flotilla]}" == "${CAT_REPOS[distribution]}" ]] \
+    || die "the catalogs differ: Flotilla lists ${CAT_REPOS[flotilla]} repositories, distribution ${CAT_REPOS[distribution]}"
+  PER_NODE=""
+  for i in 0 1 2; do
+    PER_NODE="${PER_NODE:+$PER_NODE / }$(get_json "$(node_url "$i")/api/v1/storage/usage" | jq -r '.repositories | length')"
+  done
+  row "2. Small-image push, $CATALOG_REPOS images through node-1, $IMAGE_CONCURRENCY in flight (images/s)" "${CAT_IPS[flotilla]}" "${CAT_IPS[distribution]}"
+  row "2. Repositories listed (must match) / held by node-1 / node-2 / node-3" "${CAT_REPOS[flotilla]} / $PER_NODE" "${CAT_REPOS[distribution]}"
+  row "2. Full catalog listing through node-1, n=$CATALOG_N (ms, driver, median of $CATALOG_RUNS; pages)" "$(fmt1 "${CAT_MS[flotilla]}") (${CAT_PAGES[flotilla]} pages)" "$(fmt1 "${CAT_MS[distribution]}") (${CAT_PAGES[distribution]} pages)"
+  row "2. Catalog page time, n=$CATALOG_N (ms, curl, median / max of ${WALK_PAGES[flotilla]} pages)" "$(fmt2 "${PAGE_MED[flotilla]}") / $(fmt1 "${PAGE_MAX[flotilla]}")" "$(fmt2 "${PAGE_MED[distribution]}") / $(fmt1 "${PAGE_MAX[distribution]}")"
+fi
+
 if want push; then
   log "figure 1b: writing a $BLOB_MB MiB random blob for the pushes"
   head -c "$(( BLOB_MB * MIB ))" /dev/urandom >"$WORK/push-base.bin"
@@ -500,71 +567,6 @@ if want replicate; then
     row "1c. Replication / disk write rate (target >= 0.50)" "$(awk -v a="$REPL_ACK_MED" -v b="$DISK_MED" 'BEGIN { r = a / b; printf "%.2f (%s the target)", r, (r >= 0.5) ? "meets" : "BELOW" }')" "–"
   fi
   NOTES+=("replication samples from the acknowledgement (MiB/s):$REPL_ACK; seconds after the acknowledgement:$REPL_LAG; CPU seconds the second owner used meanwhile:$REPL_CPU; from the push's start (MiB/s):$REPL_ALL")
-fi
-
-if want catalog; then
-  run_driver() { # run_driver NAME URL
-    log "figure 2: the driver pushes $CATALOG_REPOS small images into $1, $IMAGE_CONCURRENCY in flight, then lists the catalog"
-    # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of words
-    driver --url "$2" --name "$1" \
-      --figures images,catalog --images "$CATALOG_REPOS" --image-concurrency "$IMAGE_CONCURRENCY" \
-      --catalog-n "$CATALOG_N" --catalog-runs "$CATALOG_RUNS" --prefix cat --tmp-dir "$WORK" \
-      --out "$WORK/catalog-$1.json" >/dev/null 2>"$WORK/driver-$1.txt" \
-      || { tail -n 20 "$WORK/driver-$1.txt" >&2; die "benchmark driver failed against $1"; }
-  }
-  # catalog_walk BASE OUT: one full listing with curl, one line "seconds repositories" per page into OUT
-  catalog_walk() {
-    local base="$1" out="$2" next="/v2/_catalog?n=$CATALOG_N" pages=0 code secs link
-    : >"$out"
-    while [[ -n "$next" ]]; do
-      (( pages < 100000 )) || die "catalog walk: more than 100000 pages"
-      read -r code secs < <(curl -s -D "$WORK/walk.hdr" -o "$WORK/walk.json" --max-time 60 \
-        -w '%{http_code} %{time_total}\n' "$base$next" || true)
-      [[ "$code" == "200" ]] || die "GET $base$next answered ${code:-nothing}"
-      if grep -qi '^Flotilla-Catalog-Incomplete:' "$WORK/walk.hdr"; then
-        die "GET $base$next: $(grep -i '^Flotilla-Catalog-Incomplete:' "$WORK/walk.hdr" | tr -d '\r')"
-      fi
-      echo "$secs $(jq -r '.repositories | length' "$WORK/walk.json")" >>"$out"
-      pages=$(( pages + 1 ))
-      link="$(tr -d '\r' <"$WORK/walk.hdr" | awk 'tolower($1) == "link:"' | sed -n 's/.*<\([^>]*\)>;[[:space:]]*rel="\{0,1\}next.*/\1/p' | head -n 1)"
-      if [[ -n "$link" && "$(jq -r '.repositories | length' "$WORK/walk.json")" == "0" ]]; then
-        link="" # distribution: a full last page links to an empty page (see README.md)
-      fi
-      link="${link#http://127.0.0.1:*/}"
-      [[ -z "$link" || "$link" == /* ]] || link="/$link"
-      next="$link"
-    done
-  }
-  run_driver flotilla "$N1"
-  run_driver distribution "$DIST"
-  check_alive
-  declare -A CAT_MS=() CAT_REPOS=() CAT_PAGES=() CAT_IPS=() PAGE_MED=() PAGE_MAX=() WALK_REPOS=() WALK_PAGES=()
-  for t in flotilla distribution; do
-    CAT_MS[$t]="$(jq -r '.figures.catalog.median_ms' "$WORK/catalog-$t.json")"
-    CAT_REPOS[$t]="$(jq -r '.figures.catalog.repositories' "$WORK/catalog-$t.json")"
-    CAT_PAGES[$t]="$(jq -r '.figures.catalog.pages' "$WORK/catalog-$t.json")"
-    CAT_IPS[$t]="$(jq -r '.figures.image_push.images_per_s' "$WORK/catalog-$t.json")"
-    NOTES+=("catalog listings by the driver through $t (ms): $(jq -c '.figures.catalog.samples_ms' "$WORK/catalog-$t.json")")
-    if [[ "$t" == flotilla ]]; then base="$N1"; else base="$DIST"; fi
-    log "walking the $t catalog page by page with curl"
-    catalog_walk "$base" "$WORK/walk-$t.txt"
-    PAGE_MED[$t]="$(awk '{ print $1 * 1000 }' "$WORK/walk-$t.txt" | median)"
-    PAGE_MAX[$t]="$(awk 'BEGIN { m = 0 } { if ($1 * 1000 > m) m = $1 * 1000 } END { print m }' "$WORK/walk-$t.txt")"
-    WALK_REPOS[$t]="$(awk '{ s += $2 } END { print s + 0 }' "$WORK/walk-$t.txt")"
-    WALK_PAGES[$t]="$(awk '$2 > 0' "$WORK/walk-$t.txt" | wc -l)"
-    [[ "${WALK_REPOS[$t]}" == "${CAT_REPOS[$t]}" ]] \
-      || die "the curl walk of the $t catalog saw ${WALK_REPOS[$t]} repositories, the driver ${CAT_REPOS[$t]}"
-  done
-  [[ "${CAT_REPOS[flotilla]}" == "${CAT_REPOS[distribution]}" ]] \
-    || die "the catalogs differ: Flotilla lists ${CAT_REPOS[flotilla]} repositories, distribution ${CAT_REPOS[distribution]}"
-  PER_NODE=""
-  for i in 0 1 2; do
-    PER_NODE="${PER_NODE:+$PER_NODE / }$(get_json "$(node_url "$i")/api/v1/storage/usage" | jq -r '.repositories | length')"
-  done
-  row "2. Small-image push, $CATALOG_REPOS images through node-1, $IMAGE_CONCURRENCY in flight (images/s)" "${CAT_IPS[flotilla]}" "${CAT_IPS[distribution]}"
-  row "2. Repositories listed (must match) / held by node-1 / node-2 / node-3" "${CAT_REPOS[flotilla]} / $PER_NODE" "${CAT_REPOS[distribution]}"
-  row "2. Full catalog listing through node-1, n=$CATALOG_N (ms, driver, median of $CATALOG_RUNS; pages)" "$(fmt1 "${CAT_MS[flotilla]}") (${CAT_PAGES[flotilla]} pages)" "$(fmt1 "${CAT_MS[distribution]}") (${CAT_PAGES[distribution]} pages)"
-  row "2. Catalog page time, n=$CATALOG_N (ms, curl, median / max of ${WALK_PAGES[flotilla]} pages)" "$(fmt2 "${PAGE_MED[flotilla]}") / $(fmt1 "${PAGE_MAX[flotilla]}")" "$(fmt2 "${PAGE_MED[distribution]}") / $(fmt1 "${PAGE_MAX[distribution]}")"
 fi
 
 if want pull || want push || want replicate || want catalog; then
