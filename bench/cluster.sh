@@ -19,13 +19,24 @@
 #              by the driver (median of CATALOG_RUNS) and one listing walked page by page with curl
 #   rebalance  REBALANCE_MB of repositories (one REBALANCE_LAYER_MB random layer each) pushed into a
 #              fresh 3-node cluster; a 4th node joins; time until all rebalancing is over
+#   replicate  a REPLICATE_MB blob pushed (monolithic POST) through the repository's primary owner of a
+#              3-node cluster, then the time until its second owner holds it on its own disk (the
+#              node-local /api/v1/storage/usage of that node lists the blob), polled every 50 ms;
+#              MiB/s from the push's acknowledgement (replication alone: the copy starts then) and
+#              from the push's start, median of REPLICATE_REPS, each into a fresh repository
+#   disk       the fsync'd write rate of the disk under BENCH_TMP: dd of a 256 MiB random file with
+#              bs=1M conv=fsync, DISK_REPS times, median (the yardstick of replicate and rebalance)
 #
 # Environment (defaults in brackets):
-#   FIGURES              comma list of pull,push,catalog,rebalance [pull,push,catalog,rebalance]
+#   FIGURES              comma list of pull,push,replicate,catalog,rebalance,disk
+#                        [pull,push,replicate,catalog,rebalance,disk]
 #   FLOTILLA_JAR         the Flotilla jar to run [$ROOT/target/flotilla.jar; never built by this script]
 #   BLOB_MB              large blob of the pull figure, MiB [256]
 #   PULL_REPS            measured pulls per node [5]
 #   PUSH_REPS            measured pushes through each kind of node [3]
+#   REPLICATE_MB         blob of the replicate figure, MiB [256]
+#   REPLICATE_REPS       measured replications [3]
+#   DISK_REPS            dd runs of the disk figure [3]
 #   CATALOG_REPOS        small images = repositories of the catalog figure [15000]
 #   CATALOG_N            page size of the listings [100]
 #   CATALOG_RUNS         measured full listings by the driver [5]
@@ -51,12 +62,15 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 
-FIGURES="${FIGURES:-pull,push,catalog,rebalance}"
+FIGURES="${FIGURES:-pull,push,replicate,catalog,rebalance,disk}"
 FIGURES="${FIGURES//,/ }"
 FLOTILLA_JAR="${FLOTILLA_JAR:-$ROOT/target/flotilla.jar}"
 BLOB_MB="${BLOB_MB:-256}"
 PULL_REPS="${PULL_REPS:-5}"
 PUSH_REPS="${PUSH_REPS:-3}"
+REPLICATE_MB="${REPLICATE_MB:-256}"
+REPLICATE_REPS="${REPLICATE_REPS:-3}"
+DISK_REPS="${DISK_REPS:-3}"
 CATALOG_REPOS="${CATALOG_REPOS:-15000}"
 CATALOG_N="${CATALOG_N:-100}"
 CATALOG_RUNS="${CATALOG_RUNS:-5}"
@@ -81,10 +95,11 @@ source "$BENCH_DIR/lib.sh"
 
 want() { [[ " $FIGURES " == *" $1 "* ]]; }
 for f in $FIGURES; do
-  case "$f" in pull|push|catalog|rebalance) ;; *) die "unknown figure '$f' (known: pull push catalog rebalance)";; esac
+  case "$f" in pull|push|replicate|catalog|rebalance|disk) ;;
+    *) die "unknown figure '$f' (known: pull push replicate catalog rebalance disk)";; esac
 done
 [[ -n "${FIGURES// /}" ]] || die "FIGURES is empty"
-for v in BLOB_MB PULL_REPS PUSH_REPS CATALOG_REPOS CATALOG_N CATALOG_RUNS IMAGE_CONCURRENCY REBALANCE_MB \
+for v in BLOB_MB PULL_REPS PUSH_REPS REPLICATE_MB REPLICATE_REPS DISK_REPS CATALOG_REPOS CATALOG_N CATALOG_RUNS IMAGE_CONCURRENCY REBALANCE_MB \
          REBALANCE_LAYER_MB REBALANCE_TIMEOUT_S STABLE_S REPLICATION_FACTOR; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
@@ -147,6 +162,9 @@ fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 median() { # median of the numbers on stdin
   sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+cpu_ticks() { # cpu_ticks PID: user + system CPU time of a process so far, in clock ticks
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 fmt1() { awk -v x="$1" 'BEGIN { printf "%.1f", x }'; }
 fmt2() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
@@ -317,9 +335,30 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 |"); }
 NOTES=()
 
-# ================================================================= cluster A: figures pull + push + catalog
-if want pull || want push || want catalog; then
+# ================================================================= disk: the yardstick
+if want disk; then
+  log "disk: $DISK_REPS x dd of a 256 MiB random file into $BENCH_TMP, bs=1M conv=fsync"
+  head -c "$(( 256 * MIB ))" /dev/urandom >"$WORK/dd-src.bin"
+  DISK_RATES=""
+  for (( k = 0; k < DISK_REPS; k++ )); do
+    t0="$(now)"
+    dd if="$WORK/dd-src.bin" of="$WORK/dd-dst.bin" bs=1M conv=fsync status=none || die "dd failed"
+    secs="$(fsub "$(now)" "$t0")"
+    rm -f "$WORK/dd-dst.bin"
+    DISK_RATES="$DISK_RATES $(awk -v s="$secs" 'BEGIN { printf "%.1f", 256 / s }')"
+  done
+  rm -f "$WORK/dd-src.bin"
+  DISK_MED="$(printf '%s\n' $DISK_RATES | median)"
+  log "  disk: samples$DISK_RATES MiB/s, median $DISK_MED"
+  row "0. Disk: fsync'd write rate, dd 256 MiB bs=1M conv=fsync (MiB/s, median of $DISK_REPS; target of replicate and rebalance: half of it)" "$(fmt1 "$DISK_MED")" "–"
+  NOTES+=("disk write samples (MiB/s):$DISK_RATES; load average before the figures: $(cut -d' ' -f1-3 /proc/loadavg)")
+fi
+
+# ================================================================= cluster A: figures pull + push + replicate + catalog
+if want pull || want push || want replicate || want catalog; then
   start_cluster a
+fi
+if want pull || want push || want catalog; then
   start_distribution
   N1="$(node_url 0)"
   DIST="http://127.0.0.1:$DIST_PORT"
@@ -375,44 +414,8 @@ if want pull; then
   NOTES+=("figure 1: the blob and its manifest (bench/large:latest) were pushed through node-1 (monolithic POST with ?digest=, then the manifest PUT acknowledged after replication) in $(fmt2 "$PUSH_S") s; held by ${HOLDERS[*]}")
 fi
 
-if want push; then
-  log "figure 1b: writing a $BLOB_MB MiB random blob for the pushes"
-  head -c "$(( BLOB_MB * MIB ))" /dev/urandom >"$WORK/push-base.bin"
-  NODES_CSV="$(IFS=,; echo "${NODE_NAMES[*]}")"
-  declare -A PUSH_RATES=([primary]="" [nonprimary]="")
-  for (( k = 0; k < PUSH_REPS; k++ )); do
-    for role in primary nonprimary; do
-      repo="bench/push-$role-$k"
-      read -r _ P S _ < <(echo "$repo" | owners_expected "$NODES_CSV") || die "the placement helper failed"
-      if [[ "$role" == primary ]]; then via="$P"; else
-        via=""; for n in "${NODE_NAMES[@]}"; do [[ "$n" == "$P" || "$n" == "$S" ]] || via="$n"; done
-      fi
-      [[ -n "$via" ]] || die "no node for the $role push of $repo"
-      file="$WORK/push-$role-$k.bin"
-      { printf 'flotilla-bench %s %s\n' "$role" "$k"; cat "$WORK/push-base.bin"; } >"$file"
-      size="$(stat -c %s "$file")"
-      digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
-      t0="$(now)"
-      push_blob flotilla "$(node_url "$(index_of "$via")")" "$repo" "$file" "$digest"
-      secs="$(fsub "$(now)" "$t0")"
-      rm -f "$file"
-      rate="$(awk -v b="$size" -v s="$secs" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
-      log "  push of $repo through $via ($role; primary $P): $rate MiB/s"
-      PUSH_RATES[$role]="${PUSH_RATES[$role]} $rate"
-    done
-  done
-  rm -f "$WORK/push-base.bin"
-  check_alive
-  PUSH_P="$(printf '%s\n' ${PUSH_RATES[primary]} | median)"
-  PUSH_N="$(printf '%s\n' ${PUSH_RATES[nonprimary]} | median)"
-  PUSH_RATIO="$(awk -v a="$PUSH_N" -v b="$PUSH_P" 'BEGIN { printf "%.2f", a / b }')"
-  PUSH_VERDICT="$(awk -v r="$PUSH_RATIO" 'BEGIN { print (r >= 0.60) ? "meets" : "BELOW" }')"
-  row "1b. Blob push through the primary, $BLOB_MB MiB monolithic (MiB/s, median of $PUSH_REPS)" "$(fmt1 "$PUSH_P")" "–"
-  row "1b. Blob push through a non-owner (body forwarded to the primary) (MiB/s, median of $PUSH_REPS)" "$(fmt1 "$PUSH_N")" "–"
-  row "1b. Ratio non-primary / primary push (target >= 0.60)" "$PUSH_RATIO ($PUSH_VERDICT the target)" "–"
-  NOTES+=("push samples through the primary (MiB/s):${PUSH_RATES[primary]}; through a non-owner:${PUSH_RATES[nonprimary]}")
-fi
-
+# The catalog figure runs before the push and replicate figures: their repositories exist only in
+# Flotilla, and the catalog figure checks that both servers list the same repositories.
 if want catalog; then
   run_driver() { # run_driver NAME URL
     log "figure 2: the driver pushes $CATALOG_REPOS small images into $1, $IMAGE_CONCURRENCY in flight, then lists the catalog"
@@ -478,7 +481,95 @@ if want catalog; then
   row "2. Catalog page time, n=$CATALOG_N (ms, curl, median / max of ${WALK_PAGES[flotilla]} pages)" "$(fmt2 "${PAGE_MED[flotilla]}") / $(fmt1 "${PAGE_MAX[flotilla]}")" "$(fmt2 "${PAGE_MED[distribution]}") / $(fmt1 "${PAGE_MAX[distribution]}")"
 fi
 
-if want pull || want push || want catalog; then
+if want push; then
+  log "figure 1b: writing a $BLOB_MB MiB random blob for the pushes"
+  head -c "$(( BLOB_MB * MIB ))" /dev/urandom >"$WORK/push-base.bin"
+  NODES_CSV="$(IFS=,; echo "${NODE_NAMES[*]}")"
+  declare -A PUSH_RATES=([primary]="" [nonprimary]="")
+  for (( k = 0; k < PUSH_REPS; k++ )); do
+    for role in primary nonprimary; do
+      repo="bench/push-$role-$k"
+      read -r _ P S _ < <(echo "$repo" | owners_expected "$NODES_CSV") || die "the placement helper failed"
+      if [[ "$role" == primary ]]; then via="$P"; else
+        via=""; for n in "${NODE_NAMES[@]}"; do [[ "$n" == "$P" || "$n" == "$S" ]] || via="$n"; done
+      fi
+      [[ -n "$via" ]] || die "no node for the $role push of $repo"
+      file="$WORK/push-$role-$k.bin"
+      { printf 'flotilla-bench %s %s\n' "$role" "$k"; cat "$WORK/push-base.bin"; } >"$file"
+      size="$(stat -c %s "$file")"
+      digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
+      t0="$(now)"
+      push_blob flotilla "$(node_url "$(index_of "$via")")" "$repo" "$file" "$digest"
+      secs="$(fsub "$(now)" "$t0")"
+      rm -f "$file"
+      rate="$(awk -v b="$size" -v s="$secs" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
+      log "  push of $repo through $via ($role; primary $P): $rate MiB/s"
+      PUSH_RATES[$role]="${PUSH_RATES[$role]} $rate"
+    done
+  done
+  rm -f "$WORK/push-base.bin"
+  check_alive
+  PUSH_P="$(printf '%s\n' ${PUSH_RATES[primary]} | median)"
+  PUSH_N="$(printf '%s\n' ${PUSH_RATES[nonprimary]} | median)"
+  PUSH_RATIO="$(awk -v a="$PUSH_N" -v b="$PUSH_P" 'BEGIN { printf "%.2f", a / b }')"
+  PUSH_VERDICT="$(awk -v r="$PUSH_RATIO" 'BEGIN { print (r >= 0.60) ? "meets" : "BELOW" }')"
+  row "1b. Blob push through the primary, $BLOB_MB MiB monolithic (MiB/s, median of $PUSH_REPS)" "$(fmt1 "$PUSH_P")" "–"
+  row "1b. Blob push through a non-owner (body forwarded to the primary) (MiB/s, median of $PUSH_REPS)" "$(fmt1 "$PUSH_N")" "–"
+  row "1b. Ratio non-primary / primary push (target >= 0.60)" "$PUSH_RATIO ($PUSH_VERDICT the target)" "–"
+  NOTES+=("push samples through the primary (MiB/s):${PUSH_RATES[primary]}; through a non-owner:${PUSH_RATES[nonprimary]}")
+fi
+
+if want replicate; then
+  log "figure 1c: writing a $REPLICATE_MB MiB random blob for the replications"
+  head -c "$(( REPLICATE_MB * MIB ))" /dev/urandom >"$WORK/repl-base.bin"
+  NODES_CSV="$(IFS=,; echo "${NODE_NAMES[*]}")"
+  REPL_ACK=""; REPL_ALL=""; REPL_LAG=""; REPL_CPU=""
+  for (( k = 0; k < REPLICATE_REPS; k++ )); do
+    repo="bench/replicate-$k"
+    read -r _ P S _ < <(echo "$repo" | owners_expected "$NODES_CSV") || die "the placement helper failed"
+    [[ -n "$S" ]] || die "$repo has no second owner (REPLICATION_FACTOR=$REPLICATION_FACTOR must be at least 2)"
+    file="$WORK/repl-$k.bin"
+    { printf 'flotilla-bench replicate %s\n' "$k"; cat "$WORK/repl-base.bin"; } >"$file"
+    size="$(stat -c %s "$file")"
+    digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
+    second_usage="$(node_url "$(index_of "$S")")/api/v1/storage/usage?repository=$repo"
+    second_pid="${NODE_PIDS[$(index_of "$S")]}"
+    t0="$(now)"
+    push_blob flotilla "$(node_url "$(index_of "$P")")" "$repo" "$file" "$digest"
+    t_ack="$(now)"
+    cpu0="$(cpu_ticks "$second_pid")"
+    rm -f "$file"
+    # the second owner holds it once its own usage lists the repository with the blob's bytes (no
+    # jq per poll: a fork of jq every 50 ms would take CPU from the nodes)
+    held=""
+    for _ in $(seq 1 6000); do
+      b="$(curl -s --max-time 5 "$second_usage" || true)"
+      if [[ "$b" =~ \"repositories\":\[\{[^}]*\"bytes\":([0-9]+) ]] && (( BASH_REMATCH[1] >= size )); then
+        held="$(now)"; break
+      fi
+      sleep 0.05
+    done
+    [[ -n "$held" ]] || die "$S did not hold $digest of $repo within 5 minutes of the push's acknowledgement"
+    cpu_s="$(awk -v a="$cpu0" -v b="$(cpu_ticks "$second_pid")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+    lag="$(fsub "$held" "$t_ack")"
+    r_ack="$(awk -v b="$size" -v s="$lag" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
+    r_all="$(awk -v b="$size" -v s="$(fsub "$held" "$t0")" -v m="$MIB" 'BEGIN { printf "%.1f", b / m / s }')"
+    log "  $repo: pushed to $P in $(fsub "$t_ack" "$t0") s, on $S $lag s after the acknowledgement: $r_ack MiB/s (push + replication: $r_all MiB/s); $S used $cpu_s CPU s meanwhile"
+    REPL_ACK="$REPL_ACK $r_ack"; REPL_ALL="$REPL_ALL $r_all"; REPL_LAG="$REPL_LAG $lag"; REPL_CPU="$REPL_CPU $cpu_s"
+  done
+  rm -f "$WORK/repl-base.bin"
+  check_alive
+  REPL_ACK_MED="$(printf '%s\n' $REPL_ACK | median)"
+  REPL_ALL_MED="$(printf '%s\n' $REPL_ALL | median)"
+  row "1c. Replication of a pushed $REPLICATE_MB MiB blob to its second owner, from the push's acknowledgement (MiB/s, median of $REPLICATE_REPS)" "$(fmt1 "$REPL_ACK_MED")" "–"
+  row "1c. Push + replication, from the push's start until the second owner holds it (MiB/s, median of $REPLICATE_REPS)" "$(fmt1 "$REPL_ALL_MED")" "–"
+  if want disk; then
+    row "1c. Replication / disk write rate (target >= 0.50)" "$(awk -v a="$REPL_ACK_MED" -v b="$DISK_MED" 'BEGIN { r = a / b; printf "%.2f (%s the target)", r, (r >= 0.5) ? "meets" : "BELOW" }')" "–"
+  fi
+  NOTES+=("replication samples from the acknowledgement (MiB/s):$REPL_ACK; seconds after the acknowledgement:$REPL_LAG; CPU seconds the second owner used meanwhile:$REPL_CPU; from the push's start (MiB/s):$REPL_ALL")
+fi
+
+if want pull || want push || want replicate || want catalog; then
   log "stopping cluster A and distribution"
   stop_nodes
   stop_pid "$DIST_PID"; DIST_PID=""
@@ -603,6 +694,9 @@ if want rebalance; then
   row "3. Rebalance: ${NODE_NAMES[3]} joins a 3-node cluster holding $REPOS x $REBALANCE_LAYER_MB MiB repositories (R=$REPLICATION_FACTOR): bytes it received, its storedBytes (MiB)" "$RB_MIB ($REPOS4 repositories, as placed)" "n/a: distribution has no cluster"
   row "3. Rebalance: time from ${NODE_NAMES[3]} ready to every node idle and every repository on exactly its owners (s)" "$(fmt1 "$RB_S")" "n/a"
   row "3. Rebalance: rate, ${NODE_NAMES[3]} storedBytes / time (MiB/s)" "$RB_RATE" "n/a"
+  if want disk; then
+    row "3. Rebalance rate / disk write rate (target >= 0.50)" "$(awk -v a="$RB_RATE" -v b="$DISK_MED" 'BEGIN { r = a / b; printf "%.2f (%s the target)", r, (r >= 0.5) ? "meets" : "BELOW" }')" "n/a"
+  fi
   NOTES+=("figure 3: pushing the $REPOS repositories through node-1 took $(fmt2 "$RB_PUSH_S") s; the sum of the former owners' rebalancing.bytesCopied deltas is $(fmt1 "$(awk -v b="$COPIED" -v m="$MIB" 'BEGIN { print b / m }')") MiB (a blob fetched once for two owners' concurrent sync requests counts for both); $POLLS polls; the end state held for $STABLE_S s")
   stop_nodes
 fi
