@@ -13,9 +13,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
-import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.streams.WriteStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
@@ -58,23 +56,6 @@ public final class DataChannelClient {
           DataReadStream stream = new DataReadStream(vertx, idleMillis, socket, grant.length(), stats);
           PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), stream.ended(), stream::abort);
           return stream;
-        })));
-  }
-
-  /**
-   * Relays {@code request}'s blob region on {@code nodeId} into {@code dst} without copying it
-   * ({@link DataRelay}); the future has the relay, whose {@link DataRelay#result()} completes once
-   * {@code dst} got every byte and was ended. Call it on {@code dst}'s context.
-   */
-  public Future<DataRelay> relay(String nodeId, OpenRead request, WriteStream<Buffer> dst) {
-    if (request.offset() < 0 || request.length() < -1) {
-      return Future.failedFuture(OciError.RANGE_INVALID.with("invalid range " + request.offset() + "+" + request.length()));
-    }
-    return onContext(() -> Bus.request(vertx, Addresses.DATA_READ, nodeId, false, new DataReadRequest(request, localNode))
-        .compose(grant -> connect(nodeId, grant, Direction.SEND).map(socket -> {
-          DataRelay relay = new DataRelay(vertx, idleMillis, (NetSocketInternal) socket, grant.length(), stats, dst);
-          PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), relay.result(), relay::abort);
-          return relay;
         })));
   }
 

@@ -1,7 +1,6 @@
 package io.flotilla.cluster;
 
 import io.flotilla.bus.DataChannelClient;
-import io.flotilla.bus.DataRelay;
 import io.flotilla.bus.BlobTransferVerticle;
 import io.flotilla.bus.DataMessages.OpenRead;
 import io.flotilla.bus.DataMessages.OpenWrite;
@@ -107,12 +106,13 @@ public final class RoutingBlobTransfer implements BlobTransfer {
     if (blob.node() == null || blob.node().equals(localNode)) {
       return local.send(ctx, repository, blob, offset, length, response);
     }
-    // a deeper queue than Netty's 64 KiB: the relay then pauses the channel once per few MiB,
-    // not after every socket read (each pause and resume is a system call on both sockets)
-    response.setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
-    // the socket's buffers go to the response as they are (no heap copy), see DataRelay
-    return data.relay(blob.node(), new OpenRead(ctx, blob.digest(), offset, length), response)
-        .compose(DataRelay::result);
+    return data.open(blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
+        .compose(stream -> {
+          // a deeper queue than Netty's 64 KiB: the pipe then pauses the channel once per few MiB,
+          // not after every socket read (each pause and resume is a system call on both sockets)
+          response.setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
+          return stream.pipeInto(response);
+        });
   }
 
   /** Streams {@code body} (or nothing) into a write on {@code node} and returns the handler's result. */
