@@ -4,7 +4,6 @@ import io.flotilla.oci.Reference;
 import io.flotilla.storage.EventSink;
 import io.flotilla.storage.ForwardingStorage;
 import io.flotilla.storage.EventSink.Operation;
-import java.util.function.ToLongFunction;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
 import io.flotilla.storage.StorageTypes.ManifestContent;
@@ -12,6 +11,7 @@ import io.flotilla.storage.StorageTypes.ManifestPut;
 import io.flotilla.storage.StorageTypes.PutManifest;
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
  * This node's storage with events: wraps the node's own storage (the node that performs an
@@ -36,7 +36,7 @@ public final class EventingStorage extends ForwardingStorage {
     this.orderOf = orderOf;
   }
 
-  /** {@code op} with the repository's order after it. */
+  /** {@code op} with the repository's order after it (manifest, tag and repository events; blob events have none). */
   private Operation ordered(Operation op) {
     return op.withOrder(orderOf.applyAsLong(op.repository()));
   }
@@ -62,15 +62,15 @@ public final class EventingStorage extends ForwardingStorage {
 
   @Override
   public Future<Void> deleteBlob(RequestContext ctx, String repository, String digest) {
-    return local.deleteBlob(ctx, repository, digest).compose(v -> events.record(ctx, ordered(new Operation("delete",
-        repository, digest, null, -1, null, null, List.of()))));
+    return local.deleteBlob(ctx, repository, digest).compose(v -> events.record(ctx, new Operation("delete",
+        repository, digest, null, -1, null, null, List.of())));
   }
 
   @Override
   public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
     return local.mountBlob(ctx, repository, digest, from).compose(mounted -> !mounted ? Future.succeededFuture(false)
-        : local.statBlob(ctx, repository, digest).compose(info -> events.record(ctx, ordered(new Operation("mount",
-            repository, digest, "application/octet-stream", info.size(), null, from, List.of())))).map(true));
+        : local.statBlob(ctx, repository, digest).compose(info -> events.record(ctx, new Operation("mount",
+            repository, digest, "application/octet-stream", info.size(), null, from, List.of()))).map(true));
   }
 
   @Override

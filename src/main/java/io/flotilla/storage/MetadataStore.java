@@ -543,9 +543,10 @@ public final class MetadataStore implements AutoCloseable {
         if (replica && meta.createdMillis() <= tomb) {
           return false; // deleted here after it was created there
         }
-        if (!replica && meta.createdMillis() < r.next(meta.createdMillis())) {
+        long created = replica ? meta.createdMillis() : r.next(meta.createdMillis()); // a push: after the newest record
+        if (created != meta.createdMillis()) {
           m = new ManifestMeta(d, meta.mediaType(), meta.size(), meta.artifactType(), meta.subject(),
-              meta.annotations(), meta.references(), r.next(meta.createdMillis())); // after the newest record
+              meta.annotations(), meta.references(), created);
         }
         c.putManifest(m);
         c.removeManifestTombstone(d); // obsolete, if any: the manifest is newer
