@@ -55,7 +55,6 @@ import io.flotilla.http.RequestObserver;
 import io.flotilla.http.ServerTls;
 import io.flotilla.http.TlsReloader;
 import io.flotilla.http.V2Api;
-import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
 import io.flotilla.storage.EventSink;
@@ -297,7 +296,7 @@ public final class Node {
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
       EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events,
-          repo -> metadata.cachedOrder(RepositoryName.of(repo)));
+          metadata::cachedOrder);
       // calls to this node skip the bus
       client.serveLocally(reported);
       // in-cluster consumers' subscriptions are heard before the first request is served

@@ -183,9 +183,13 @@ public final class MetadataStore implements AutoCloseable {
     return r == null ? 0 : r.newest;
   }
 
-  /** {@link #order}, answered only from memory (for event loops): -1 when the repository is not cached. */
-  public long cachedOrder(RepositoryName name) {
-    RepoState r = cache.cached(name);
+  /**
+   * {@link #order}, answered only from memory (for event loops): -1 when the repository is not
+   * cached. Takes the name as a string already validated by the request it comes from, so the
+   * event of every pull does not validate it again.
+   */
+  public long cachedOrder(String repository) {
+    RepoState r = cache.cached(repository);
     return r == null || r.retired ? -1 : r.newest;
   }
 

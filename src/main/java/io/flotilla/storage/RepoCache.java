@@ -52,7 +52,12 @@ final class RepoCache {
 
   /** The repository's state if it is held now (no load, no use recorded), else null. */
   RepoState cached(RepositoryName name) {
-    return states.get(name.value());
+    return cached(name.value());
+  }
+
+  /** {@link #cached(RepositoryName)} by the name's string (already validated by the caller). */
+  RepoState cached(String name) {
+    return states.get(name);
   }
 
   /** The repository's state, or a new empty one (not stored yet) when the database does not hold it. */

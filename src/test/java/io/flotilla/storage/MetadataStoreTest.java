@@ -353,7 +353,7 @@ class MetadataStoreTest {
     long afterRepush = w.order(APP);
     assertTrue(afterRepush > afterDelete, afterRepush + " after " + afterDelete);
     assertEquals(afterRepush, w.tagTime(APP, new Tag("v1")), "the tag carries the repository's order");
-    assertEquals(afterRepush, w.cachedOrder(APP));
+    assertEquals(afterRepush, w.cachedOrder(APP.value()));
 
     // a copy from another node keeps its own time and does not move the order back
     assertTrue(w.importTag(APP, new Tag("v1"), early.digest(), afterRepush - 10, 0).changed() == false);
@@ -363,7 +363,7 @@ class MetadataStoreTest {
     MetadataStore r = load(dir);
     assertEquals(afterRepush, r.order(APP));
     assertEquals(0, r.order(SOLO), "nothing recorded");
-    assertEquals(-1, r.cachedOrder(SOLO), "not in memory");
+    assertEquals(-1, r.cachedOrder(SOLO.value()), "not in memory");
   }
 
   @Test
