@@ -398,8 +398,17 @@ if want pull; then
       dist)     base="$DIST"; label="distribution" ;;
     esac
     log "pulling $BLOB_MB MiB through $label: 1 verified warm-up + $PULL_REPS timed"
+    declare -a T0=(); for i in 0 1 2; do T0[i]="$(cpu_ticks "${NODE_PIDS[$i]}")"; done
     mapfile -t rates < <(pull_rates "$base/v2/$LARGE_REPO/blobs/$DIGEST" "$SIZE" "$DIGEST" "$PULL_REPS")
     (( ${#rates[@]} == PULL_REPS )) || die "pull through $label did not complete"
+    if [[ "$role" != dist ]]; then # CPU each node spent per GiB pulled (warm-up pull included)
+      cpu=""; for i in 0 1 2; do
+        cpu+=" ${NODE_NAMES[$i]} $(awk -v t="$(( $(cpu_ticks "${NODE_PIDS[$i]}") - T0[i] ))" -v hz="$(getconf CLK_TCK)" \
+          -v gib="$(awk -v s="$SIZE" -v r="$PULL_REPS" -v m="$MIB" 'BEGIN { print s * (r + 1) / m / 1024 }')" \
+          'BEGIN { printf "%.2f", t / hz / gib }')"
+      done
+      NOTES+=("CPU seconds per GiB pulled through $label:$cpu")
+    fi
     PULL_MED[$role]="$(printf '%s\n' "${rates[@]}" | median)"
     log "  $label: samples ${rates[*]} MiB/s, median ${PULL_MED[$role]}"
     NOTES+=("pull samples through $label (MiB/s): ${rates[*]}")

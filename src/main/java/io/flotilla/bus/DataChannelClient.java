@@ -13,7 +13,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
@@ -60,6 +63,36 @@ public final class DataChannelClient {
   }
 
   /**
+   * Relays {@code request}'s blob region on {@code nodeId} as the body of {@code http}'s response
+   * (its head already carries the Content-Length): spliced by the kernel ({@link DataSplice}) where
+   * both sockets allow it, else handed over buffer by buffer without copies ({@link DataRelay}).
+   * Completes once the response ended with every byte; call it on the request's context.
+   */
+  public Future<Void> relay(String nodeId, OpenRead request, HttpServerRequest http) {
+    if (request.offset() < 0 || request.length() < -1) {
+      return Future.failedFuture(OciError.RANGE_INVALID.with("invalid range " + request.offset() + "+" + request.length()));
+    }
+    HttpServerResponse response = http.response();
+    return onContext(() -> Bus.request(vertx, Addresses.DATA_READ, nodeId, false, new DataReadRequest(request, localNode))
+        .compose(grant -> connect(nodeId, grant, Direction.SEND, true).compose(socket -> {
+          NetSocketInternal s = (NetSocketInternal) socket;
+          DataSplice.Channels channels = DataSplice.channels(http, s);
+          if (channels != null) {
+            socket.closeHandler(v -> stats.closed());
+            Future<Void> done = DataSplice.run(vertx, channels, response, grant.length(), stats, idleMillis)
+                .onFailure(err -> stats.failed());
+            PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), done, err -> socket.close());
+            return done;
+          }
+          DataRelay relay = new DataRelay(vertx, idleMillis, s, grant.length(), stats, response);
+          s.channelHandlerContext().channel().config().setAutoRead(true);
+          PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), relay.result(), relay::abort);
+          // a body cut short: the client's connection must end, even with bytes it does not read queued
+          return relay.result().onFailure(err -> DataSplice.cutShort(http));
+        })));
+  }
+
+  /**
    * Opens a write into the handler for {@code request.purpose()} on {@code nodeId}; write (or
    * {@link DataWriteStream#send}) the body, then {@link DataWriteStream#result()} has the handler's
    * answer decoded as {@code resultType}.
@@ -80,11 +113,19 @@ public final class DataChannelClient {
 
   /** Connects to the grant's endpoint and presents the ticket; the socket counts as open until it closes. */
   private Future<NetSocket> connect(String nodeId, DataGrant grant, Direction direction) {
+    return connect(nodeId, grant, direction, false);
+  }
+
+  /** As above; with {@code readsOff} the socket reads nothing until its channel's auto-read is switched back on. */
+  private Future<NetSocket> connect(String nodeId, DataGrant grant, Direction direction, boolean readsOff) {
     return client.connect(grant.port(), grant.host())
         .recover(err -> Future.failedFuture(OciError.UNAVAILABLE.with("cannot reach the data channel of node " + nodeId
             + " at " + grant.host() + ":" + grant.port() + ": " + err.getMessage())))
         .map(socket -> {
           stats.opened(); // the stream that takes the socket counts its close
+          if (readsOff) {
+            ((NetSocketInternal) socket).channelHandlerContext().channel().config().setAutoRead(false);
+          }
           Buffer header = Buffer.buffer(1 + DataTickets.TICKET_CHARS).appendByte(direction.wire())
               .appendString(grant.ticket(), StandardCharsets.US_ASCII.name());
           socket.write(header);

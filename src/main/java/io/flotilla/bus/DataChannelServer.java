@@ -62,7 +62,7 @@ public final class DataChannelServer {
   record WriteGrant(OpenWrite open) implements Grant {}
 
   /** Bytes a single {@code sendFile} call covers: each finished segment counts as progress. */
-  static final long SEGMENT = 8L * 1024 * 1024;
+  static final long SEGMENT = 2L * 1024 * 1024;
   private static final int HEADER = 1 + DataTickets.TICKET_CHARS;
   /** How long a write answered before its end may go on sending bytes that are dropped. */
   static final long LINGER_MILLIS = 10_000;
@@ -207,8 +207,13 @@ public final class DataChannelServer {
   /** Sends the region a segment at a time; ends the connection after the last byte, closes it on failure. */
   private void sendFrom(NetSocket socket, ReadGrant g, long offset, long left) {
     if (left == 0) {
+      // The reader closes once it counted every byte; the idle timeout closes a reader that does
+      // not. Ending here instead would let the FIN overtake bytes a kernel splice has not taken yet
+      // (Netty's epoll transport closes a splicing channel on the peer's half-close).
       stats.completed();
-      socket.end();
+      if (g.length() == 0) {
+        socket.end(); // nothing to count: the end is the only signal
+      }
       return;
     }
     long n = Math.min(SEGMENT, left);

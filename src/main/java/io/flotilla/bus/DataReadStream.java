@@ -13,7 +13,8 @@ import io.vertx.core.streams.WriteStream;
 
 /**
  * A blob region arriving over the data channel: the bytes of the socket, exactly {@link #length()} of
- * them. The stream ends only when all of them arrived and the sender closed; a connection that closes
+ * them. The stream ends when all of them arrived, and then closes the connection (the sender waits
+ * for that close rather than closing first); a connection that closes
  * early (the sender died, the ticket was refused, an idle timeout) fails it with UNAVAILABLE, so a
  * truncated read is never taken for a whole one. Pausing it pauses the socket (TCP backpressure).
  *
@@ -84,6 +85,23 @@ public final class DataReadStream implements ReadStream<Buffer> {
     if (h != null) {
       h.handle(b);
     }
+    if (received == length) {
+      complete();
+    }
+  }
+
+  /** Every byte arrived: the stream ends, and this side closes the connection (the sender waits for that). */
+  private void complete() {
+    if (ended.future().isComplete()) {
+      return;
+    }
+    stats.completed();
+    ended.complete();
+    socket.close();
+    Handler<Void> h = endHandler;
+    if (h != null) {
+      h.handle(null);
+    }
   }
 
   private void onClose() {
@@ -91,12 +109,7 @@ public final class DataReadStream implements ReadStream<Buffer> {
       return;
     }
     if (received == length) {
-      stats.completed();
-      ended.complete();
-      Handler<Void> h = endHandler;
-      if (h != null) {
-        h.handle(null);
-      }
+      complete();
     } else {
       fail(OciError.UNAVAILABLE.with("the data connection closed after " + received + " of " + length + " bytes"));
     }

@@ -16,7 +16,7 @@ import io.flotilla.storage.StorageTypes.UploadStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.ReadStream;
 import java.util.Map;
 
@@ -102,17 +102,16 @@ public final class RoutingBlobTransfer implements BlobTransfer {
   }
 
   @Override
-  public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerResponse response) {
+  public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length,
+      HttpServerRequest request) {
     if (blob.node() == null || blob.node().equals(localNode)) {
-      return local.send(ctx, repository, blob, offset, length, response);
+      return local.send(ctx, repository, blob, offset, length, request);
     }
-    return data.open(blob.node(), new OpenRead(ctx, blob.digest(), offset, length))
-        .compose(stream -> {
-          // a deeper queue than Netty's 64 KiB: the pipe then pauses the channel once per few MiB,
-          // not after every socket read (each pause and resume is a system call on both sockets)
-          response.setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
-          return stream.pipeInto(response);
-        });
+    // a deeper queue than Netty's 64 KiB: a copying relay then pauses the channel once per few MiB,
+    // not after every socket read (each pause and resume is a system call on both sockets)
+    request.response().setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
+    // spliced by the kernel where it can be, else the socket's buffers go to the response as they are
+    return data.relay(blob.node(), new OpenRead(ctx, blob.digest(), offset, length), request);
   }
 
   /** Streams {@code body} (or nothing) into a write on {@code node} and returns the handler's result. */
