@@ -148,7 +148,6 @@ public final class Node {
     }
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
-        .setPreferNativeTransport(true)
         .setMetricsOptions(metricsOptions());
     // One address for the event bus too: a host name with several addresses (localhost: ::1 and
     // 127.0.0.1) would otherwise let peers dial an address nothing listens on.
@@ -174,9 +173,6 @@ public final class Node {
         .withClusterManager(cluster).buildClustered()
         .onFailure(started::completeExceptionally)
         .onSuccess(vertx -> {
-          LOG.log(System.Logger.Level.INFO, vertx.isNativeTransportEnabled()
-              ? "network transport: native epoll"
-              : "network transport: Java NIO (native epoll unavailable: " + vertx.unavailableNativeTransportCause() + ")");
           AtomicInteger n = new AtomicInteger();
           ExecutorService io = Executors.newFixedThreadPool(Math.max(4, 4 * Runtime.getRuntime().availableProcessors()),
               r -> {

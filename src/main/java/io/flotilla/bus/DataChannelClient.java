@@ -16,7 +16,8 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
@@ -64,32 +65,35 @@ public final class DataChannelClient {
 
   /**
    * Relays {@code request}'s blob region on {@code nodeId} as the body of {@code http}'s response
-   * (its head already carries the Content-Length): spliced by the kernel ({@link DataSplice}) where
-   * both sockets allow it, else handed over buffer by buffer without copies ({@link DataRelay}).
-   * Completes once the response ended with every byte; call it on the request's context.
+   * (its head already carries the Content-Length), handing the data socket's buffers over without
+   * copies ({@link DataRelay}). Completes once the response ended with every byte; a relay cut
+   * short ends the response at once ({@link #cutShort}). Call it on the request's context.
    */
   public Future<Void> relay(String nodeId, OpenRead request, HttpServerRequest http) {
     if (request.offset() < 0 || request.length() < -1) {
       return Future.failedFuture(OciError.RANGE_INVALID.with("invalid range " + request.offset() + "+" + request.length()));
     }
-    HttpServerResponse response = http.response();
     return onContext(() -> Bus.request(vertx, Addresses.DATA_READ, nodeId, false, new DataReadRequest(request, localNode))
-        .compose(grant -> connect(nodeId, grant, Direction.SEND, true).compose(socket -> {
-          NetSocketInternal s = (NetSocketInternal) socket;
-          DataSplice.Channels channels = DataSplice.channels(http, s);
-          if (channels != null) {
-            socket.closeHandler(v -> stats.closed());
-            Future<Void> done = DataSplice.run(vertx, channels, response, grant.length(), stats, idleMillis)
-                .onFailure(err -> stats.failed());
-            PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), done, err -> socket.close());
-            return done;
-          }
-          DataRelay relay = new DataRelay(vertx, idleMillis, s, grant.length(), stats, response);
-          s.channelHandlerContext().channel().config().setAutoRead(true);
+        .compose(grant -> connect(nodeId, grant, Direction.SEND).compose(socket -> {
+          DataRelay relay = new DataRelay(vertx, idleMillis, (NetSocketInternal) socket, grant.length(), stats,
+              http.response());
           PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), relay.result(), relay::abort);
-          // a body cut short: the client's connection must end, even with bytes it does not read queued
-          return relay.result().onFailure(err -> DataSplice.cutShort(http));
+          return relay.result().onFailure(err -> cutShort(http));
         })));
+  }
+
+  /**
+   * Ends a response whose body was cut short. Over HTTP/1 its connection is closed at once: a plain
+   * close goes through Vert.x, which first flushes what is queued, and a client that stopped reading
+   * never lets that flush end, so the connection would stay. Over HTTP/2 only its stream is reset
+   * (the connection carries other requests).
+   */
+  private static void cutShort(HttpServerRequest request) {
+    if (request.version() != HttpVersion.HTTP_2 && request.connection() instanceof ConnectionBase conn) {
+      conn.channel().unsafe().close(conn.channel().voidPromise());
+    } else {
+      request.response().reset();
+    }
   }
 
   /**
@@ -113,19 +117,11 @@ public final class DataChannelClient {
 
   /** Connects to the grant's endpoint and presents the ticket; the socket counts as open until it closes. */
   private Future<NetSocket> connect(String nodeId, DataGrant grant, Direction direction) {
-    return connect(nodeId, grant, direction, false);
-  }
-
-  /** As above; with {@code readsOff} the socket reads nothing until its channel's auto-read is switched back on. */
-  private Future<NetSocket> connect(String nodeId, DataGrant grant, Direction direction, boolean readsOff) {
     return client.connect(grant.port(), grant.host())
         .recover(err -> Future.failedFuture(OciError.UNAVAILABLE.with("cannot reach the data channel of node " + nodeId
             + " at " + grant.host() + ":" + grant.port() + ": " + err.getMessage())))
         .map(socket -> {
           stats.opened(); // the stream that takes the socket counts its close
-          if (readsOff) {
-            ((NetSocketInternal) socket).channelHandlerContext().channel().config().setAutoRead(false);
-          }
           Buffer header = Buffer.buffer(1 + DataTickets.TICKET_CHARS).appendByte(direction.wire())
               .appendString(grant.ticket(), StandardCharsets.US_ASCII.name());
           socket.write(header);

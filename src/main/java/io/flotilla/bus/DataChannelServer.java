@@ -207,9 +207,8 @@ public final class DataChannelServer {
   /** Sends the region a segment at a time; ends the connection after the last byte, closes it on failure. */
   private void sendFrom(NetSocket socket, ReadGrant g, long offset, long left) {
     if (left == 0) {
-      // The reader closes once it counted every byte; the idle timeout closes a reader that does
-      // not. Ending here instead would let the FIN overtake bytes a kernel splice has not taken yet
-      // (Netty's epoll transport closes a splicing channel on the peer's half-close).
+      // The reader closes once it counted every byte (its end is the count, never our close), and
+      // the idle timeout closes a reader that does not: the reader decides when a read is over.
       stats.completed();
       if (g.length() == 0) {
         socket.end(); // nothing to count: the end is the only signal

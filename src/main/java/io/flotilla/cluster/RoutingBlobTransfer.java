@@ -107,10 +107,10 @@ public final class RoutingBlobTransfer implements BlobTransfer {
     if (blob.node() == null || blob.node().equals(localNode)) {
       return local.send(ctx, repository, blob, offset, length, request);
     }
-    // a deeper queue than Netty's 64 KiB: a copying relay then pauses the channel once per few MiB,
+    // a deeper queue than Netty's 64 KiB: the relay then pauses the channel once per few MiB,
     // not after every socket read (each pause and resume is a system call on both sockets)
     request.response().setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
-    // spliced by the kernel where it can be, else the socket's buffers go to the response as they are
+    // the data socket's buffers go to the response as they are (no copies), see DataRelay
     return data.relay(blob.node(), new OpenRead(ctx, blob.digest(), offset, length), request);
   }
 
