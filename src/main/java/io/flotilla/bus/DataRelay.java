@@ -119,9 +119,9 @@ public final class DataRelay {
   }
 
   /**
-   * Every byte arrived: end the destination now. The end is the byte count, not the close, because
-   * with a message handler Vert.x signals a close ahead of reads it still holds; the sender's close
-   * follows anyway, and the socket is closed here in case it does not.
+   * Every byte arrived: end the destination now, and close the socket (the sender waits for that
+   * close). The end is the byte count, not the close, because with a message handler Vert.x
+   * signals a close ahead of reads it still holds.
    */
   private void finish() {
     ending = true;
