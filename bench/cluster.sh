@@ -9,7 +9,7 @@
 # Figures:
 #   pull       a BLOB_MB blob pushed into a 3-node cluster, pulled through its primary owner, its
 #              second owner and a non-owner (MiB/s, median of PULL_REPS); ratio non-owner / primary;
-#              the same blob pulled from distribution for reference
+#              the same blob pulled from distribution for reference; each node's CPU seconds per GiB pulled
 #   push       a BLOB_MB blob pushed (monolithic POST, acknowledged once durable on the primary) through
 #              the repository's primary and through a node that is not an owner (its body crosses to
 #              the primary), MiB/s, median of PUSH_REPS; ratio non-primary / primary. Each push is of
