@@ -15,9 +15,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
@@ -64,36 +62,21 @@ public final class DataChannelClient {
   }
 
   /**
-   * Relays {@code request}'s blob region on {@code nodeId} as the body of {@code http}'s response
-   * (its head already carries the Content-Length), handing the data socket's buffers over without
-   * copies ({@link DataRelay}). Completes once the response ended with every byte; a relay cut
-   * short ends the response at once ({@link #cutShort}). Call it on the request's context.
+   * Relays {@code request}'s blob region on {@code nodeId} as the body of {@code response} (its head
+   * already carries the Content-Length), handing the data socket's buffers over without copies
+   * ({@link DataRelay}). Completes once the response ended with every byte; on failure the response
+   * is left un-ended for the caller to cut short. Call it on the response's context.
    */
-  public Future<Void> relay(String nodeId, OpenRead request, HttpServerRequest http) {
+  public Future<Void> relay(String nodeId, OpenRead request, HttpServerResponse response) {
     if (request.offset() < 0 || request.length() < -1) {
       return Future.failedFuture(OciError.RANGE_INVALID.with("invalid range " + request.offset() + "+" + request.length()));
     }
     return onContext(() -> Bus.request(vertx, Addresses.DATA_READ, nodeId, false, new DataReadRequest(request, localNode))
         .compose(grant -> connect(nodeId, grant, Direction.SEND).compose(socket -> {
-          DataRelay relay = new DataRelay(vertx, idleMillis, (NetSocketInternal) socket, grant.length(), stats,
-              http.response());
+          DataRelay relay = new DataRelay(vertx, idleMillis, (NetSocketInternal) socket, grant.length(), stats, response);
           PeerCalls.of(vertx).watch(nodeId, Vertx.currentContext(), relay.result(), relay::abort);
-          return relay.result().onFailure(err -> cutShort(http));
+          return relay.result();
         })));
-  }
-
-  /**
-   * Ends a response whose body was cut short. Over HTTP/1 its connection is closed at once: a plain
-   * close goes through Vert.x, which first flushes what is queued, and a client that stopped reading
-   * never lets that flush end, so the connection would stay. Over HTTP/2 only its stream is reset
-   * (the connection carries other requests).
-   */
-  private static void cutShort(HttpServerRequest request) {
-    if (request.version() != HttpVersion.HTTP_2 && request.connection() instanceof ConnectionBase conn) {
-      conn.channel().unsafe().close(conn.channel().voidPromise());
-    } else {
-      request.response().reset();
-    }
   }
 
   /**

@@ -18,7 +18,7 @@ import io.vertx.core.streams.WriteStream;
  * {@link DataReadStream} copies every read into a heap buffer, which the client's socket then copies
  * again into a direct one; a relay of a large blob spent most of its CPU there.
  *
- * <p>Same contract as {@link DataReadStream#pipeInto}: exactly {@link #length()} bytes, then the
+ * <p>Same contract as {@link DataReadStream#pipeInto}: exactly the granted length of bytes, then the
  * destination is ended; a connection that closes early (no more bytes within the idle period after
  * its close), sends too much or fails, and a destination that fails, fail {@link #result()} with
  * UNAVAILABLE (or the cause) and leave the destination un-ended, so a truncated relay never looks
@@ -54,11 +54,6 @@ public final class DataRelay {
     socket.closeHandler(v -> onSocketClosed());
     socket.exceptionHandler(this::fail);
     socket.messageHandler(this::onMessage);
-  }
-
-  /** The number of bytes the relay carries. */
-  public long length() {
-    return length;
   }
 
   /** Completes once all bytes were written and the destination ended; fails otherwise. */

@@ -16,7 +16,7 @@ import io.flotilla.storage.StorageTypes.UploadStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 import java.util.Map;
 
@@ -103,15 +103,15 @@ public final class RoutingBlobTransfer implements BlobTransfer {
 
   @Override
   public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length,
-      HttpServerRequest request) {
+      HttpServerResponse response) {
     if (blob.node() == null || blob.node().equals(localNode)) {
-      return local.send(ctx, repository, blob, offset, length, request);
+      return local.send(ctx, repository, blob, offset, length, response);
     }
     // a deeper queue than Netty's 64 KiB: the relay then pauses the channel once per few MiB,
     // not after every socket read (each pause and resume is a system call on both sockets)
-    request.response().setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
+    response.setWriteQueueMaxSize(RELAY_QUEUE_BYTES);
     // the data socket's buffers go to the response as they are (no copies), see DataRelay
-    return data.relay(blob.node(), new OpenRead(ctx, blob.digest(), offset, length), request);
+    return data.relay(blob.node(), new OpenRead(ctx, blob.digest(), offset, length), response);
   }
 
   /** Streams {@code body} (or nothing) into a write on {@code node} and returns the handler's result. */

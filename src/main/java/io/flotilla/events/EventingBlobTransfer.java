@@ -9,7 +9,7 @@ import io.flotilla.storage.RequestContext;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 import java.util.List;
 
@@ -53,8 +53,8 @@ public final class EventingBlobTransfer implements BlobTransfer {
 
   @Override
   public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length,
-      HttpServerRequest request) {
-    return delegate.send(ctx, repository, blob, offset, length, request).onSuccess(v -> events.record(ctx,
+      HttpServerResponse response) {
+    return delegate.send(ctx, repository, blob, offset, length, response).onSuccess(v -> events.record(ctx,
         new Operation("pull", repository.value(), blob.digest(), "application/octet-stream", length, null, null,
             List.of())));
   }

@@ -58,7 +58,7 @@ final class BlobHandler {
       if (length == 0) {
         return r.end();
       }
-      return files.send(x.ctx(), RepositoryName.of(x.route().name()), info, offset, length, x.request());
+      return files.send(x.ctx(), RepositoryName.of(x.route().name()), info, offset, length, r);
     });
   }
 

@@ -3,7 +3,10 @@ package io.flotilla.http;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * The one place failures become HTTP responses: {@code {"errors":[{"code","message","detail"}]}}
@@ -31,7 +34,27 @@ public final class ErrorRenderer {
         + new String(enc.quoteAsString(e.detail())) + "\"}]}";
   }
 
-  /** Renders the failure unless a response was already started. */
+  /**
+   * Renders the failure on {@code request}'s response; one already started (a blob body cut short)
+   * ends at once instead: over HTTP/1 its connection is closed without Vert.x's flush-first close,
+   * which never ends while a client that stopped reading leaves bytes queued (the connection would
+   * stay); over HTTP/2 only its stream is reset (the connection carries other requests).
+   */
+  public static void render(HttpServerRequest request, Throwable t) {
+    HttpServerResponse response = request.response();
+    if (!response.headWritten() || response.ended()) {
+      render(response, t);
+      return;
+    }
+    toOci(t); // logged if it is not an OCI error
+    if (request.version() != HttpVersion.HTTP_2 && request.connection() instanceof ConnectionBase conn) {
+      conn.channel().unsafe().close(conn.channel().voidPromise());
+    } else {
+      response.reset();
+    }
+  }
+
+  /** Renders the failure unless a response was already started (then it is reset). */
   public static void render(HttpServerResponse response, Throwable t) {
     OciException e = toOci(t);
     if (response.headWritten() || response.ended()) {

@@ -138,7 +138,7 @@ public final class V2Api implements Handler<HttpServerRequest> {
         r.putHeader("Connection", "close");
       }
     }
-    ErrorRenderer.render(r, err);
+    ErrorRenderer.render(x.request(), err);
     if (!x.request().isEnded()) {
       x.request().resume();
     }

@@ -5,7 +5,7 @@ import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 
 /**
@@ -28,6 +28,6 @@ public interface BlobTransfer {
   Future<BlobInfo> monolithic(RequestContext ctx, RepositoryName repository, Digest expected, ReadStream<Buffer> body,
       long expectedLength);
 
-  /** Sends bytes {@code [offset, offset + length)} of a blob (as located by a stat) as the body of {@code request}'s response. */
-  Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerRequest request);
+  /** Sends bytes {@code [offset, offset + length)} of a blob (as located by a stat) as the response body. */
+  Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerResponse response);
 }

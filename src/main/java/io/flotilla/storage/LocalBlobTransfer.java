@@ -5,7 +5,7 @@ import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 
 /**
@@ -47,7 +47,7 @@ public final class LocalBlobTransfer implements BlobTransfer {
   }
 
   @Override
-  public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerRequest request) {
-    return request.response().sendFile(files.path(Digest.parse(blob.digest())).toString(), offset, length);
+  public Future<Void> send(RequestContext ctx, RepositoryName repository, BlobInfo blob, long offset, long length, HttpServerResponse response) {
+    return response.sendFile(files.path(Digest.parse(blob.digest())).toString(), offset, length);
   }
 }

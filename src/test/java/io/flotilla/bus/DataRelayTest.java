@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flotilla.bus.DataMessages.OpenRead;
+import io.flotilla.http.ErrorRenderer;
 import io.flotilla.storage.RequestContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -117,8 +118,8 @@ class DataRelayTest {
             req.response().setStatusCode(206);
           }
           req.response().putHeader("Content-Length", Long.toString(length));
-          data.relay("holder", new OpenRead(CTX, DIGEST, offset, length), req)
-              .onFailure(err -> req.response().reset()); // as ErrorRenderer does
+          data.relay("holder", new OpenRead(CTX, DIGEST, offset, length), req.response())
+              .onFailure(err -> ErrorRenderer.render(req, err)); // as V2Api does
         });
     int port = OnVertx.onContext(vertx, () -> http.listen()).await(10, TimeUnit.SECONDS).actualPort();
     return new Relay(port, stats);
