@@ -1,5 +1,7 @@
 package io.flotilla.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 
 /** Polls a condition in integration tests until it holds or a deadline passes (then fails, naming what it waited for). */
@@ -12,12 +14,28 @@ public final class Await {
 
   private Await() {}
 
-  /** Checks every 100 ms until {@code check} holds; an AssertionError after {@code timeout}. */
+  /**
+   * Checks every 100 ms until {@code check} holds; an AssertionError after {@code timeout}. A connection-level
+   * failure of one check (an I/O error: a node restarting, a connection closed under the client) counts as "not
+   * yet" and is attached to the timeout's error; any other exception fails at once.
+   */
   public static void until(String what, Duration timeout, Check check) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!check.ok()) {
+    Exception lastIo = null;
+    while (true) {
+      try {
+        if (check.ok()) {
+          return;
+        }
+      } catch (IOException | UncheckedIOException e) {
+        lastIo = e;
+      }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what);
+        AssertionError timedOut = new AssertionError("timed out waiting for: " + what);
+        if (lastIo != null) {
+          timedOut.initCause(lastIo);
+        }
+        throw timedOut;
       }
       Thread.sleep(100);
     }
