@@ -21,10 +21,11 @@ class ArchitectureTest {
       "storage", Set.of("oci", "config"),
       "bus", Set.of("oci", "config", "storage"),
       "cluster", Set.of("oci", "config", "storage", "bus"),
-      "http", Set.of("oci", "config", "storage", "auth"),
+      "http", Set.of("oci", "config", "storage", "auth", "search"),
+      "search", Set.of("oci", "config", "storage", "bus", "cluster"),
       "events", Set.of("oci", "config", "storage"),
       "auth", Set.of("oci", "config", "storage", "bus", "cluster"),
-      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth"));
+      "boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth", "search"));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
 
   @Test

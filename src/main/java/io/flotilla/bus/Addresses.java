@@ -31,6 +31,8 @@ import io.flotilla.bus.Messages.ProveMembership;
 import io.flotilla.bus.Messages.PullBlob;
 import io.flotilla.bus.Messages.PullManifest;
 import io.flotilla.bus.Messages.PutManifestRequest;
+import io.flotilla.bus.Messages.SearchReply;
+import io.flotilla.bus.Messages.SearchRequest;
 import io.flotilla.bus.Messages.StartUpload;
 import io.flotilla.bus.Messages.StatBlob;
 import io.flotilla.bus.Messages.SyncRepository;
@@ -152,7 +154,14 @@ public final class Addresses {
       new Address<>("flotilla.cluster.member.prove", ProveMembership.class, MembershipProof.class, Duration.ofSeconds(5));
 
   /** All addresses, for codec registration. */
-  public static final List<Address<?, ?>> ALL = List.of(MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
+  /**
+   * A member's part of a search query (io.flotilla.search): its repositories' matches, best first.
+   * Also the documented address for in-cluster consumers: send it to any member with its node name.
+   */
+  public static final Address<SearchRequest, SearchReply> SEARCH_QUERY =
+      new Address<>("flotilla.search.query", SearchRequest.class, SearchReply.class, Duration.ofSeconds(5));
+
+  public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,

@@ -135,4 +135,56 @@ public final class Messages {
 
   /** Reply of {@link ProveMembership}: the nonce echoed, with the replying node's name and member UUID. */
   public record MembershipProof(String nonce, String nodeName, String memberUuid) {}
+
+  /**
+   * One search query as a member answers it ({@code io.flotilla.search}): the operation and its
+   * arguments, the page the caller asked for, and the view the query started with, so that every
+   * member agrees which of them answers for a repository.
+   *
+   * @param operation {@code repos}, {@code images}, {@code repo} (one repository's summary and images),
+   *     {@code referrers} or {@code layers} (an image's layer lists, for base/derived queries)
+   * @param text the search text or reference, as the operation reads it (may be empty)
+   * @param repository the one repository of a single-repository operation, or empty
+   * @param baseLayers ordered layer lists of the image that base/derived queries compare with (may be empty)
+   * @param filter {@code Os}, {@code Arch} (lowercased), {@code HasToBeSigned}, {@code IsStarred},
+   *     {@code IsBookmarked}, as strings; absent keys do not filter
+   * @param members the view's node names; {@code catchingUp} those of them that may hold stale copies
+   */
+  public record SearchRequest(RequestContext ctx, String operation, String text, String repository,
+      List<List<String>> baseLayers, String baseDigest, Map<String, List<String>> filter, int limit, int offset,
+      String sort, List<String> members, List<String> catchingUp, int replicas) {
+    public SearchRequest {
+      text = text == null ? "" : text;
+      repository = repository == null ? "" : repository;
+      baseLayers = baseLayers == null ? List.of() : List.copyOf(baseLayers);
+      baseDigest = baseDigest == null ? "" : baseDigest;
+      filter = filter == null ? Map.of() : Map.copyOf(filter);
+      members = members == null ? List.of() : List.copyOf(members);
+      catchingUp = catchingUp == null ? List.of() : List.copyOf(catchingUp);
+    }
+  }
+
+  /**
+   * One result of a search: the keys every sort order reads, and the summary the query returns
+   * (a GraphQL-shaped JSON object: {@code RepoSummary}, {@code ImageSummary}, {@code Referrer} ...).
+   *
+   * @param updated the LastUpdated time in epoch nanoseconds, 0 when unknown
+   */
+  public record SearchHit(String repo, String tag, String digest, long rank, long updated, long downloads,
+      long stars, Map<String, Object> summary) {
+    public SearchHit {
+      tag = tag == null ? "" : tag;
+      digest = digest == null ? "" : digest;
+    }
+  }
+
+  /**
+   * A member's answer: its best {@code offset + limit} hits in the requested order (all of them for
+   * a limit of 0) and how many it has in all.
+   */
+  public record SearchReply(List<SearchHit> hits, int total) {
+    public SearchReply {
+      hits = hits == null ? List.of() : List.copyOf(hits);
+    }
+  }
 }

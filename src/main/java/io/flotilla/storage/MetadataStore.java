@@ -473,8 +473,25 @@ public final class MetadataStore implements AutoCloseable {
       T out = action.apply(change);
       if (change.commit(db)) {
         cache.reweigh(r);
+        changed(r.name);
       }
       return out;
+    }
+  }
+
+  private final java.util.List<java.util.function.Consumer<String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Calls {@code listener} with a repository's name after each committed change to it, and after it
+   * was dropped (on the writer's thread, under the repository's lock: it must only take note).
+   */
+  public void onChange(java.util.function.Consumer<String> listener) {
+    listeners.add(listener);
+  }
+
+  private void changed(RepositoryName name) {
+    for (var l : listeners) {
+      l.accept(name.value());
     }
   }
 
@@ -711,6 +728,15 @@ public final class MetadataStore implements AutoCloseable {
 
   /** Deletes every key of the repository in one batch; call under its lock. */
   private void drop(RepoState r) {
+    RepositoryName n = r.name;
+    try {
+      dropLocked(r);
+    } finally {
+      changed(n);
+    }
+  }
+
+  private void dropLocked(RepoState r) {
     RepositoryName n = r.name;
     try (MetaDb.Batch b = new MetaDb.Batch()) {
       r.tags.keySet().forEach(t -> b.delete(MetaKeys.tag(n, t)));
