@@ -10,6 +10,9 @@ import io.flotilla.bus.DataChannelStats;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.CatchUp;
+import io.flotilla.search.LocalSearch;
+import io.flotilla.search.SearchIndex;
+import io.flotilla.search.SearchVerticle;
 import io.flotilla.cluster.ClusterCatalog;
 import io.flotilla.cluster.ClusterStatus;
 import io.flotilla.cluster.LongAbsence;
@@ -36,6 +39,7 @@ import io.flotilla.events.WebhookMetrics;
 import io.flotilla.events.WebhookTargets;
 import io.flotilla.http.AccessLog;
 import io.flotilla.auth.AccessPolicy;
+import io.flotilla.auth.Action;
 import io.flotilla.auth.Authenticator;
 import io.flotilla.auth.Htpasswd;
 import io.flotilla.auth.LoginThrottle;
@@ -326,6 +330,13 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
+            // before HTTP: the index is built from the metadata store, then this node answers its part of searches
+            SearchIndex searchIndex = new SearchIndex(metadata, blobs);
+            return vertx.deployVerticle(new SearchVerticle(nodeId, searchIndex,
+                new LocalSearch(nodeId, searchIndex, policy::mayRead, mayDelete(policy, storageConfig.deleteEnabled()))));
+          })
+          .compose(id -> {
+            deployments.add(id);
             var bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client, dataClient), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
@@ -440,6 +451,12 @@ public final class Node {
   }
 
   /** Access control, when configured: token keys served on the bus, rotated on schedule. */
+  /** (identity, repository) -> may the caller delete images there (search's {@code IsDeletable}). */
+  private static java.util.function.BiPredicate<String, String> mayDelete(AccessPolicy policy, boolean deleteEnabled) {
+    return (identity, repository) -> deleteEnabled
+        && (!policy.enabled() || policy.may(policy.principal(identity), repository, Action.DELETE));
+  }
+
   private Authenticator authenticator(AccessPolicy policy, PrometheusMeterRegistry prometheus) {
     if (users == null) {
       return null;

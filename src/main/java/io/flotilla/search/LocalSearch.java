@@ -1,0 +1,278 @@
+package io.flotilla.search;
+
+import io.flotilla.bus.Messages.SearchHit;
+import io.flotilla.bus.Messages.SearchReply;
+import io.flotilla.bus.Messages.SearchRequest;
+import io.flotilla.cluster.Placement;
+import io.flotilla.search.RepoIndex.ImageEntry;
+import io.flotilla.search.RepoIndex.ManifestLayers;
+import io.flotilla.search.RepoIndex.Platform;
+import io.flotilla.search.RepoIndex.RepoEntry;
+import io.flotilla.storage.RequestContext;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiPredicate;
+
+/**
+ * One member's part of a search: the matches among the repositories this node answers for, sorted
+ * and cut to the best {@code offset + limit}. A repository is answered by the first of its owners
+ * in the query's view that is not catching up (the primary, unless it is), so each repository is
+ * counted once cluster-wide; a single-repository operation is answered by whichever owner it is
+ * sent to. Repositories the caller may not read are skipped. Blocking (the index may build).
+ */
+public final class LocalSearch {
+  private final String localNode;
+  private final SearchIndex index;
+  private final BiPredicate<String, String> mayRead;
+  private final BiPredicate<String, String> mayDelete;
+
+  /**
+   * @param mayRead (identity, repository) -> may the caller see it
+   * @param mayDelete (identity, repository) -> may the caller delete its images ({@code IsDeletable})
+   */
+  public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
+      BiPredicate<String, String> mayDelete) {
+    this.localNode = localNode;
+    this.index = index;
+    this.mayRead = mayRead;
+    this.mayDelete = mayDelete;
+  }
+
+  /** Operations a member answers; see {@link SearchRequest#operation()}. */
+  public static final String REPOS = "repos";
+  public static final String IMAGES_IN_REPO = "images.repo";
+  public static final String IMAGES_ALL = "images.all";
+  public static final String IMAGES_BY_TAG = "images.tag";
+  public static final String IMAGES_BY_DIGEST = "images.digest";
+  public static final String IMAGES_DERIVED = "images.derived";
+  public static final String IMAGES_BASE = "images.base";
+  public static final String REPO_INFO = "repo";
+  public static final String IMAGE = "image";
+  public static final String REFERRERS = "referrers";
+
+  /** The member that answers for {@code repository} in a view: its first owner that is not catching up. */
+  public static String answeringMember(String repository, List<String> members, List<String> catchingUp, int replicas) {
+    List<String> ranked = new ArrayList<>(members);
+    ranked.sort((a, b) -> {
+      int c = Long.compareUnsigned(Placement.score(b, repository), Placement.score(a, repository));
+      return c != 0 ? c : a.compareTo(b);
+    });
+    List<String> owners = ranked.subList(0, Math.min(Math.max(1, replicas), ranked.size()));
+    for (String o : owners) {
+      if (!catchingUp.contains(o)) {
+        return o;
+      }
+    }
+    return owners.isEmpty() ? null : owners.get(0);
+  }
+
+  public SearchReply answer(SearchRequest q) {
+    String op = q.operation();
+    SortCriteria sort = SortCriteria.valueOf(q.sort());
+    PageRequest page = new PageRequest(q.limit(), q.offset(), sort);
+    List<SearchHit> hits = new ArrayList<>();
+    SortCriteria.Kind kind = op.equals(REPOS) ? SortCriteria.Kind.REPOS : SortCriteria.Kind.IMAGES;
+    Comparator<SearchHit> order = sort.order(kind);
+    for (RepoIndex r : repositories(q)) {
+      switch (op) {
+        case REPOS -> repos(q, r, hits);
+        case IMAGES_IN_REPO, IMAGES_ALL, IMAGES_BY_TAG, IMAGES_BY_DIGEST, IMAGES_DERIVED, IMAGES_BASE -> images(q, r, hits);
+        case REPO_INFO -> hits.add(repoInfo(q, r));
+        case IMAGE -> image(q, r, hits);
+        case REFERRERS -> referrers(q, r, hits);
+        default -> throw new SearchException("unknown search operation " + op);
+      }
+    }
+    return new SearchReply(Paging.top(hits, order, page), hits.size());
+  }
+
+  private List<RepoIndex> repositories(SearchRequest q) {
+    List<RepoIndex> out = new ArrayList<>();
+    if (!q.repository().isEmpty()) {
+      RepoIndex r = readable(q.ctx(), q.repository()) ? index.get(q.repository()) : null;
+      if (r != null) {
+        out.add(r);
+      }
+      return out;
+    }
+    for (String name : index.names()) {
+      if (!localNode.equals(answeringMember(name, q.members(), q.catchingUp(), q.replicas())) || !readable(q.ctx(), name)) {
+        continue;
+      }
+      RepoIndex r = index.get(name);
+      if (r != null && r.repo() != null) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  private boolean readable(RequestContext ctx, String repository) {
+    return ctx.isInternal() || mayRead.test(ctx.identity(), repository);
+  }
+
+  // ------------------------------------------------------------------ repositories
+
+  private void repos(SearchRequest q, RepoIndex r, List<SearchHit> hits) {
+    RepoEntry e = r.repo();
+    int rank = RepoRank.rank(q.text(), r.name());
+    if (rank < 0 || !platformsMatch(q.filter(), e.platforms())) {
+      return;
+    }
+    if (flag(q.filter(), "HasToBeSigned") == Boolean.TRUE && !e.newestSigned()) {
+      return;
+    }
+    // stars and bookmarks are not recorded yet: nothing is starred or bookmarked
+    if (flag(q.filter(), "IsStarred") == Boolean.TRUE || flag(q.filter(), "IsBookmarked") == Boolean.TRUE) {
+      return;
+    }
+    Map<String, Object> s = new LinkedHashMap<>(e.summary());
+    s.put("Rank", rank);
+    s.put("NewestImage", withDeletable(q.ctx(), r.name(), castMap(e.summary().get("NewestImage"))));
+    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), 0, 0, s));
+  }
+
+  // ------------------------------------------------------------------ images
+
+  private void images(SearchRequest q, RepoIndex r, List<SearchHit> hits) {
+    for (ImageEntry i : r.images()) {
+      if (matches(q, i) && platformsMatch(q.filter(), i.platforms())
+          && (flag(q.filter(), "HasToBeSigned") != Boolean.TRUE || i.signed())) {
+        hits.add(imageHit(q.ctx(), i));
+      }
+    }
+  }
+
+  private boolean matches(SearchRequest q, ImageEntry i) {
+    return switch (q.operation()) {
+      case IMAGES_IN_REPO -> i.tag().startsWith(q.text());
+      case IMAGES_ALL -> true;
+      case IMAGES_BY_TAG -> i.tag().toLowerCase(Locale.ROOT).contains(q.text());
+      case IMAGES_BY_DIGEST -> i.digest().equals(q.text()) || containsDigest(i, q.text());
+      case IMAGES_DERIVED -> related(q, i, true);
+      case IMAGES_BASE -> related(q, i, false);
+      default -> false;
+    };
+  }
+
+  private static boolean containsDigest(ImageEntry i, String text) {
+    for (String d : i.digests()) {
+      if (!d.equals(i.digest()) && d.contains(text)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Derived: some manifest of {@code i} (not the base itself) starts with one of the base's layer
+   * lists. Base: some manifest of {@code i} (not the image itself) is a prefix of one of them.
+   */
+  private static boolean related(SearchRequest q, ImageEntry i, boolean derived) {
+    for (ManifestLayers m : i.manifests()) {
+      if (m.digest().equals(q.baseDigest()) || m.layers().isEmpty()) {
+        continue;
+      }
+      for (List<String> base : q.baseLayers()) {
+        if (base.isEmpty()) {
+          continue;
+        }
+        List<String> shorter = derived ? base : m.layers();
+        List<String> longer = derived ? m.layers() : base;
+        if (shorter.size() <= longer.size() && longer.subList(0, shorter.size()).equals(shorter)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private SearchHit imageHit(RequestContext ctx, ImageEntry i) {
+    return new SearchHit(i.repo(), i.tag(), i.digest(), 0, i.updated(), 0, 0, withDeletable(ctx, i.repo(), i.summary()));
+  }
+
+  private Map<String, Object> withDeletable(RequestContext ctx, String repo, Map<String, Object> summary) {
+    Map<String, Object> s = new LinkedHashMap<>(summary);
+    s.put("IsDeletable", !ctx.isInternal() && mayDelete.test(ctx.identity(), repo));
+    return s;
+  }
+
+  // ------------------------------------------------------------------ one repository
+
+  private SearchHit repoInfo(SearchRequest q, RepoIndex r) {
+    List<Map<String, Object>> images = new ArrayList<>();
+    List<ImageEntry> sorted = new ArrayList<>(r.images());
+    sorted.sort(Comparator.comparingLong((ImageEntry i) -> -i.updated()).thenComparing(ImageEntry::tag));
+    for (ImageEntry i : sorted) {
+      images.add(withDeletable(q.ctx(), r.name(), i.summary()));
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("Images", images);
+    Map<String, Object> summary = null;
+    if (r.repo() != null) {
+      summary = new LinkedHashMap<>(r.repo().summary());
+      summary.put("NewestImage", withDeletable(q.ctx(), r.name(), castMap(r.repo().summary().get("NewestImage"))));
+    }
+    out.put("Summary", summary);
+    return new SearchHit(r.name(), "", "", 0, 0, 0, 0, out);
+  }
+
+  private void image(SearchRequest q, RepoIndex r, List<SearchHit> hits) {
+    for (ImageEntry i : r.images()) {
+      if (i.tag().equals(q.text())) {
+        SearchHit hit = imageHit(q.ctx(), i);
+        Map<String, Object> s = new LinkedHashMap<>(hit.summary());
+        List<List<String>> layers = new ArrayList<>();
+        for (ManifestLayers m : i.manifests()) {
+          layers.add(m.layers());
+        }
+        // the layer lists travel with the hit for base/derived queries; GraphQL reads no such field
+        s.put("_layers", layers);
+        hits.add(new SearchHit(hit.repo(), hit.tag(), hit.digest(), 0, hit.updated(), 0, 0, s));
+      }
+    }
+  }
+
+  private void referrers(SearchRequest q, RepoIndex r, List<SearchHit> hits) {
+    io.flotilla.oci.Digest subject = io.flotilla.oci.Digest.parse(q.text());
+    List<String> types = q.filter().getOrDefault("type", List.of());
+    boolean all = types.isEmpty() || types.contains("");
+    for (Map<String, Object> ref : RepoIndexBuilder.referrerList(r.referrers().getOrDefault(subject, List.of()))) {
+      if (all || types.contains(ref.get("ArtifactType"))) {
+        hits.add(new SearchHit(r.name(), "", (String) ref.get("Digest"), 0, 0, 0, 0, ref));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ filters
+
+  /** One platform satisfies both lists (an entry of each, case-insensitive); no platform passes only when neither is set. */
+  private static boolean platformsMatch(Map<String, List<String>> filter, List<Platform> platforms) {
+    List<String> os = filter.getOrDefault("Os", List.of());
+    List<String> arch = filter.getOrDefault("Arch", List.of());
+    if (os.isEmpty() && arch.isEmpty()) {
+      return true;
+    }
+    for (Platform p : platforms) {
+      if ((os.isEmpty() || os.contains(p.os().toLowerCase(Locale.ROOT)))
+          && (arch.isEmpty() || arch.contains(p.arch().toLowerCase(Locale.ROOT)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Boolean flag(Map<String, List<String>> filter, String key) {
+    List<String> v = filter.get(key);
+    return v == null || v.isEmpty() ? null : Boolean.valueOf(v.get(0));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Object o) {
+    return (Map<String, Object>) o;
+  }
+}
