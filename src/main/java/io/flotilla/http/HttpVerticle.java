@@ -24,6 +24,9 @@ import java.util.function.Function;
  * gracefully: no new connections, in-flight requests finish within the shutdown timeout.
  */
 public final class HttpVerticle extends VerticleBase {
+  /** The longest request line read (method, target and version); longer is 414. */
+  static final int MAX_REQUEST_LINE = 64 * 1024;
+
   private final HttpConfig config;
   private final ServerSSLOptions tls;
   private final Handler<HttpServerRequest> v2;
@@ -86,6 +89,8 @@ public final class HttpVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setMaxHeaderSize(16 * 1024)
+        // GraphQL queries of zot's search API come in the URL (GET ?query=), past Vert.x's 4 KiB default
+        .setMaxInitialLineLength(MAX_REQUEST_LINE)
         .setHandle100ContinueAutomatically(true)
         .setIdleTimeout(300);
     if (tls != null) {
