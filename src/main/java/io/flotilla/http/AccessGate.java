@@ -59,6 +59,9 @@ final class AccessGate {
         return p.authenticated() ? ok(p) : Future.failedFuture(challenge(request, null, "authentication required"));
       case UNKNOWN:
         return ok(p);
+      case EXTENSION:
+        // valid credentials or none: what each caller sees is filtered by the extension (search) itself
+        return ok(p);
       case CATALOG:
         if (caller.bearer() && !caller.token().grantsCatalog()) {
           return Future.failedFuture(challenge(request, "registry:catalog:*", "the token does not grant the catalog"));
@@ -168,6 +171,16 @@ final class AccessGate {
   }
 
   private AuthChallenge challenge(HttpServerRequest request, String scope, String detail) {
+    String value = "Bearer realm=\"" + realm(request, tls) + "\",service=\"" + SERVICE + "\""
+        + (scope == null ? "" : ",scope=\"" + scope + "\"");
+    return new AuthChallenge(detail, value);
+  }
+
+  /**
+   * The token endpoint's URL as a client of {@code request} reaches it (its Host, or the local
+   * address when the Host is absent or odd): the realm of the Bearer challenge.
+   */
+  static String realm(HttpServerRequest request, boolean tls) {
     var authority = request.authority();
     String host = authority == null ? null
         : authority.host() + (authority.port() > 0 ? ":" + authority.port() : "");
@@ -175,10 +188,7 @@ final class AccessGate {
       host = request.localAddress() == null ? "localhost"
           : request.localAddress().hostAddress() + ":" + request.localAddress().port();
     }
-    String realm = (tls || request.isSSL() ? "https://" : "http://") + host + "/auth/token";
-    String value = "Bearer realm=\"" + realm + "\",service=\"" + SERVICE + "\""
-        + (scope == null ? "" : ",scope=\"" + scope + "\"");
-    return new AuthChallenge(detail, value);
+    return (tls || request.isSSL() ? "https://" : "http://") + host + TokenEndpoint.PATH;
   }
 
   private static <T> Future<T> denied(String name, String detail) {

@@ -26,6 +26,7 @@ public final class V2Api implements Handler<HttpServerRequest> {
   private final ListingHandler listings;
   private final RequestObserver observer;
   private final AccessGate gate;
+  private final SearchEndpoint extensions;
 
   public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
       int maxManifestBytes, int maxPageSize, RequestObserver observer) {
@@ -39,6 +40,19 @@ public final class V2Api implements Handler<HttpServerRequest> {
   public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
       int maxManifestBytes, int maxPageSize, RequestObserver observer, io.flotilla.auth.Authenticator auth,
       boolean tls) {
+    this(nodeId, storage, bytes, maxManifestBytes, maxPageSize, observer, auth, tls, null);
+  }
+
+  /**
+   * @param auth access control; null serves everyone everything (no {@code auth} configured)
+   * @param tls whether clients reach this node over TLS (the token realm it advertises)
+   * @param search zot's search API behind {@code /v2/_zot/ext/search} ({@link SearchEndpoint});
+   *     null offers no extensions
+   */
+  public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
+      int maxManifestBytes, int maxPageSize, RequestObserver observer, io.flotilla.auth.Authenticator auth,
+      boolean tls, io.flotilla.search.SearchService search) {
+    this.extensions = new SearchEndpoint(search, auth != null, tls);
     this.gate = auth == null ? null : new AccessGate(auth, storage, tls);
     this.nodeId = nodeId;
     this.manifests = new ManifestHandler(storage, maxManifestBytes);
@@ -59,6 +73,10 @@ public final class V2Api implements Handler<HttpServerRequest> {
     HttpServerResponse response = request.response();
     response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
     response.putHeader("X-Request-Id", requestId);
+    if (route.kind() == V2Route.Kind.EXTENSION && extensions.enabled()) {
+      // also on what the gate answers: a browser reads a 401 only with these
+      SearchEndpoint.cors(response, request.method() == HttpMethod.OPTIONS);
+    }
     if (gate == null) {
       serve(request, route, requestId, io.flotilla.auth.Principal.ANONYMOUS, true);
       return;
@@ -110,6 +128,7 @@ public final class V2Api implements Handler<HttpServerRequest> {
       case UPLOADS -> uploads.start(x);
       case UPLOAD -> uploads.handle(x);
       case REFERRERS -> listings.referrers(x);
+      case EXTENSION -> extensions.handle(x);
       case UNKNOWN -> Future.failedFuture(io.flotilla.oci.OciError.NOT_FOUND.with("no such endpoint: " + x.request().path()));
     };
   }

@@ -7,14 +7,19 @@ package io.flotilla.http;
  */
 public record V2Route(Kind kind, String name, String ref) {
   /** The resources of the distribution API; also the {@code route} label of request metrics. */
-  public enum Kind { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS, UNKNOWN }
+  public enum Kind { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS, EXTENSION, UNKNOWN }
+
+  /** Where the extension APIs live: zot's ({@code /v2/_zot/ext/...}) and the OCI one ({@code /v2/_oci/ext/...}). */
+  private static final String[] EXTENSION_PREFIXES = {"_zot/ext/", "_oci/ext/"};
 
   private static final String[] MARKERS = {"/manifests/", "/blobs/uploads/", "/blobs/", "/referrers/"};
   private static final Kind[] KINDS = {Kind.MANIFEST, Kind.UPLOAD, Kind.BLOB, Kind.REFERRERS};
 
   /**
    * Parses a raw request path. Repository names may themselves contain {@code manifests} or
-   * {@code blobs} as components, so the marker that occurs last wins.
+   * {@code blobs} as components, so the marker that occurs last wins. Extension paths ({@code
+   * /v2/_zot/ext/...}, {@code /v2/_oci/ext/...}) are {@link Kind#EXTENSION} with the path after
+   * {@code /v2/} as the reference, whatever follows (no repository name starts with {@code _}).
    */
   public static V2Route parse(String rawPath) {
     if (!rawPath.startsWith("/v2")) {
@@ -25,6 +30,11 @@ public record V2Route(Kind kind, String name, String ref) {
       return new V2Route(Kind.BASE, "", "");
     }
     p = p.substring(4);
+    for (String prefix : EXTENSION_PREFIXES) {
+      if (p.startsWith(prefix)) {
+        return new V2Route(Kind.EXTENSION, "", p);
+      }
+    }
     if (p.equals("_catalog")) {
       return new V2Route(Kind.CATALOG, "", "");
     }

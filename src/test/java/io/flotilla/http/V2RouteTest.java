@@ -38,6 +38,24 @@ class V2RouteTest {
   }
 
   @Test
+  void extensionPaths() {
+    route("/v2/_zot/ext/search", Kind.EXTENSION, "", "_zot/ext/search");
+    route("/v2/_zot/ext/search/", Kind.EXTENSION, "", "_zot/ext/search/");
+    route("/v2/_zot/ext/mgmt", Kind.EXTENSION, "", "_zot/ext/mgmt");
+    route("/v2/_oci/ext/discover", Kind.EXTENSION, "", "_oci/ext/discover");
+    route("/v2/_zot/ext/search%2Fx", Kind.EXTENSION, "", "_zot/ext/search/x");
+    // sub-paths that end like other resources are still the extension's
+    route("/v2/_zot/ext/search/tags/list", Kind.EXTENSION, "", "_zot/ext/search/tags/list");
+    route("/v2/_zot/ext/search/manifests/latest", Kind.EXTENSION, "", "_zot/ext/search/manifests/latest");
+    route("/v2/_zot/ext/search/blobs/uploads/", Kind.EXTENSION, "", "_zot/ext/search/blobs/uploads/");
+    // not extensions
+    route("/v2/_zot/ext", Kind.UNKNOWN, "", "");
+    route("/v2/_zot/search", Kind.UNKNOWN, "", "");
+    route("/v2/a/_zot/ext/search", Kind.UNKNOWN, "", "");
+    route("/v2/zot/ext/search/manifests/v1", Kind.MANIFEST, "zot/ext/search", "v1");
+  }
+
+  @Test
   void unknownPaths() {
     route("/v2/a/manifests/", Kind.UNKNOWN, "", "");
     route("/v2/a", Kind.UNKNOWN, "", "");

@@ -1,0 +1,251 @@
+package io.flotilla.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flotilla.oci.OciError;
+import io.flotilla.search.SearchService;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * The HTTP side of zot's extensions ({@link V2Route.Kind#EXTENSION}): the GraphQL search endpoint
+ * {@code /v2/_zot/ext/search} (and its sub-paths; {@code GET ?query=&variables=&operationName=} or
+ * {@code POST} of a JSON body), {@code GET /v2/_zot/ext/mgmt} (the auth methods this node offers,
+ * for zot's UI) and {@code GET /v2/_oci/ext/discover} (the extensions there are). It only decodes
+ * and bounds the request and renders the answer; the query runs in {@link SearchService}, which
+ * filters what it returns by the caller of the request's context. Every answer carries zot's CORS
+ * headers, {@code OPTIONS} answers an empty 200. Without a search service there are no extensions:
+ * discover lists none and the other paths are 404 like any unknown {@code /v2} path.
+ */
+public final class SearchEndpoint {
+  /** The largest request body read (a POST): larger is 413. */
+  static final int MAX_BODY = 1024 * 1024;
+  /** The longest GraphQL text run: longer is 422. */
+  static final int MAX_QUERY = 64 * 1024;
+
+  static final String SEARCH = "_zot/ext/search";
+  static final String MGMT = "_zot/ext/mgmt";
+  static final String DISCOVER = "_oci/ext/discover";
+  static final String ZOT_DOC = "https://github.com/project-zot/zot/blob/main/pkg/extensions/_zot.md";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final SearchService search;
+  private final boolean auth;
+  private final boolean tls;
+
+  /**
+   * @param search runs the queries; null when search is off (then no extension is offered)
+   * @param auth whether access control is on: users log in with htpasswd passwords (Basic) and the
+   *     node issues bearer tokens at {@code /auth/token}, which is what {@code mgmt} reports
+   * @param tls whether clients reach this node over TLS (the scheme of the token realm)
+   */
+  public SearchEndpoint(SearchService search, boolean auth, boolean tls) {
+    this.search = search;
+    this.auth = auth;
+    this.tls = tls;
+  }
+
+  /** Whether the extensions are offered (a search service is there). */
+  boolean enabled() {
+    return search != null;
+  }
+
+  /** zot's CORS headers of the extension endpoints, and {@code nosniff} on everything but OPTIONS. */
+  static void cors(HttpServerResponse r, boolean options) {
+    r.putHeader("Access-Control-Allow-Origin", "*")
+        .putHeader("Access-Control-Allow-Methods", "GET,POST,OPTIONS")
+        .putHeader("Access-Control-Allow-Headers", "Authorization,content-type");
+    if (!options) {
+      r.putHeader("X-Content-Type-Options", "nosniff");
+    }
+  }
+
+  Future<Void> handle(Exchange x) {
+    String ref = x.route().ref();
+    HttpMethod m = x.request().method();
+    boolean discover = ref.equals(DISCOVER);
+    boolean searchPath = search != null && (ref.equals(SEARCH) || ref.startsWith(SEARCH + "/"));
+    boolean mgmt = search != null && ref.equals(MGMT);
+    if (!discover && !searchPath && !mgmt) {
+      return Future.failedFuture(OciError.NOT_FOUND.with("no such endpoint: " + x.request().path()));
+    }
+    cors(x.response(), m == HttpMethod.OPTIONS);
+    if (m == HttpMethod.OPTIONS) {
+      return done(x, x.response().setStatusCode(200).putHeader("Content-Length", "0").end());
+    }
+    if (searchPath) {
+      if (m == HttpMethod.GET) {
+        return get(x);
+      }
+      if (m == HttpMethod.POST) {
+        return post(x);
+      }
+      return notAllowed(x, "GET,POST,OPTIONS");
+    }
+    if (m != HttpMethod.GET) {
+      return notAllowed(x, "GET,OPTIONS");
+    }
+    return done(x, json(x, 200, discover ? discover() : mgmt(x)));
+  }
+
+  private String discover() {
+    if (search == null) {
+      return "{\"extensions\":[]}";
+    }
+    ObjectNode zot = JSON.createObjectNode().put("name", "_zot").put("url", ZOT_DOC)
+        .put("description", "zot registry extensions");
+    zot.putArray("endpoints").add("/v2/" + SEARCH).add("/v2/" + MGMT);
+    ObjectNode body = JSON.createObjectNode();
+    body.putArray("extensions").add(zot);
+    return body.toString();
+  }
+
+  private String mgmt(Exchange x) {
+    ObjectNode body = JSON.createObjectNode().put("distSpecVersion", "1.1.0").put("commit", "")
+        .put("releaseTag", "").put("binaryType", "");
+    ObjectNode methods = body.putObject("http").putObject("auth");
+    if (auth) {
+      methods.putObject("htpasswd");
+      methods.putObject("bearer").put("realm", AccessGate.realm(x.request(), tls)).put("service", AccessGate.SERVICE);
+    }
+    return body.toString();
+  }
+
+  private Future<Void> get(Exchange x) {
+    String query;
+    String variables;
+    String operationName;
+    try {
+      query = x.param("query");
+      variables = x.param("variables");
+      operationName = x.param("operationName");
+    } catch (RuntimeException e) {
+      return done(x, error(x, 400, "malformed query string"));
+    }
+    Map<String, Object> vars = null;
+    if (variables != null && !variables.isBlank()) {
+      try {
+        JsonNode v = JSON.readTree(variables);
+        if (!v.isObject() && !v.isNull()) {
+          return done(x, error(x, 422, "variables must be a JSON object"));
+        }
+        vars = v.isNull() ? null : toMap(v);
+      } catch (JsonProcessingException e) {
+        return done(x, error(x, 422, "variables could not be decoded"));
+      }
+    }
+    return run(x, query, operationName, vars);
+  }
+
+  private Future<Void> post(Exchange x) {
+    String type = x.request().getHeader("Content-Type");
+    String media = type == null ? "" : type.split(";", 2)[0].trim();
+    if (!media.equalsIgnoreCase("application/json")) {
+      return done(x, error(x, 400, "transport not supported"));
+    }
+    if (x.contentLength() > MAX_BODY) {
+      return done(x, error(x, 413, "the request body is larger than " + MAX_BODY + " bytes"));
+    }
+    return readBounded(x).compose(body -> {
+      if (body == null) {
+        return done(x, error(x, 413, "the request body is larger than " + MAX_BODY + " bytes"));
+      }
+      JsonNode request;
+      try {
+        request = JSON.readTree(body.getBytes());
+      } catch (IOException e) {
+        return done(x, error(x, 400, "json request body could not be decoded"));
+      }
+      if (request == null || !request.isObject()) {
+        return done(x, error(x, 400, "json request body could not be decoded"));
+      }
+      JsonNode q = request.path("query");
+      JsonNode op = request.path("operationName");
+      JsonNode v = request.path("variables");
+      if ((!q.isMissingNode() && !q.isNull() && !q.isTextual())
+          || (!op.isMissingNode() && !op.isNull() && !op.isTextual())) {
+        return done(x, error(x, 400, "json request body could not be decoded"));
+      }
+      if (!v.isMissingNode() && !v.isNull() && !v.isObject()) {
+        return done(x, error(x, 422, "variables must be a JSON object"));
+      }
+      return run(x, q.isTextual() ? q.asText() : null, op.isTextual() ? op.asText() : null,
+          v.isObject() ? toMap(v) : null);
+    });
+  }
+
+  private Future<Void> run(Exchange x, String query, String operationName, Map<String, Object> variables) {
+    if (query == null || query.isBlank()) {
+      return done(x, error(x, 422, "no query"));
+    }
+    if (query.length() > MAX_QUERY) {
+      return done(x, error(x, 422, "the query is longer than " + MAX_QUERY + " characters"));
+    }
+    return search.execute(x.ctx(), query, operationName == null || operationName.isEmpty() ? null : operationName,
+        variables).compose(a -> done(x, json(x, a.status(), a.json())));
+  }
+
+  /** The body, or null once it grows past {@link #MAX_BODY} (the rest is not kept). */
+  private static Future<Buffer> readBounded(Exchange x) {
+    Promise<Buffer> promise = Promise.promise();
+    Buffer body = Buffer.buffer();
+    var req = x.request();
+    req.handler(chunk -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      if (body.length() + chunk.length() > MAX_BODY) {
+        promise.tryComplete(null);
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    req.exceptionHandler(promise::tryFail);
+    req.endHandler(v -> promise.tryComplete(body));
+    req.resume();
+    return promise.future();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> toMap(JsonNode object) {
+    return JSON.convertValue(object, Map.class);
+  }
+
+  private static Future<Void> notAllowed(Exchange x, String allow) {
+    x.response().putHeader("Allow", allow);
+    return done(x, error(x, 405, x.request().method() + " is not allowed here"));
+  }
+
+  private static Future<Void> error(Exchange x, int status, String message) {
+    return json(x, status, "{\"errors\":[{\"message\":\""
+        + new String(JsonStringEncoder.getInstance().quoteAsString(message)) + "\"}]}");
+  }
+
+  private static Future<Void> json(Exchange x, int status, String body) {
+    var req = x.request();
+    if (!req.isEnded() && x.hasBody() && req.version() != HttpVersion.HTTP_2) {
+      // a body left unread (too large, or sent where none is read) does not stay in the connection
+      x.response().putHeader("Connection", "close");
+    }
+    return x.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+  }
+
+  /** After the answer: the paused request is let go (what is left of a body is dropped). */
+  private static Future<Void> done(Exchange x, Future<Void> answered) {
+    var req = x.request();
+    if (!req.isEnded()) {
+      req.resume();
+    }
+    return answered;
+  }
+}
