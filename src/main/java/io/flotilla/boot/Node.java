@@ -10,7 +10,10 @@ import io.flotilla.bus.DataChannelStats;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.CatchUp;
+import io.flotilla.search.ClusterSearch;
 import io.flotilla.search.LocalSearch;
+import io.flotilla.search.SearchGraphQl;
+import io.flotilla.search.SearchQueries;
 import io.flotilla.search.SearchIndex;
 import io.flotilla.search.SearchVerticle;
 import io.flotilla.cluster.ClusterCatalog;
@@ -373,8 +376,11 @@ public final class Node {
             }
             RequestObserver observer = new RequestObserver(metrics, accessLog);
             Authenticator auth = authenticator(policy, prometheus);
+            // zot's search API: queries fan out over the bus to every member's search verticle
+            SearchGraphQl search = new SearchGraphQl(new SearchQueries(
+                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead));
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
-                storageConfig.maxPageSize(), observer, auth, config.http().tls() != null);
+                storageConfig.maxPageSize(), observer, auth, config.http().tls() != null, search);
             TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {

@@ -42,6 +42,8 @@ public final class SearchGraphQl implements SearchService {
   public static final int MAX_DEPTH = 20;
   /** Most fields a query may select, aliases counted (a page of zot's UI asks for about 150). */
   public static final int MAX_COMPLEXITY = 2_000;
+  /** What one query field (a fan-out to every member) counts against {@link #MAX_COMPLEXITY}, besides its fields. */
+  public static final int QUERY_FIELD_COST = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String CTX = "flotilla.ctx";
 
@@ -86,7 +88,9 @@ public final class SearchGraphQl implements SearchService {
     var schema = new SchemaGenerator().makeExecutableSchema(new SchemaParser().parse(sdl), wiring);
     this.graphQl = GraphQL.newGraphQL(schema)
         .instrumentation(new ChainedInstrumentation(List.of(
-            new MaxQueryDepthInstrumentation(MAX_DEPTH), new MaxQueryComplexityInstrumentation(MAX_COMPLEXITY))))
+            new MaxQueryDepthInstrumentation(MAX_DEPTH),
+            new MaxQueryComplexityInstrumentation(MAX_COMPLEXITY, (env, children) ->
+                ("Query".equals(env.getParentType().getName()) ? QUERY_FIELD_COST : 1) + children))))
         .build();
   }
 
