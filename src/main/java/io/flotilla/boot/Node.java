@@ -378,7 +378,7 @@ public final class Node {
             Authenticator auth = authenticator(policy, prometheus);
             // zot's search API: queries fan out over the bus to every member's search verticle
             SearchGraphQl search = new SearchGraphQl(new SearchQueries(
-                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead));
+                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, false));
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer, auth, config.http().tls() != null, search);
             TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);

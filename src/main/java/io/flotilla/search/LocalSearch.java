@@ -29,17 +29,27 @@ public final class LocalSearch {
   private final SearchIndex index;
   private final BiPredicate<String, String> mayRead;
   private final BiPredicate<String, String> mayDelete;
+  private final UserPrefs prefs;
+  private final Downloads downloads;
+
+  /** Without stars, bookmarks or pull counts. */
+  public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
+      BiPredicate<String, String> mayDelete) {
+    this(localNode, index, mayRead, mayDelete, UserPrefs.NONE, Downloads.NONE);
+  }
 
   /**
    * @param mayRead (identity, repository) -> may the caller see it
    * @param mayDelete (identity, repository) -> may the caller delete its images ({@code IsDeletable})
    */
   public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
-      BiPredicate<String, String> mayDelete) {
+      BiPredicate<String, String> mayDelete, UserPrefs prefs, Downloads downloads) {
     this.localNode = localNode;
     this.index = index;
     this.mayRead = mayRead;
     this.mayDelete = mayDelete;
+    this.prefs = prefs;
+    this.downloads = downloads;
   }
 
   /** Operations a member answers; see {@link SearchRequest#operation()}. */
@@ -126,14 +136,27 @@ public final class LocalSearch {
     if (flag(q.filter(), "HasToBeSigned") == Boolean.TRUE && !e.newestSigned()) {
       return;
     }
-    // stars and bookmarks are not recorded yet: nothing is starred or bookmarked
-    if (flag(q.filter(), "IsStarred") == Boolean.TRUE || flag(q.filter(), "IsBookmarked") == Boolean.TRUE) {
+    String user = q.ctx().identity();
+    boolean starred = prefs.starred(user, r.name());
+    boolean bookmarked = prefs.bookmarked(user, r.name());
+    Boolean wantStarred = flag(q.filter(), "IsStarred");
+    Boolean wantBookmarked = flag(q.filter(), "IsBookmarked");
+    if ((wantStarred != null && wantStarred != starred) || (wantBookmarked != null && wantBookmarked != bookmarked)) {
       return;
+    }
+    int stars = prefs.stars(r.name());
+    long pulls = 0;
+    for (String digest : r.images().stream().map(ImageEntry::digest).distinct().toList()) {
+      pulls += downloads.count(r.name(), digest);
     }
     Map<String, Object> s = new LinkedHashMap<>(e.summary());
     s.put("Rank", rank);
-    s.put("NewestImage", withDeletable(q.ctx(), r.name(), castMap(e.summary().get("NewestImage"))));
-    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), 0, 0, s));
+    s.put("NewestImage", enrichImage(q.ctx(), r.name(), castMap(e.summary().get("NewestImage"))));
+    s.put("DownloadCount", downloads.counted() ? pulls : null);
+    s.put("StarCount", stars);
+    s.put("IsStarred", starred);
+    s.put("IsBookmarked", bookmarked);
+    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), pulls, stars, s));
   }
 
   // ------------------------------------------------------------------ images
@@ -192,12 +215,26 @@ public final class LocalSearch {
   }
 
   private SearchHit imageHit(RequestContext ctx, ImageEntry i) {
-    return new SearchHit(i.repo(), i.tag(), i.digest(), 0, i.updated(), 0, 0, withDeletable(ctx, i.repo(), i.summary()));
+    return new SearchHit(i.repo(), i.tag(), i.digest(), 0, i.updated(), downloads.count(i.repo(), i.digest()), 0,
+        enrichImage(ctx, i.repo(), i.summary()));
   }
 
-  private Map<String, Object> withDeletable(RequestContext ctx, String repo, Map<String, Object> summary) {
+  /** An image summary with the fields that depend on the caller and on pulls: IsDeletable, DownloadCount, LastPullTimestamp. */
+  private Map<String, Object> enrichImage(RequestContext ctx, String repo, Map<String, Object> summary) {
     Map<String, Object> s = new LinkedHashMap<>(summary);
     s.put("IsDeletable", !ctx.isInternal() && mayDelete.test(ctx.identity(), repo));
+    if (downloads.counted()) {
+      String digest = (String) summary.get("Digest");
+      s.put("DownloadCount", downloads.count(repo, digest));
+      s.put("LastPullTimestamp", Times.format(Times.ofMillis(downloads.lastPullMillis(repo, digest))));
+      List<Map<String, Object>> manifests = new ArrayList<>();
+      for (Object o : (List<?>) summary.get("Manifests")) {
+        Map<String, Object> m = new LinkedHashMap<>(castMap(o));
+        m.put("DownloadCount", downloads.count(repo, (String) m.get("Digest")));
+        manifests.add(m);
+      }
+      s.put("Manifests", manifests);
+    }
     return s;
   }
 
@@ -208,14 +245,14 @@ public final class LocalSearch {
     List<ImageEntry> sorted = new ArrayList<>(r.images());
     sorted.sort(Comparator.comparingLong((ImageEntry i) -> -i.updated()).thenComparing(ImageEntry::tag));
     for (ImageEntry i : sorted) {
-      images.add(withDeletable(q.ctx(), r.name(), i.summary()));
+      images.add(enrichImage(q.ctx(), r.name(), i.summary()));
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("Images", images);
     Map<String, Object> summary = null;
     if (r.repo() != null) {
       summary = new LinkedHashMap<>(r.repo().summary());
-      summary.put("NewestImage", withDeletable(q.ctx(), r.name(), castMap(r.repo().summary().get("NewestImage"))));
+      summary.put("NewestImage", enrichImage(q.ctx(), r.name(), castMap(r.repo().summary().get("NewestImage"))));
     }
     out.put("Summary", summary);
     return new SearchHit(r.name(), "", "", 0, 0, 0, 0, out);

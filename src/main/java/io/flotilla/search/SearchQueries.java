@@ -23,13 +23,19 @@ public final class SearchQueries {
 
   private final ClusterSearch cluster;
   private final BiPredicate<String, String> mayRead;
+  private final boolean downloadsCounted;
 
   /** A query's value (GraphQL-shaped) and the members whose part is missing from it. */
   public record Answer(Object data, List<String> unanswered) {}
 
-  public SearchQueries(ClusterSearch cluster, BiPredicate<String, String> mayRead) {
+  /**
+   * @param downloadsCounted whether the cluster counts pulls ({@link Downloads#counted}); DOWNLOADS
+   *     sorting is refused when it does not
+   */
+  public SearchQueries(ClusterSearch cluster, BiPredicate<String, String> mayRead, boolean downloadsCounted) {
     this.cluster = cluster;
     this.mayRead = mayRead;
+    this.downloadsCounted = downloadsCounted;
   }
 
   // ------------------------------------------------------------------ lists
@@ -273,8 +279,12 @@ public final class SearchQueries {
   }
 
   @SuppressWarnings("unchecked")
-  private static PageRequest page(Map<String, Object> args, SortCriteria defaultSort) {
-    return PageRequest.of((Map<String, Object>) args.get("requestedPage"), defaultSort);
+  private PageRequest page(Map<String, Object> args, SortCriteria defaultSort) {
+    PageRequest page = PageRequest.of((Map<String, Object>) args.get("requestedPage"), defaultSort);
+    if (page.sort() == SortCriteria.DOWNLOADS && !downloadsCounted) {
+      throw new SearchException("sorting by 'DOWNLOADS' is not supported: pulls are not counted (events are off)");
+    }
+    return page;
   }
 
   private static PageRequest allPages() {

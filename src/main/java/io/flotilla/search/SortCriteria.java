@@ -43,8 +43,10 @@ public enum SortCriteria {
         }
         yield Comparator.comparingLong(SearchHit::stars).reversed().thenComparing(NAME);
       }
-      // download counts are not recorded yet: refused rather than sorted by a number that is not known
-      case DOWNLOADS, SEVERITY -> throw unsupported();
+      // the receiving node refuses DOWNLOADS where pulls are not counted (SearchQueries)
+      case DOWNLOADS -> Comparator.comparingLong(SearchHit::downloads).reversed().thenComparing(NAME);
+      // severities arrive with vulnerability scanning
+      case SEVERITY -> throw unsupported();
     };
   }
 

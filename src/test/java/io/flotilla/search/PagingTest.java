@@ -79,7 +79,6 @@ class PagingTest {
   void refusedSortsAndPages() {
     assertThrows(SearchException.class, () -> SortCriteria.SEVERITY.order(SortCriteria.Kind.REPOS));
     assertThrows(SearchException.class, () -> SortCriteria.STARS.order(SortCriteria.Kind.IMAGES));
-    assertThrows(SearchException.class, () -> SortCriteria.DOWNLOADS.order(SortCriteria.Kind.IMAGES));
     assertThrows(SearchException.class, () -> new PageRequest(-1, 0, SortCriteria.RELEVANCE));
     assertThrows(SearchException.class, () -> new PageRequest(1, -1, SortCriteria.RELEVANCE));
   }
