@@ -17,6 +17,8 @@ import io.flotilla.bus.Messages.GetFingerprints;
 import io.flotilla.bus.Messages.GetInventory;
 import io.flotilla.bus.Messages.GetRefStates;
 import io.flotilla.bus.Messages.GetManifest;
+import io.flotilla.bus.Messages.GetPrefs;
+import io.flotilla.bus.Messages.PrefSet;
 import io.flotilla.bus.Messages.GetUpload;
 import io.flotilla.bus.Messages.GetTokenKey;
 import io.flotilla.bus.Messages.TokenKeyInfo;
@@ -145,6 +147,12 @@ public final class Addresses {
   /** Every API key a node holds (anti-entropy: start, membership changes and every 30 s). */
   public static final Address<GetApiKeys, ApiKeySet> APIKEYS_GET =
       new Address<>("flotilla.auth.apikeys.get", GetApiKeys.class, ApiKeySet.class, Duration.ofSeconds(5));
+  /** Stars and bookmarks toggled on the sender, to merge (see search.PrefsReplication). */
+  public static final Address<PrefSet, Done> PREFS_PUSH =
+      new Address<>("flotilla.search.prefs.push", PrefSet.class, Done.class, Duration.ofSeconds(5));
+  /** Every star and bookmark record a node holds (anti-entropy: start, membership changes and every 30 s). */
+  public static final Address<GetPrefs, PrefSet> PREFS_GET =
+      new Address<>("flotilla.search.prefs.get", GetPrefs.class, PrefSet.class, Duration.ofSeconds(10));
 
   /**
    * A member's proof that it holds the cluster certificate (see cluster.MemberProof): only a node
@@ -165,7 +173,7 @@ public final class Addresses {
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
-      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, MEMBER_PROVE);
+      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, PREFS_PUSH, PREFS_GET, MEMBER_PROVE);
 
   private Addresses() {}
 }

@@ -128,6 +128,22 @@ public final class Messages {
   public record GetApiKeys(String from) {}
 
   /**
+   * One star or bookmark decision as nodes exchange it (search.PrefsStore.Pref on the wire):
+   * {@code kind} is {@code STAR} or {@code BOOKMARK}; the later (millis, node) of one key wins.
+   */
+  public record PrefEntry(String user, String repository, String kind, boolean on, long millis, String node) {}
+
+  /** Star and bookmark records: pushed after a toggle, or a node's whole set (the reply to {@link GetPrefs}). */
+  public record PrefSet(List<PrefEntry> prefs) {
+    public PrefSet {
+      prefs = List.copyOf(prefs == null ? List.of() : prefs);
+    }
+  }
+
+  /** Asks a node for every star and bookmark record it holds (anti-entropy); {@code from} is the asking node. */
+  public record GetPrefs(String from) {}
+
+  /**
    * A member's challenge to another ({@code cluster.MemberProof}): answer with this nonce, your node
    * name and your Hazelcast member UUID.
    */
