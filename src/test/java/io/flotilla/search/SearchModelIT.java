@@ -1,0 +1,196 @@
+package io.flotilla.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.testing.OciClient;
+import io.flotilla.testing.ProcessCluster;
+import io.flotilla.testing.SearchData;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The model test of search: the same data set (300 repositories; shared base layers, multi-arch
+ * indexes, signatures, annotations) is pushed into one node and into three nodes at R=2, each a
+ * process of its own. Every query, with every sort and many (limit, offset) pairs including the
+ * edges, must answer byte-identical JSON from the single node and from every node of the cluster;
+ * then again while the cluster rebalances onto a fourth node. Queries leave out the push and tag
+ * times, the only values that depend on when the data was pushed.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SearchModelIT {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final int REPOS = 300;
+  static final String IMAGE_FIELDS = "RepoName Tag Digest MediaType Size LastUpdated Description IsSigned "
+      + "SignatureInfo { Tool IsTrusted Author } Licenses Labels Title Source Documentation Vendor Authors "
+      + "Vulnerabilities { MaxSeverity Count } Referrers { MediaType ArtifactType Size Digest Annotations { Key Value } } "
+      + "IsDeletable ArtifactType Manifests { Digest ConfigDigest LastUpdated Size IsSigned Platform { Os Arch } "
+      + "Layers { Size Digest } History { Layer { Digest } HistoryDescription { Created CreatedBy EmptyLayer } } ArtifactType }";
+  static final String REPO_FIELDS = "Name LastUpdated Size Platforms { Os Arch } Vendors StarCount IsStarred IsBookmarked "
+      + "Rank NewestImage { " + IMAGE_FIELDS + " }";
+  static final List<String> SORTS = List.of("RELEVANCE", "UPDATE_TIME", "ALPHABETIC_ASC", "ALPHABETIC_DSC");
+  static final int[][] PAGES = {{0, 0}, {1, 0}, {10, 0}, {10, 10}, {7, 293}, {10, 295}, {10, 300}, {3, 1000}, {0, 5},
+      {300, 0}, {1, 299}, {50, 120}};
+
+  @TempDir
+  static Path dir;
+  static ProcessCluster single;
+  static ProcessCluster cluster;
+
+  @BeforeAll
+  static void pushTheSameDataTwice() throws Exception {
+    Map<String, String> env = Map.of("FLOTILLA_CLUSTER_REPLICATION_FACTOR", "2", "FLOTILLA_STORAGE_DELETE_ENABLED", "true");
+    single = ProcessCluster.start(dir.resolve("one"), 1, "127.0.0.1", env);
+    cluster = ProcessCluster.start(dir.resolve("three"), 3, "127.0.0.1", env);
+    ExecutorService pushers = Executors.newFixedThreadPool(6);
+    List<Future<?>> pushes = new ArrayList<>();
+    int chunk = 25;
+    for (int from = 0; from < REPOS; from += chunk) {
+      int f = from;
+      pushes.add(pushers.submit(() -> SearchData.push(new OciClient(single.node(0).url()), f, f + chunk)));
+      pushes.add(pushers.submit(() -> SearchData.push(new OciClient(cluster.node((f / chunk) % 3).url()), f, f + chunk)));
+    }
+    for (Future<?> p : pushes) {
+      p.get();
+    }
+    pushers.shutdown();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (single != null) {
+      single.close();
+    }
+  }
+
+  /** Every query form, with every sort and page where it takes one. */
+  static List<String> queries() {
+    List<String> out = new ArrayList<>();
+    String repo5 = SearchData.repository(5);
+    List<String> paged = List.of(
+        "RepoListWithNewestImage(requestedPage: %s) { Page { TotalCount ItemCount } Results { " + REPO_FIELDS + " } }",
+        "GlobalSearch(query: \"\", requestedPage: %s) { Page { TotalCount ItemCount } Repos { " + REPO_FIELDS + " } Images { Tag } Layers { Digest } }",
+        "GlobalSearch(query: \"nginx\", requestedPage: %s) { Page { TotalCount ItemCount } Repos { Name Rank LastUpdated } }",
+        "GlobalSearch(query: \"team-b/tools/\", requestedPage: %s) { Page { TotalCount ItemCount } Repos { Name Rank } }",
+        "GlobalSearch(query: \"o\", filter: {Arch: [\"arm/v7\"], Os: [\"LINUX\"]}, requestedPage: %s) { Page { TotalCount ItemCount } Repos { Name Rank Platforms { Arch } } }",
+        "GlobalSearch(query: \"\", filter: {HasToBeSigned: true, IsStarred: false}, requestedPage: %s) { Page { TotalCount ItemCount } Repos { Name } }",
+        "GlobalSearch(query: \":latest\", requestedPage: %s) { Page { TotalCount ItemCount } Images { " + IMAGE_FIELDS + " } }",
+        "GlobalSearch(query: \":1\", filter: {Arch: [\"amd64\"]}, requestedPage: %s) { Page { TotalCount ItemCount } Images { RepoName Tag Digest } }",
+        "GlobalSearch(query: \"" + repo5 + ":\", requestedPage: %s) { Page { TotalCount ItemCount } Images { RepoName Tag Digest } }",
+        "ImageList(repo: \"\", requestedPage: %s) { Page { TotalCount ItemCount } Results { RepoName Tag Digest LastUpdated Size } }",
+        "ImageList(repo: \"" + repo5 + "\", requestedPage: %s) { Page { TotalCount ItemCount } Results { " + IMAGE_FIELDS + " } }",
+        "DerivedImageList(image: \"" + SearchData.repository(0) + ":latest\", requestedPage: %s) { Page { TotalCount ItemCount } Results { RepoName Tag Digest } }",
+        "BaseImageList(image: \"" + SearchData.repository(7) + ":latest\", requestedPage: %s) { Page { TotalCount ItemCount } Results { RepoName Tag } }");
+    for (String q : paged) {
+      for (String sort : SORTS) {
+        for (int[] p : PAGES) {
+          out.add("{ " + String.format(q, "{limit: " + p[0] + ", offset: " + p[1] + ", sortBy: " + sort + "}") + " }");
+        }
+      }
+      out.add("{ " + String.format(q, "null") + " }");
+    }
+    out.add("{ RepoListWithNewestImage(requestedPage: {limit: 10, sortBy: STARS}) { Page { TotalCount } Results { Name StarCount } } }");
+    for (int i : new int[] {0, 1, 5, 11, 22, 33, 210, 299}) {
+      String repo = SearchData.repository(i);
+      out.add("{ ExpandedRepoInfo(repo: \"" + repo + "\") { Summary { " + REPO_FIELDS + " } Images { " + IMAGE_FIELDS + " } } }");
+      out.add("{ Image(image: \"" + repo + ":latest\") { " + IMAGE_FIELDS + " } }");
+    }
+    out.add("{ ExpandedRepoInfo(repo: \"no/such\") { Summary { Name } } }");
+    out.add("{ Image(image: \"" + SearchData.repository(3) + ":nope\") { Tag } }");
+    out.add("{ GlobalSearch(query: \"a:b:c\") { Page { TotalCount } } }");
+    return out;
+  }
+
+  static String answer(String url, String query) throws Exception {
+    var r = new OciClient(url, Duration.ofSeconds(30)).send("POST", "/v2/_zot/ext/search",
+        JSON.writeValueAsBytes(Map.of("query", query)), Map.of("Content-Type", "application/json"));
+    assertEquals(200, r.statusCode(), query + " -> " + OciClient.text(r));
+    return OciClient.text(r);
+  }
+
+  /** Asks the single node and every cluster node; returns how many answers were compared. */
+  static int compare(List<String> queries, int clusterSize) throws Exception {
+    int compared = 0;
+    for (String q : queries) {
+      String expected = answer(single.node(0).url(), q);
+      for (int n = 0; n < clusterSize; n++) {
+        assertEquals(expected, answer(cluster.node(n).url(), q), "node-" + n + ": " + q);
+        compared++;
+      }
+    }
+    return compared;
+  }
+
+  @Test
+  @Order(1)
+  void theDataSetIsWhatTheModelSays() throws Exception {
+    JsonNode all = JSON.readTree(answer(single.node(0).url(), "{ RepoListWithNewestImage { Page { TotalCount } } "
+        + "ImageList(repo: \"\") { Page { TotalCount } } }"));
+    assertEquals(REPOS, all.at("/data/RepoListWithNewestImage/Page/TotalCount").asInt());
+    assertTrue(all.at("/data/ImageList/Page/TotalCount").asInt() > REPOS * 2, all.toString());
+    JsonNode derived = JSON.readTree(answer(single.node(0).url(), queries().stream()
+        .filter(q -> q.contains("DerivedImageList")).findFirst().orElseThrow()));
+    assertTrue(derived.at("/data/DerivedImageList/Page/TotalCount").asInt() > REPOS, derived.toString());
+    assertFalse(answer(single.node(0).url(), "{ Image(image: \"" + SearchData.repository(0) + ":latest\") { Tag } }")
+        .contains("errors"));
+  }
+
+  @Test
+  @Order(2)
+  void everyQueryAnswersTheSameFromOneNodeAndFromEveryNodeOfThree() throws Exception {
+    List<String> queries = queries();
+    assertTrue(queries.size() > 600);
+    assertEquals(queries.size() * 3, compare(queries, 3));
+  }
+
+  @Test
+  @Order(3)
+  void andWhileTheClusterRebalancesOntoAFourthNode() throws Exception {
+    cluster.add();
+    cluster.awaitMembers(4);
+    List<String> queries = queries();
+    List<String> sample = new ArrayList<>();
+    for (int i = 0; i < queries.size(); i += 9) {
+      sample.add(queries.get(i));
+    }
+    // while node-3 catches up, then again once the cluster settled: each round asks all four nodes
+    for (int round = 0; round < 3; round++) {
+      compare(sample, 4);
+    }
+    awaitSettled();
+    compare(sample, 4);
+  }
+
+  /** Waits until no node reports a running rebalance or pending copies. */
+  static void awaitSettled() throws Exception {
+    io.flotilla.testing.Await.until("the rebalance onto node-3 settled", Duration.ofMinutes(3), () -> {
+      for (int n = 0; n < 4; n++) {
+        JsonNode status = JSON.readTree(new OciClient(cluster.node(n).url()).get("/api/v1/cluster").body());
+        JsonNode r = status.path("rebalancing");
+        if (status.path("members").size() != 4 || r.path("running").asBoolean() || r.path("pending").asInt() > 0) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+}
