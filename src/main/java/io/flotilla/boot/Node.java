@@ -12,6 +12,11 @@ import io.flotilla.bus.StorageVerticle;
 import io.flotilla.cluster.CatchUp;
 import io.flotilla.search.ClusterSearch;
 import io.flotilla.search.LocalSearch;
+import io.flotilla.search.PrefsReplication;
+import io.flotilla.search.PrefsStore;
+import io.flotilla.search.PullCounts;
+import io.flotilla.search.PullCountsVerticle;
+import io.flotilla.search.UserPrefs;
 import io.flotilla.search.SearchGraphQl;
 import io.flotilla.search.SearchQueries;
 import io.flotilla.search.SearchIndex;
@@ -127,6 +132,8 @@ public final class Node {
   private TlsReloader tlsReloader;
   private ApiKeys apiKeys;
   private ApiKeyReplication apiKeyReplication;
+  private PrefsStore userPrefs;
+  private PrefsReplication prefsReplication;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
   private final DataChannelStats dataStats = new DataChannelStats();
@@ -265,6 +272,7 @@ public final class Node {
       LongAbsence.onStart(hazelcast, membership, metadata, nodeId, storageConfig.tombstoneRetention(),
           System.currentTimeMillis());
       apiKeys = ApiKeys.open(storageConfig.dataDir());
+      userPrefs = PrefsStore.open(storageConfig.dataDir(), nodeId);
       catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.holdsContent(),
           () -> proof != null && !proof.unproven().isEmpty());
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
@@ -294,6 +302,7 @@ public final class Node {
           storageConfig.gcGrace().toMillis());
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();
+      PullCounts pullCounts = new PullCounts(config.events().enabled());
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
       TagConflicts conflicts = new TagConflicts(events, nodeId);
       DataChannelOptions dataOptions = dataChannelOptions();
@@ -333,10 +342,25 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
+            // before search and HTTP: its first round brings the stars and bookmarks toggled while this node was away
+            return vertx.deployVerticle(prefsReplication = new PrefsReplication(userPrefs, membership, nodeId));
+          })
+          .compose(id -> {
+            deployments.add(id);
+            // before HTTP: pull counts for search, loaded and merged with the peers' (an in-cluster events consumer)
+            return config.events().enabled() ? vertx.deployVerticle(new PullCountsVerticle(nodeId, pullCounts,
+                storageConfig.dataDir().resolve("search").resolve("pulls.bin"), membership, EventHub.ADDRESS,
+                EventHub.SUBSCRIBE_ADDRESS)) : Future.succeededFuture(null);
+          })
+          .compose(id -> {
+            if (id != null) {
+              deployments.add(id);
+            }
             // before HTTP: the index is built from the metadata store, then this node answers its part of searches
             SearchIndex searchIndex = new SearchIndex(metadata, blobs);
             return vertx.deployVerticle(new SearchVerticle(nodeId, searchIndex,
-                new LocalSearch(nodeId, searchIndex, policy::mayRead, mayDelete(policy, storageConfig.deleteEnabled()))));
+                new LocalSearch(nodeId, searchIndex, policy::mayRead, mayDelete(policy, storageConfig.deleteEnabled()),
+                    userPrefs, pullCounts)));
           })
           .compose(id -> {
             deployments.add(id);
@@ -378,9 +402,9 @@ public final class Node {
             Authenticator auth = authenticator(policy, prometheus);
             // zot's search API: queries fan out over the bus to every member's search verticle
             SearchGraphQl search = new SearchGraphQl(new SearchQueries(
-                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, false));
+                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, config.events().enabled()));
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
-                storageConfig.maxPageSize(), observer, auth, config.http().tls() != null, search);
+                storageConfig.maxPageSize(), observer, auth, config.http().tls() != null, search, prefsReplication);
             TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);
             return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {

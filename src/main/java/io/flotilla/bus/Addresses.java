@@ -19,6 +19,8 @@ import io.flotilla.bus.Messages.GetRefStates;
 import io.flotilla.bus.Messages.GetManifest;
 import io.flotilla.bus.Messages.GetPrefs;
 import io.flotilla.bus.Messages.PrefSet;
+import io.flotilla.bus.Messages.GetPullCounts;
+import io.flotilla.bus.Messages.PullCountTable;
 import io.flotilla.bus.Messages.GetUpload;
 import io.flotilla.bus.Messages.GetTokenKey;
 import io.flotilla.bus.Messages.TokenKeyInfo;
@@ -169,7 +171,11 @@ public final class Addresses {
   public static final Address<SearchRequest, SearchReply> SEARCH_QUERY =
       new Address<>("flotilla.search.query", SearchRequest.class, SearchReply.class, Duration.ofSeconds(5));
 
-  public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
+  /** A node's pull count table, asked for by a node that starts (search.PullCounts). */
+  public static final Address<GetPullCounts, PullCountTable> SEARCH_PULLS_GET =
+      new Address<>("flotilla.search.pulls.get", GetPullCounts.class, PullCountTable.class, Duration.ofSeconds(5));
+
+  public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, SEARCH_PULLS_GET, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,

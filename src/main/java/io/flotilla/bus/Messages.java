@@ -203,4 +203,10 @@ public final class Messages {
       hits = hits == null ? List.of() : List.copyOf(hits);
     }
   }
+
+  /** Asks a node for its pull count table ({@code search.PullCounts}); {@code from} is the asking node. */
+  public record GetPullCounts(String from) {}
+
+  /** A node's pull count table in {@code PullCounts}' compact binary form (the reply to {@link GetPullCounts}). */
+  public record PullCountTable(byte[] table) {}
 }
