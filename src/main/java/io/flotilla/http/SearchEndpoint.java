@@ -5,8 +5,12 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flotilla.auth.Principal;
 import io.flotilla.oci.OciError;
+import io.flotilla.oci.OciException;
+import io.flotilla.search.PrefToggles;
 import io.flotilla.search.SearchService;
+import io.flotilla.storage.RegistryStorage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -15,12 +19,15 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import java.io.IOException;
 import java.util.Map;
+import java.util.function.BiPredicate;
 
 /**
  * The HTTP side of zot's extensions ({@link V2Route.Kind#EXTENSION}): the GraphQL search endpoint
  * {@code /v2/_zot/ext/search} (and its sub-paths; {@code GET ?query=&variables=&operationName=} or
  * {@code POST} of a JSON body), {@code GET /v2/_zot/ext/mgmt} (the auth methods this node offers,
- * for zot's UI) and {@code GET /v2/_oci/ext/discover} (the extensions there are). It only decodes
+ * for zot's UI), {@code PUT /v2/_zot/ext/userprefs?action=toggleStar|toggleBookmark&repo=} (a
+ * signed-in user's star or bookmark on a repository it may read, through {@link PrefToggles}) and
+ * {@code GET /v2/_oci/ext/discover} (the extensions there are). It only decodes
  * and bounds the request and renders the answer; the query runs in {@link SearchService}, which
  * filters what it returns by the caller of the request's context. Every answer carries zot's CORS
  * headers, {@code OPTIONS} answers an empty 200. Without a search service there are no extensions:
@@ -34,6 +41,7 @@ public final class SearchEndpoint {
 
   static final String SEARCH = "_zot/ext/search";
   static final String MGMT = "_zot/ext/mgmt";
+  static final String USERPREFS = "_zot/ext/userprefs";
   static final String DISCOVER = "_oci/ext/discover";
   static final String ZOT_DOC = "https://github.com/project-zot/zot/blob/main/pkg/extensions/_zot.md";
 
@@ -42,6 +50,9 @@ public final class SearchEndpoint {
   private final SearchService search;
   private final boolean auth;
   private final boolean tls;
+  private final PrefToggles prefs;
+  private final RegistryStorage storage;
+  private final BiPredicate<String, String> mayRead;
 
   /**
    * @param search runs the queries; null when search is off (then no extension is offered)
@@ -50,9 +61,24 @@ public final class SearchEndpoint {
    * @param tls whether clients reach this node over TLS (the scheme of the token realm)
    */
   public SearchEndpoint(SearchService search, boolean auth, boolean tls) {
+    this(search, auth, tls, null, null, null);
+  }
+
+  /**
+   * As above, with zot's user preferences.
+   *
+   * @param prefs toggles stars and bookmarks; null: no {@code userprefs} endpoint
+   * @param storage where a repository's existence is checked (a tag listing with the caller's context)
+   * @param mayRead (identity, repository) -> may the caller read it
+   */
+  public SearchEndpoint(SearchService search, boolean auth, boolean tls, PrefToggles prefs, RegistryStorage storage,
+      BiPredicate<String, String> mayRead) {
     this.search = search;
     this.auth = auth;
     this.tls = tls;
+    this.prefs = search == null ? null : prefs;
+    this.storage = storage;
+    this.mayRead = mayRead;
   }
 
   /** Whether the extensions are offered (a search service is there). */
@@ -62,8 +88,13 @@ public final class SearchEndpoint {
 
   /** zot's CORS headers of the extension endpoints, and {@code nosniff} on everything but OPTIONS. */
   static void cors(HttpServerResponse r, boolean options) {
+    cors(r, options, "");
+  }
+
+  /** As above, for the endpoint at {@code ref} (userprefs allows PUT, the others GET and POST). */
+  static void cors(HttpServerResponse r, boolean options, String ref) {
     r.putHeader("Access-Control-Allow-Origin", "*")
-        .putHeader("Access-Control-Allow-Methods", "GET,POST,OPTIONS")
+        .putHeader("Access-Control-Allow-Methods", USERPREFS.equals(ref) ? "PUT,OPTIONS" : "GET,POST,OPTIONS")
         .putHeader("Access-Control-Allow-Headers", "Authorization,content-type");
     if (!options) {
       r.putHeader("X-Content-Type-Options", "nosniff");
@@ -76,12 +107,16 @@ public final class SearchEndpoint {
     boolean discover = ref.equals(DISCOVER);
     boolean searchPath = search != null && (ref.equals(SEARCH) || ref.startsWith(SEARCH + "/"));
     boolean mgmt = search != null && ref.equals(MGMT);
-    if (!discover && !searchPath && !mgmt) {
+    boolean userprefs = prefs != null && ref.equals(USERPREFS);
+    if (!discover && !searchPath && !mgmt && !userprefs) {
       return Future.failedFuture(OciError.NOT_FOUND.with("no such endpoint: " + x.request().path()));
     }
-    cors(x.response(), m == HttpMethod.OPTIONS);
+    cors(x.response(), m == HttpMethod.OPTIONS, ref);
     if (m == HttpMethod.OPTIONS) {
       return done(x, x.response().setStatusCode(200).putHeader("Content-Length", "0").end());
+    }
+    if (userprefs) {
+      return m == HttpMethod.PUT ? userprefs(x) : notAllowed(x, "PUT,OPTIONS");
     }
     if (searchPath) {
       if (m == HttpMethod.GET) {
@@ -104,7 +139,11 @@ public final class SearchEndpoint {
     }
     ObjectNode zot = JSON.createObjectNode().put("name", "_zot").put("url", ZOT_DOC)
         .put("description", "zot registry extensions");
-    zot.putArray("endpoints").add("/v2/" + SEARCH).add("/v2/" + MGMT);
+    var endpoints = zot.putArray("endpoints").add("/v2/" + SEARCH);
+    if (prefs != null) {
+      endpoints.add("/v2/" + USERPREFS);
+    }
+    endpoints.add("/v2/" + MGMT);
     ObjectNode body = JSON.createObjectNode();
     body.putArray("extensions").add(zot);
     return body.toString();
@@ -119,6 +158,51 @@ public final class SearchEndpoint {
       methods.putObject("bearer").put("realm", AccessGate.realm(x.request(), tls)).put("service", AccessGate.SERVICE);
     }
     return body.toString();
+  }
+
+  /**
+   * zot's statuses: 400 without an action, with an unknown one or without a {@code repo} parameter;
+   * 404 for {@code repo=} or a repository that does not exist; 403 for an anonymous caller or one
+   * that may not read the repository (checked before existence, so it learns nothing); 200 without
+   * a body once the toggle is saved here and passed on to the other nodes.
+   */
+  private Future<Void> userprefs(Exchange x) {
+    String action;
+    String repo;
+    try {
+      action = x.param("action");
+      repo = x.param("repo");
+    } catch (RuntimeException e) {
+      return done(x, error(x, 400, "malformed query string"));
+    }
+    if (action == null) {
+      return done(x, error(x, 400, "the action parameter is missing"));
+    }
+    if (repo == null) {
+      return done(x, error(x, 400, "the repo parameter is missing"));
+    }
+    PrefToggles.Kind kind = PrefToggles.Kind.ofAction(action);
+    if (kind == null) {
+      return done(x, error(x, 400, "unknown action: use toggleStar or toggleBookmark"));
+    }
+    if (repo.isEmpty()) {
+      return done(x, error(x, 404, "no repository given"));
+    }
+    String user = x.ctx().identity();
+    if (user == null || user.isEmpty() || Principal.ANONYMOUS.equals(user)) {
+      return done(x, error(x, 403, "stars and bookmarks are kept for signed-in users only"));
+    }
+    if (mayRead != null && !mayRead.test(user, repo)) {
+      return done(x, error(x, 403, user + " may not read " + repo));
+    }
+    return storage.listTags(x.ctx(), repo, 1, null).transform(ar -> {
+      if (ar.failed()) {
+        return ar.cause() instanceof OciException e && (e.status() == 404 || e.status() == 400)
+            ? done(x, error(x, 404, "no such repository: " + repo)) : Future.failedFuture(ar.cause());
+      }
+      return prefs.toggle(user, repo, kind)
+          .compose(on -> done(x, x.response().setStatusCode(200).putHeader("Content-Length", "0").end()));
+    });
   }
 
   private Future<Void> get(Exchange x) {

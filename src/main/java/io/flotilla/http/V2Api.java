@@ -52,7 +52,18 @@ public final class V2Api implements Handler<HttpServerRequest> {
   public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
       int maxManifestBytes, int maxPageSize, RequestObserver observer, io.flotilla.auth.Authenticator auth,
       boolean tls, io.flotilla.search.SearchService search) {
-    this.extensions = new SearchEndpoint(search, auth != null, tls);
+    this(nodeId, storage, bytes, maxManifestBytes, maxPageSize, observer, auth, tls, search, null);
+  }
+
+  /**
+   * As above, with {@code prefs} behind {@code PUT /v2/_zot/ext/userprefs} (null: no such endpoint);
+   * the caller's read access is checked with the authenticator's policies.
+   */
+  public V2Api(String nodeId, RegistryStorage storage, BlobTransfer bytes,
+      int maxManifestBytes, int maxPageSize, RequestObserver observer, io.flotilla.auth.Authenticator auth,
+      boolean tls, io.flotilla.search.SearchService search, io.flotilla.search.PrefToggles prefs) {
+    this.extensions = new SearchEndpoint(search, auth != null, tls, prefs, storage,
+        auth == null ? (identity, repository) -> true : auth.policy()::mayRead);
     this.gate = auth == null ? null : new AccessGate(auth, storage, tls);
     this.nodeId = nodeId;
     this.manifests = new ManifestHandler(storage, maxManifestBytes);
@@ -75,7 +86,7 @@ public final class V2Api implements Handler<HttpServerRequest> {
     response.putHeader("X-Request-Id", requestId);
     if (route.kind() == V2Route.Kind.EXTENSION && extensions.enabled()) {
       // also on what the gate answers: a browser reads a 401 only with these
-      SearchEndpoint.cors(response, request.method() == HttpMethod.OPTIONS);
+      SearchEndpoint.cors(response, request.method() == HttpMethod.OPTIONS, route.ref());
     }
     if (gate == null) {
       serve(request, route, requestId, io.flotilla.auth.Principal.ANONYMOUS, true);
