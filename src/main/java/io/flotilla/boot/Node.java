@@ -403,6 +403,10 @@ public final class Node {
             // zot's search API: queries fan out over the bus to every member's search verticle
             SearchGraphQl search = new SearchGraphQl(new SearchQueries(
                 new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, config.events().enabled()));
+            // the same API for in-cluster consumers, on the bus
+            Bus.serve(vertx, Addresses.SEARCH_GRAPHQL, nodeId,
+                call -> search.execute(call.ctx(), call.query(), call.operationName(), call.variables())
+                    .map(a -> new Messages.SearchGraphQlAnswer(a.status(), a.json())));
             V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer, auth, config.http().tls() != null, search, prefsReplication);
             TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);

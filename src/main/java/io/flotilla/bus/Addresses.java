@@ -35,6 +35,8 @@ import io.flotilla.bus.Messages.ProveMembership;
 import io.flotilla.bus.Messages.PullBlob;
 import io.flotilla.bus.Messages.PullManifest;
 import io.flotilla.bus.Messages.PutManifestRequest;
+import io.flotilla.bus.Messages.SearchGraphQlAnswer;
+import io.flotilla.bus.Messages.SearchGraphQlRequest;
 import io.flotilla.bus.Messages.SearchReply;
 import io.flotilla.bus.Messages.SearchRequest;
 import io.flotilla.bus.Messages.StartUpload;
@@ -175,7 +177,15 @@ public final class Addresses {
   public static final Address<GetPullCounts, PullCountTable> SEARCH_PULLS_GET =
       new Address<>("flotilla.search.pulls.get", GetPullCounts.class, PullCountTable.class, Duration.ofSeconds(5));
 
-  public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, SEARCH_PULLS_GET, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
+  /**
+   * zot's search API for in-cluster consumers: a whole GraphQL request, answered by the node it is
+   * sent to (any member) exactly as {@code /v2/_zot/ext/search} answers it, fan-out included.
+   */
+  public static final Address<SearchGraphQlRequest, SearchGraphQlAnswer> SEARCH_GRAPHQL =
+      new Address<>("flotilla.search.graphql", SearchGraphQlRequest.class, SearchGraphQlAnswer.class,
+          Duration.ofSeconds(15));
+
+  public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, SEARCH_GRAPHQL, SEARCH_PULLS_GET, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,

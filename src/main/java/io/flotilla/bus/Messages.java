@@ -209,4 +209,18 @@ public final class Messages {
 
   /** A node's pull count table in {@code PullCounts}' compact binary form (the reply to {@link GetPullCounts}). */
   public record PullCountTable(byte[] table) {}
+
+  /**
+   * A whole GraphQL search request from an in-cluster consumer, answered like
+   * {@code /v2/_zot/ext/search} for the identity in {@code ctx} (the cluster admits only its members,
+   * so a member's word for the identity is taken).
+   *
+   * @param variables may be null
+   * @param operationName may be null
+   */
+  public record SearchGraphQlRequest(RequestContext ctx, String query, String operationName,
+      Map<String, Object> variables) {}
+
+  /** The answer to a {@link SearchGraphQlRequest}: the HTTP status the endpoint would give and the JSON body. */
+  public record SearchGraphQlAnswer(int status, String json) {}
 }

@@ -302,4 +302,16 @@ class SearchIT {
     assertEquals(0, r.at("/Page/TotalCount").asInt());
     assertNotNull(r);
   }
+
+  @Test
+  void inClusterConsumersAskTheSameApiOnTheBus() throws Exception {
+    var ctx = new io.flotilla.storage.RequestContext("bus-test", "someone", "", "", "BUS", "test");
+    var call = new io.flotilla.bus.Messages.SearchGraphQlRequest(ctx,
+        "query Q($r: String!) { ImageList(repo: $r) { Page { TotalCount } } }", "Q", Map.of("r", repos.get(4)));
+    var answer = io.flotilla.bus.Bus.request(node.node().vertx(), io.flotilla.bus.Addresses.SEARCH_GRAPHQL,
+        node.node().config().nodeName(), true, call).toCompletionStage().toCompletableFuture().get(20, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(200, answer.status());
+    String expected = post("{ ImageList(repo: \"" + repos.get(4) + "\") { Page { TotalCount } } }").toString();
+    assertEquals(expected, JSON.readTree(answer.json()).toString());
+  }
 }
