@@ -97,7 +97,35 @@ public final class LocalSearch {
         default -> throw new SearchException("unknown search operation " + op);
       }
     }
-    return new SearchReply(Paging.top(hits, order, page), hits.size());
+    List<SearchHit> top = Paging.top(hits, order, page);
+    List<SearchHit> out = new ArrayList<>(top.size());
+    for (SearchHit h : top) { // only the hits that leave this node get their caller-dependent fields
+      out.add(finish(q, h));
+    }
+    return new SearchReply(out, hits.size());
+  }
+
+  /** A kept hit with the fields that depend on the caller and on pulls filled in (its summary is copied). */
+  private SearchHit finish(SearchRequest q, SearchHit h) {
+    Map<String, Object> s;
+    switch (q.operation()) {
+      case REPOS -> {
+        s = new LinkedHashMap<>(h.summary());
+        String user = q.ctx().identity();
+        s.put("Rank", (int) h.rank());
+        s.put("NewestImage", enrichImage(q.ctx(), h.repo(), castMap(h.summary().get("NewestImage"))));
+        s.put("DownloadCount", downloads.counted() ? h.downloads() : null);
+        s.put("StarCount", (int) h.stars());
+        s.put("IsStarred", prefs.starred(user, h.repo()));
+        s.put("IsBookmarked", prefs.bookmarked(user, h.repo()));
+      }
+      case IMAGES_IN_REPO, IMAGES_ALL, IMAGES_BY_TAG, IMAGES_BY_DIGEST, IMAGES_DERIVED, IMAGES_BASE, IMAGE ->
+          s = enrichImage(q.ctx(), h.repo(), h.summary());
+      default -> {
+        return h;
+      }
+    }
+    return new SearchHit(h.repo(), h.tag(), h.digest(), h.rank(), h.updated(), h.downloads(), h.stars(), s);
   }
 
   private List<RepoIndex> repositories(SearchRequest q) {
@@ -144,19 +172,13 @@ public final class LocalSearch {
     if ((wantStarred != null && wantStarred != starred) || (wantBookmarked != null && wantBookmarked != bookmarked)) {
       return;
     }
-    int stars = prefs.stars(r.name());
     long pulls = 0;
-    for (String digest : r.images().stream().map(ImageEntry::digest).distinct().toList()) {
-      pulls += downloads.count(r.name(), digest);
+    if (downloads.counted()) {
+      for (String digest : r.images().stream().map(ImageEntry::digest).distinct().toList()) {
+        pulls += downloads.count(r.name(), digest);
+      }
     }
-    Map<String, Object> s = new LinkedHashMap<>(e.summary());
-    s.put("Rank", rank);
-    s.put("NewestImage", enrichImage(q.ctx(), r.name(), castMap(e.summary().get("NewestImage"))));
-    s.put("DownloadCount", downloads.counted() ? pulls : null);
-    s.put("StarCount", stars);
-    s.put("IsStarred", starred);
-    s.put("IsBookmarked", bookmarked);
-    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), pulls, stars, s));
+    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), pulls, prefs.stars(r.name()), e.summary()));
   }
 
   // ------------------------------------------------------------------ images
@@ -165,7 +187,7 @@ public final class LocalSearch {
     for (ImageEntry i : r.images()) {
       if (matches(q, i) && platformsMatch(q.filter(), i.platforms())
           && (flag(q.filter(), "HasToBeSigned") != Boolean.TRUE || i.signed())) {
-        hits.add(imageHit(q.ctx(), i));
+        hits.add(imageHit(i));
       }
     }
   }
@@ -214,9 +236,10 @@ public final class LocalSearch {
     return false;
   }
 
-  private SearchHit imageHit(RequestContext ctx, ImageEntry i) {
+  /** An image as a hit; its caller-dependent fields are filled in only if it is kept ({@link #finish}). */
+  private SearchHit imageHit(ImageEntry i) {
     return new SearchHit(i.repo(), i.tag(), i.digest(), 0, i.updated(), downloads.count(i.repo(), i.digest()), 0,
-        enrichImage(ctx, i.repo(), i.summary()));
+        i.summary());
   }
 
   /** An image summary with the fields that depend on the caller and on pulls: IsDeletable, DownloadCount, LastPullTimestamp. */
@@ -261,7 +284,7 @@ public final class LocalSearch {
   private void image(SearchRequest q, RepoIndex r, List<SearchHit> hits) {
     for (ImageEntry i : r.images()) {
       if (i.tag().equals(q.text())) {
-        SearchHit hit = imageHit(q.ctx(), i);
+        SearchHit hit = imageHit(i);
         Map<String, Object> s = new LinkedHashMap<>(hit.summary());
         List<List<String>> layers = new ArrayList<>();
         for (ManifestLayers m : i.manifests()) {

@@ -45,8 +45,8 @@ class SearchModelIT {
   static final String REPO_FIELDS = "Name LastUpdated Size Platforms { Os Arch } Vendors StarCount IsStarred IsBookmarked "
       + "Rank NewestImage { " + IMAGE_FIELDS + " }";
   static final List<String> SORTS = List.of("RELEVANCE", "UPDATE_TIME", "ALPHABETIC_ASC", "ALPHABETIC_DSC");
-  static final int[][] PAGES = {{0, 0}, {1, 0}, {10, 0}, {10, 10}, {7, 293}, {10, 295}, {10, 300}, {3, 1000}, {0, 5},
-      {300, 0}, {1, 299}, {50, 120}};
+  /** All; the first; the first pages; across the end; at the end; beyond it; limit 0 past the start; a middle page. */
+  static final int[][] PAGES = {{0, 0}, {1, 0}, {10, 0}, {10, 10}, {7, 293}, {10, 300}, {3, 1000}, {0, 5}, {50, 120}};
 
   @TempDir
   static Path dir;
@@ -158,7 +158,7 @@ class SearchModelIT {
   @Order(2)
   void everyQueryAnswersTheSameFromOneNodeAndFromEveryNodeOfThree() throws Exception {
     List<String> queries = queries();
-    assertTrue(queries.size() > 600);
+    assertTrue(queries.size() > 450);
     assertEquals(queries.size() * 3, compare(queries, 3));
   }
 
@@ -173,7 +173,7 @@ class SearchModelIT {
       sample.add(queries.get(i));
     }
     // while node-3 catches up, then again once the cluster settled: each round asks all four nodes
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 2; round++) {
       compare(sample, 4);
     }
     awaitSettled();
