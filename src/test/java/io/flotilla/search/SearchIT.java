@@ -314,4 +314,65 @@ class SearchIT {
     String expected = post("{ ImageList(repo: \"" + repos.get(4) + "\") { Page { TotalCount } } }").toString();
     assertEquals(expected, JSON.readTree(answer.json()).toString());
   }
+
+  /** A GET as a browser sends zot's UI's URL: braces, colons, parentheses and commas raw; spaces and quotes encoded. */
+  static JsonNode browserGet(String query) throws Exception {
+    String target = "/v2/_zot/ext/search?query=" + query.replace("%", "%25").replace(" ", "%20").replace("\"", "%22");
+    java.net.URI base = java.net.URI.create(node.url());
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: " + base.getHost() + "\r\n"
+          + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(response.startsWith("HTTP/1.1 200"), response.substring(0, Math.min(300, response.length())));
+      String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+      if (response.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+        StringBuilder b = new StringBuilder();
+        int at = 0;
+        while (true) {
+          int eol = body.indexOf("\r\n", at);
+          int size = Integer.parseInt(body.substring(at, eol).trim(), 16);
+          if (size == 0) {
+            break;
+          }
+          b.append(body, eol + 2, eol + 2 + size);
+          at = eol + 2 + size + 2;
+        }
+        body = b.toString();
+      }
+      JsonNode json = JSON.readTree(body);
+      assertFalse(json.has("errors"), json.toString());
+      return json.get("data");
+    }
+  }
+
+  @Test
+  void queriesWrittenAsZotsUiWritesThem() throws Exception {
+    String repo = SearchData.repository(0);
+    JsonNode home = browserGet("{RepoListWithNewestImage(requestedPage: {limit:15 offset:0}){Results {Name LastUpdated "
+        + "Size Platforms {Os Arch}  NewestImage { Tag Vulnerabilities {MaxSeverity Count} Description  Licenses Title "
+        + "Source IsSigned SignatureInfo { Tool IsTrusted Author } Documentation Vendor Labels} IsStarred IsBookmarked "
+        + "StarCount DownloadCount}}}");
+    assertEquals(15, home.at("/RepoListWithNewestImage/Results").size());
+    JsonNode explore = browserGet("{GlobalSearch(query:\"\", requestedPage: {limit:15 offset:0 sortBy: RELEVANCE} ,filter: "
+        + "{ Os:\"\" Arch:[\"amd64\"]}) {Page {TotalCount ItemCount} Repos {Name LastUpdated Size Platforms { Os Arch } "
+        + "IsStarred IsBookmarked NewestImage { Tag Vulnerabilities {MaxSeverity Count} Description IsSigned "
+        + "SignatureInfo { Tool IsTrusted Author } Licenses Vendor Labels } StarCount DownloadCount}}}");
+    assertTrue(explore.at("/GlobalSearch/Page/TotalCount").asInt() > 0, "Os: \"\" where a list is expected is no filter");
+    JsonNode repoPage = browserGet("{ExpandedRepoInfo(repo:\"" + repo + "\"){Images {Manifests {Digest Platform {Os Arch} "
+        + "Size} Vulnerabilities {MaxSeverity Count} Tag LastUpdated Vendor IsDeletable } Summary {Name LastUpdated Size "
+        + "Platforms {Os Arch} Vendors IsStarred IsBookmarked NewestImage {RepoName IsSigned SignatureInfo { Tool IsTrusted "
+        + "Author } Vulnerabilities {MaxSeverity Count} Manifests {Digest} Tag Vendor Title Documentation DownloadCount "
+        + "Source Description Licenses}}}}");
+    assertEquals(repo, repoPage.at("/ExpandedRepoInfo/Summary/Name").asText());
+    JsonNode tagPage = browserGet("{Image(image: \"" + repo + ":latest\"){RepoName IsSigned SignatureInfo { Tool IsTrusted "
+        + "Author } Vulnerabilities {MaxSeverity Count}  Referrers {MediaType ArtifactType Size Digest Annotations{Key "
+        + "Value}} Tag TaggedTimestamp ArtifactType Manifests {ArtifactType Layers {Size Digest} History {Layer {Size "
+        + "Digest} HistoryDescription {CreatedBy EmptyLayer}} Digest ConfigDigest LastUpdated Size Platform {Os Arch} "
+        + "Referrers {MediaType ArtifactType Size Digest Annotations{Key Value}}} Vendor Licenses }}");
+    assertEquals("latest", tagPage.at("/Image/Tag").asText());
+    JsonNode refs = browserGet("{Referrers(repo: \"" + repo + "\" digest: \"" + tagPage.at("/Image/Manifests/0/Digest").asText()
+        + "\" type: \"\"){MediaType ArtifactType Size Digest Annotations{Key Value}}}");
+    assertEquals(1, refs.get("Referrers").size(), "the notation signature of repository 0's newest image");
+  }
 }
