@@ -31,6 +31,30 @@ public final class LocalSearch {
   private final BiPredicate<String, String> mayDelete;
   private final UserPrefs prefs;
   private final Downloads downloads;
+  /** Answering members of repositories under the last view asked about (views change rarely, queries often). */
+  private volatile AnsweringCache answering = new AnsweringCache(List.of(), List.of(), 0);
+
+  private record AnsweringCache(List<String> members, List<String> catchingUp, int replicas,
+      java.util.concurrent.ConcurrentHashMap<String, String> byRepository) {
+    AnsweringCache(List<String> members, List<String> catchingUp, int replicas) {
+      this(members, catchingUp, replicas, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    boolean isFor(SearchRequest q) {
+      return replicas == q.replicas() && members.equals(q.members()) && catchingUp.equals(q.catchingUp());
+    }
+  }
+
+  /** The member that answers for {@code repository} in the request's view, memoised per view. */
+  private String answeringMember(String repository, SearchRequest q) {
+    AnsweringCache cache = answering;
+    if (!cache.isFor(q)) {
+      cache = new AnsweringCache(q.members(), q.catchingUp(), q.replicas());
+      answering = cache;
+    }
+    return cache.byRepository().computeIfAbsent(repository,
+        r -> answeringMember(r, q.members(), q.catchingUp(), q.replicas()));
+  }
 
   /** Without stars, bookmarks or pull counts. */
   public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
@@ -138,7 +162,7 @@ public final class LocalSearch {
       return out;
     }
     for (String name : index.names()) {
-      if (!localNode.equals(answeringMember(name, q.members(), q.catchingUp(), q.replicas())) || !readable(q.ctx(), name)) {
+      if (!localNode.equals(answeringMember(name, q)) || !readable(q.ctx(), name)) {
         continue;
       }
       RepoIndex r = index.get(name);

@@ -19,15 +19,30 @@ public final class Paging {
   /** One page of results and the number of matches in all. */
   public record Page(List<SearchHit> items, int total) {}
 
-  /** The best {@code page.wanted()} of {@code hits} in {@code order}. */
+  /** The best {@code page.wanted()} of {@code hits} in {@code order}, best first. */
   public static List<SearchHit> top(List<SearchHit> hits, Comparator<SearchHit> order, PageRequest page) {
     int k = page.wanted();
     if (k == 0) {
       return List.of();
     }
-    List<SearchHit> sorted = new ArrayList<>(hits);
-    sorted.sort(order);
-    return sorted.size() <= k ? sorted : List.copyOf(sorted.subList(0, k));
+    if (k >= hits.size() / 4) {
+      List<SearchHit> sorted = new ArrayList<>(hits);
+      sorted.sort(order);
+      return sorted.size() <= k ? sorted : List.copyOf(sorted.subList(0, k));
+    }
+    // a small page of many matches: keep the best k in a heap whose head is the worst kept
+    PriorityQueue<SearchHit> kept = new PriorityQueue<>(k + 1, order.reversed());
+    for (SearchHit h : hits) {
+      if (kept.size() < k) {
+        kept.add(h);
+      } else if (order.compare(h, kept.peek()) < 0) {
+        kept.poll();
+        kept.add(h);
+      }
+    }
+    List<SearchHit> out = new ArrayList<>(kept);
+    out.sort(order);
+    return out;
   }
 
   /** Merges members' sorted lists (k-way) and slices the page; {@code total} is the sum of the members' counts. */
