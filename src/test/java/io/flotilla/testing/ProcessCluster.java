@@ -24,6 +24,8 @@ public final class ProcessCluster implements AutoCloseable {
   private final String host;
   private final String clusterName = "cluster-" + UUID.randomUUID();
   private final Map<String, String> extraEnv;
+  /** Sent with {@code /api/v1/cluster} while waiting for members (access control on), or null. */
+  private String authorization;
   private final List<Spec> specs = new ArrayList<>();
   private final List<NodeProcess> nodes = new ArrayList<>();
 
@@ -45,7 +47,17 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** As {@link #start(Path, int, String)}, with extra {@code FLOTILLA_*} settings for every node. */
   public static ProcessCluster start(Path dir, int size, String host, Map<String, String> extraEnv) throws Exception {
+    return start(dir, size, host, extraEnv, null);
+  }
+
+  /**
+   * As above, with access control on: {@code authorization} (an admin's, e.g. {@code
+   * AuthFixture.basic("admin")}) is what {@link #awaitMembers} shows {@code /api/v1/cluster}.
+   */
+  public static ProcessCluster start(Path dir, int size, String host, Map<String, String> extraEnv,
+      String authorization) throws Exception {
     ProcessCluster c = new ProcessCluster(dir, host, extraEnv);
+    c.authorization = authorization;
     for (int i = 0; i < size; i++) {
       c.specs.add(new Spec(i, TestNode.freePort(), TestNode.freePort(), Map.of()));
     }
@@ -181,7 +193,8 @@ public final class ProcessCluster implements AutoCloseable {
           continue;
         }
         try {
-          var r = new OciClient(n.url(), Duration.ofSeconds(10)).get("/api/v1/cluster");
+          OciClient client = new OciClient(n.url(), Duration.ofSeconds(10));
+          var r = (authorization == null ? client : client.as(authorization)).get("/api/v1/cluster");
           boolean formed = r.statusCode() == 200 && JSON.readTree(r.body()).get("members").size() == count;
           if (!formed) {
             last = n.url() + " answered " + r.statusCode() + " " + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
