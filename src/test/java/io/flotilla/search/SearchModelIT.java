@@ -180,6 +180,26 @@ class SearchModelIT {
     compare(sample, 4);
   }
 
+  @Test
+  @Order(4)
+  void aMemberThatDoesNotAnswerIsNamedNotHidden() throws Exception {
+    long pid = cluster.node(3).pid();
+    new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+    try {
+      var r = new OciClient(cluster.node(0).url(), Duration.ofSeconds(60)).send("POST", "/v2/_zot/ext/search",
+          JSON.writeValueAsBytes(Map.of("query", "{ RepoListWithNewestImage { Page { TotalCount } Results { Name } } }")),
+          Map.of("Content-Type", "application/json"));
+      assertEquals(200, r.statusCode());
+      JsonNode body = JSON.readTree(r.body());
+      assertTrue(body.at("/errors/0/message").asText().contains("node-3"), body.at("/errors").toString());
+      int total = body.at("/data/RepoListWithNewestImage/Page/TotalCount").asInt();
+      assertTrue(total < REPOS, "node-3's repositories are missing, and the answer says so: " + total);
+      assertEquals(total, body.at("/data/RepoListWithNewestImage/Results").size());
+    } finally {
+      new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+    }
+  }
+
   /** Waits until no node reports a running rebalance or pending copies. */
   static void awaitSettled() throws Exception {
     io.flotilla.testing.Await.until("the rebalance onto node-3 settled", Duration.ofMinutes(3), () -> {
