@@ -359,14 +359,9 @@ public final class RepoIndexBuilder {
   /** The bytes of {@code image}'s blobs not yet in {@code counted} (a repository's size counts each blob once). */
   private long sizeOnce(ImageEntry image, Set<String> counted) {
     long size = 0;
-    ManifestMeta top = null;
-    for (ParsedManifest p : parsed.values()) {
-      if (p.meta().digest().toString().equals(image.digest())) {
-        top = p.meta();
-      }
-    }
+    ParsedManifest top = parsed.get(Digest.parse(image.digest()));
     if (top != null && counted.add(image.digest())) {
-      size += top.size();
+      size += top.meta().size();
     }
     for (ManifestLayers ml : image.manifests()) {
       ParsedManifest p = parsed.get(Digest.parse(ml.digest()));
