@@ -40,7 +40,7 @@ class SearchAccessIT {
   static void start() throws Exception {
     Map<String, String> env = new java.util.HashMap<>(AuthFixture.env(AuthFixture.htpasswd(dir.resolve("auth"))));
     env.put("FLOTILLA_STORAGE_DELETE_ENABLED", "true");
-    cluster = ProcessCluster.start(dir.resolve("nodes"), 3, "127.0.0.1", env);
+    cluster = ProcessCluster.start(dir.resolve("nodes"), 3, "127.0.0.1", env, AuthFixture.basic("admin"));
     for (int i = 0; i < REPOS.size(); i++) {
       OciClient admin = new OciClient(cluster.node(i % 3).url()).as(AuthFixture.basic("admin"));
       // the same seed: the same layers in every repository
