@@ -162,18 +162,19 @@ public final class Messages {
    * @param text the search text or reference, as the operation reads it (may be empty)
    * @param repository the one repository of a single-repository operation, or empty
    * @param baseLayers ordered layer lists of the image that base/derived queries compare with (may be empty)
+   * @param baseDigests that image's manifest digests: those manifests are never its own base or derivative
    * @param filter {@code Os}, {@code Arch} (lowercased), {@code HasToBeSigned}, {@code IsStarred},
    *     {@code IsBookmarked}, as strings; absent keys do not filter
    * @param members the view's node names; {@code catchingUp} those of them that may hold stale copies
    */
   public record SearchRequest(RequestContext ctx, String operation, String text, String repository,
-      List<List<String>> baseLayers, String baseDigest, Map<String, List<String>> filter, int limit, int offset,
+      List<List<String>> baseLayers, List<String> baseDigests, Map<String, List<String>> filter, int limit, int offset,
       String sort, List<String> members, List<String> catchingUp, int replicas) {
     public SearchRequest {
       text = text == null ? "" : text;
       repository = repository == null ? "" : repository;
       baseLayers = baseLayers == null ? List.of() : List.copyOf(baseLayers);
-      baseDigest = baseDigest == null ? "" : baseDigest;
+      baseDigests = baseDigests == null ? List.of() : List.copyOf(baseDigests);
       filter = filter == null ? Map.of() : Map.copyOf(filter);
       members = members == null ? List.of() : List.copyOf(members);
       catchingUp = catchingUp == null ? List.of() : List.copyOf(catchingUp);

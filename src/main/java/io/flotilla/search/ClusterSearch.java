@@ -44,11 +44,11 @@ public final class ClusterSearch {
 
   /** A request for {@code operation} in the current view (everything but the view comes from the caller). */
   public SearchRequest request(RequestContext ctx, String operation, String text, String repository,
-      List<List<String>> baseLayers, String baseDigest, Map<String, List<String>> filter, PageRequest page) {
+      List<List<String>> baseLayers, List<String> baseDigests, Map<String, List<String>> filter, PageRequest page) {
     ClusterView view = membership.current();
     List<String> members = view.isEmpty() ? List.of(localNode) : view.nodeNames();
     List<String> behind = members.stream().filter(catchingUp).toList();
-    return new SearchRequest(ctx, operation, text, repository, baseLayers, baseDigest, filter, page.limit(),
+    return new SearchRequest(ctx, operation, text, repository, baseLayers, baseDigests, filter, page.limit(),
         page.offset(), page.sort().name(), members, behind, replicas);
   }
 

@@ -243,7 +243,7 @@ public final class LocalSearch {
    */
   private static boolean related(SearchRequest q, ImageEntry i, boolean derived) {
     for (ManifestLayers m : i.manifests()) {
-      if (m.digest().equals(q.baseDigest()) || m.layers().isEmpty()) {
+      if (q.baseDigests().contains(m.digest()) || m.layers().isEmpty()) {
         continue;
       }
       for (List<String> base : q.baseLayers()) {

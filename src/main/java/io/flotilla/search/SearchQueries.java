@@ -138,17 +138,19 @@ public final class SearchQueries {
       List<List<String>> layers = (List<List<String>>) hit.summary().get("_layers");
       List<Map<String, Object>> manifests = (List<Map<String, Object>>) hit.summary().get("Manifests");
       List<List<String>> base = new ArrayList<>();
-      String baseDigest = manifests.isEmpty() ? hit.digest() : (String) manifests.get(0).get("Digest");
+      List<String> own = new ArrayList<>(); // the image's own manifests are never its base or derivative
+      own.add(hit.digest());
       for (int i = 0; i < manifests.size(); i++) {
-        if (digest == null || digest.equals(manifests.get(i).get("Digest"))) {
+        String d = (String) manifests.get(i).get("Digest");
+        own.add(d);
+        if (digest == null || digest.equals(d)) {
           base.add(layers.get(i));
-          baseDigest = (String) manifests.get(i).get("Digest");
         }
       }
       if (base.isEmpty()) {
         return Future.failedFuture(new SearchException("can't find image: " + ref[0] + ":" + ref[1]));
       }
-      return images(cluster.request(ctx, operation, "", "", base, baseDigest, null, page));
+      return images(cluster.request(ctx, operation, "", "", base, own, null, page));
     });
   }
 

@@ -222,6 +222,16 @@ class SearchIT {
         + "{ Page { TotalCount } Results { RepoName Tag } } }").get("BaseImageList");
     assertEquals(List.of(SearchData.repository(0), SearchData.repository(1), SearchData.repository(2)),
         texts(bases.get("Results"), "RepoName"), bases.toString());
+    // an index: its own manifests are never its base or derivative (zot's UI found this in a check)
+    String multi = SearchData.repository(0) + ":multi";
+    JsonNode indexBases = data("{ BaseImageList(image: \"" + multi + "\", requestedPage: {sortBy: ALPHABETIC_ASC}) "
+        + "{ Results { RepoName Tag } } }").get("BaseImageList");
+    List<String> found = new ArrayList<>();
+    indexBases.get("Results").forEach(n -> found.add(n.get("RepoName").asText() + ":" + n.get("Tag").asText()));
+    assertEquals(List.of(SearchData.repository(3) + ":latest", SearchData.repository(0) + ":latest",
+        SearchData.repository(1) + ":1.0", SearchData.repository(2) + ":1.0"), found, "the four bases, alphabetically");
+    assertEquals(0, data("{ DerivedImageList(image: \"" + multi + "\") { Page { TotalCount } } }")
+        .at("/DerivedImageList/Page/TotalCount").asInt());
     assertEquals("no reference provided", error("{ DerivedImageList(image: \"norepo\") { Page { TotalCount } } }"));
     assertEquals("can't find image: " + SearchData.repository(0) + ":nope",
         error("{ DerivedImageList(image: \"" + SearchData.repository(0) + ":nope\") { Page { TotalCount } } }"));
