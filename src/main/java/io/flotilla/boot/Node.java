@@ -302,7 +302,8 @@ public final class Node {
           storageConfig.gcGrace().toMillis());
       int instances = config.http().effectiveInstances();
       int replicationFactor = config.cluster().replicationFactor();
-      PullCounts pullCounts = new PullCounts(config.events().enabled());
+      // manifest pulls this node serves are counted on the way to the event sink (search's DownloadCount)
+      PullCounts pullCounts = new PullCounts(nodeId);
       rebalancer = new Rebalancer(vertx, membership, nodeId, replicas, replicationFactor, catchUp);
       TagConflicts conflicts = new TagConflicts(events, nodeId);
       DataChannelOptions dataOptions = dataChannelOptions();
@@ -311,7 +312,7 @@ public final class Node {
       RoutingStorage client = storage = new RoutingStorage(vertx, membership, catchUp, nodeId,
           new ClusterCatalog(vertx, membership, nodeId, replicationFactor), replicationFactor, config.cluster().writeQuorum());
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
-      EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), events,
+      EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), pullCounts.tap(events),
           metadata::cachedOrder);
       // calls to this node skip the bus
       client.serveLocally(reported);
@@ -347,10 +348,9 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
-            // before HTTP: pull counts for search, loaded and merged with the peers' (an in-cluster events consumer)
-            return config.events().enabled() ? vertx.deployVerticle(new PullCountsVerticle(nodeId, pullCounts,
-                storageConfig.dataDir().resolve("search").resolve("pulls.bin"), membership, EventHub.ADDRESS,
-                EventHub.SUBSCRIBE_ADDRESS)) : Future.succeededFuture(null);
+            // before HTTP: pull counts for search, loaded and merged with the peers'
+            return vertx.deployVerticle(new PullCountsVerticle(nodeId, pullCounts,
+                storageConfig.dataDir().resolve("search").resolve("pulls.bin"), membership));
           })
           .compose(id -> {
             if (id != null) {
@@ -402,7 +402,7 @@ public final class Node {
             Authenticator auth = authenticator(policy, prometheus);
             // zot's search API: queries fan out over the bus to every member's search verticle
             SearchGraphQl search = new SearchGraphQl(new SearchQueries(
-                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, config.events().enabled()));
+                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, pullCounts.counted()));
             // the same API for in-cluster consumers, on the bus
             Bus.serve(vertx, Addresses.SEARCH_GRAPHQL, nodeId,
                 call -> search.execute(call.ctx(), call.query(), call.operationName(), call.variables())

@@ -185,6 +185,12 @@ public final class Addresses {
       new Address<>("flotilla.search.graphql", SearchGraphQlRequest.class, SearchGraphQlAnswer.class,
           Duration.ofSeconds(15));
 
+  /**
+   * Published (to every member): a node's changed pull counts ({@code PullCountTable} of its own
+   * column, whole values), every couple of seconds while it serves pulls. Not a request: no reply.
+   */
+  public static final String SEARCH_PULLS_DELTA = "flotilla.search.pulls.delta";
+
   public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, SEARCH_GRAPHQL, SEARCH_PULLS_GET, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,

@@ -1,8 +1,7 @@
 package io.flotilla.search;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.oci.MediaTypes;
+import io.flotilla.storage.EventSink;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -12,126 +11,108 @@ import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Manifest pull counts and last pull times, counted from the cluster's pull events: every node
- * counts the same cluster-wide stream, so every node holds the same table.
+ * Manifest pull counts and last pull times, the same on every node: a grow-only counter per node.
+ * Each node counts the pulls it serves ({@link #tap}: a manifest GET reported by its storage, a
+ * map update, no I/O) in its own column; columns travel between nodes ({@link #encodeChanged},
+ * {@link #encode}) and are merged by maximum per (node, manifest) ({@link #merge}), since each
+ * node's counts only grow. A manifest's count is the sum of the columns, its last pull the latest.
+ * So a delta delivered twice or late changes nothing, and a node that was away catches up from any
+ * peer. {@link #encode}/{@link #decode}: the compact binary form of the file and of bus messages.
  *
- * <p>Owns the table (repository -> manifest digest -> count, last pull millis) and, per node that
- * emitted events, the highest journal sequence number counted ({@link #accept}), so a batch
- * delivered twice is counted once. {@link #merge} takes another node's table by maximum per key
- * (every node counts the same stream, so the larger count is the more complete one) and the marks
- * by maximum. {@link #encode}/{@link #decode}: the compact binary form of the file and of the bus
- * reply.
- *
- * <p>Thread-safety: {@link #accept}, {@link #merge} and {@link #encode} are synchronized; reads
- * ({@link #count}, {@link #lastPullMillis}) run on any thread without locking. Nothing blocks;
- * a malformed event is skipped.
+ * <p>Thread-safety: updates and reads run on any thread; {@link #merge} and the encoders are
+ * synchronized with each other. Nothing blocks.
  */
 public final class PullCounts implements Downloads {
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** File and wire format: magic, version. */
-  private static final int MAGIC = 0x46504331; // "FPC1"
+  private static final int MAGIC = 0x46504332; // "FPC2"
   private static final String SHA256 = "sha256:";
 
-  /** Count and last pull of one manifest; replaced whole, so readers see a consistent pair. */
+  /** Count and last pull of one manifest in one node's column; replaced whole, so readers see a consistent pair. */
   private record Tally(long count, long lastMillis) {
     Tally max(Tally o) {
       return new Tally(Math.max(count, o.count), Math.max(lastMillis, o.lastMillis));
     }
   }
 
-  private final boolean counted;
-  private final Map<String, Map<String, Tally>> table = new ConcurrentHashMap<>();
-  /** Per emitting node: the highest sequence number counted. */
-  private final Map<String, Long> marks = new HashMap<>();
+  private record Key(String repository, String digest) {}
+
+  private final String localNode;
+  /** node -> (repository, digest) -> that node's tally. */
+  private final Map<String, Map<Key, Tally>> columns = new ConcurrentHashMap<>();
+  /** Entries of this node's column changed since the last {@link #encodeChanged}. */
+  private final Set<Key> changed = ConcurrentHashMap.newKeySet();
   private volatile boolean dirty;
 
-  /** @param counted whether pulls are counted at all (events are on) */
-  public PullCounts(boolean counted) {
-    this.counted = counted;
+  public PullCounts(String localNode) {
+    this.localNode = localNode;
   }
 
   @Override
   public boolean counted() {
-    return counted;
+    return true;
   }
 
   @Override
   public long count(String repository, String digest) {
-    Tally t = tally(repository, digest);
-    return t == null ? 0 : t.count;
+    Key k = new Key(repository, digest);
+    long sum = 0;
+    for (Map<Key, Tally> column : columns.values()) {
+      Tally t = column.get(k);
+      if (t != null) {
+        sum += t.count;
+      }
+    }
+    return sum;
   }
 
   @Override
   public long lastPullMillis(String repository, String digest) {
-    Tally t = tally(repository, digest);
-    return t == null ? 0 : t.lastMillis;
+    Key k = new Key(repository, digest);
+    long last = 0;
+    for (Map<Key, Tally> column : columns.values()) {
+      Tally t = column.get(k);
+      if (t != null) {
+        last = Math.max(last, t.lastMillis);
+      }
+    }
+    return last;
   }
 
-  private Tally tally(String repository, String digest) {
-    Map<String, Tally> r = table.get(repository);
-    return r == null || digest == null ? null : r.get(digest);
+  /** Counts one pull of manifest {@code digest} in {@code repository}, served by this node at {@code millis}. */
+  public void pulled(String repository, String digest, long millis) {
+    Key k = new Key(repository, digest);
+    columns.computeIfAbsent(localNode, n -> new ConcurrentHashMap<>())
+        .merge(k, new Tally(1, millis), (a, b) -> new Tally(a.count + 1, Math.max(a.lastMillis, b.lastMillis)));
+    changed.add(k);
+    dirty = true;
   }
 
   /**
-   * Counts the manifest pulls (GET, not HEAD) of one batch published on the events address, after
-   * this node's mark for {@code node}: events {@code firstSeq..lastSeq} in order. A batch at or
-   * below the mark is skipped whole; one that overlaps it is counted from the mark on.
-   *
-   * @return how many pulls were counted
+   * {@code delegate} with this node's manifest pulls counted on the way: a {@code pull} of a
+   * manifest or index by GET (clients HEAD before they GET; zot counts GETs) for a caller, not for
+   * the node's own work.
    */
-  public synchronized int accept(String node, long firstSeq, long lastSeq, String body) {
-    long mark = marks.getOrDefault(node, 0L);
-    if (lastSeq <= mark || lastSeq < firstSeq) {
-      return 0;
-    }
-    JsonNode events;
-    try {
-      events = JSON.readTree(body).path("events");
-    } catch (IOException e) {
-      return 0;
-    }
-    int n = events.size();
-    // event i has seq firstSeq + i when the batch is contiguous; otherwise take its tail after the mark
-    long seqOfFirst = n == lastSeq - firstSeq + 1 ? firstSeq : lastSeq - n + 1;
-    int counted = 0;
-    for (int i = 0; i < n; i++) {
-      if (seqOfFirst + i > mark && pull(events.get(i))) {
-        counted++;
+  public EventSink tap(EventSink delegate) {
+    return (ctx, op) -> {
+      if ("pull".equals(op.action()) && "GET".equals(ctx.method()) && !ctx.isInternal()
+          && MediaTypes.isManifest(op.mediaType()) && op.digest() != null) {
+        pulled(op.repository(), op.digest(), System.currentTimeMillis());
       }
-    }
-    marks.put(node, lastSeq);
-    dirty = true;
-    return counted;
+      return delegate.record(ctx, op);
+    };
   }
 
-  /** Counts one event if it is a manifest pull by GET. */
-  private boolean pull(JsonNode e) {
-    if (!"pull".equals(e.path("action").asText()) || "HEAD".equalsIgnoreCase(e.path("request").path("method").asText())) {
-      return false;
-    }
-    JsonNode target = e.path("target");
-    String repo = target.path("repository").asText("");
-    String digest = target.path("digest").asText("");
-    if (!MediaTypes.isManifest(target.path("mediaType").asText()) || repo.isEmpty() || digest.isEmpty()) {
-      return false;
-    }
-    long millis = Times.parse(e.path("timestamp").asText(null)) / 1_000_000L;
-    table.computeIfAbsent(repo, r -> new ConcurrentHashMap<>())
-        .merge(digest, new Tally(1, millis), (a, b) -> new Tally(a.count + 1, Math.max(a.lastMillis, b.lastMillis)));
-    return true;
-  }
-
-  /** Takes another table in: per manifest the larger count and the later time, per node the higher mark. */
+  /** Takes another table in: per node and manifest the larger count and the later time. */
   public synchronized void merge(byte[] encoded) {
     PullCounts other = decode(encoded);
-    other.table.forEach((repo, digests) -> {
-      Map<String, Tally> mine = table.computeIfAbsent(repo, r -> new ConcurrentHashMap<>());
-      digests.forEach((digest, t) -> mine.merge(digest, t, Tally::max));
+    other.columns.forEach((node, column) -> {
+      Map<Key, Tally> mine = columns.computeIfAbsent(node, n -> new ConcurrentHashMap<>());
+      column.forEach((k, t) -> mine.merge(k, t, Tally::max));
     });
-    other.marks.forEach((node, seq) -> marks.merge(node, seq, Math::max));
     dirty = true;
   }
 
@@ -152,36 +133,60 @@ public final class PullCounts implements Downloads {
 
   /** Manifests with a count (for tests and logs). */
   public int size() {
-    return table.values().stream().mapToInt(Map::size).sum();
+    Set<Key> keys = new java.util.HashSet<>();
+    columns.values().forEach(c -> keys.addAll(c.keySet()));
+    return keys.size();
   }
 
-  /** The highest sequence number counted from {@code node} (0: none). */
-  public synchronized long mark(String node) {
-    return marks.getOrDefault(node, 0L);
+  /** Every column in binary form (the file, and the answer to a peer catching up). */
+  public synchronized byte[] encode() {
+    return encode(columns);
   }
 
   /**
-   * The table in its binary form: magic, marks (count; node name, seq), repositories (count; name,
-   * manifests (count; digest, count, last pull millis)). A sha256 digest takes 33 bytes (a tag byte
-   * and the raw hash), counts and times are variable-length: about 45 bytes a manifest.
+   * This node's entries that changed since the last call, with their whole values (the delta a node
+   * publishes); null when none changed.
    */
-  public synchronized byte[] encode() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 48 * size());
+  public synchronized byte[] encodeChanged() {
+    if (changed.isEmpty()) {
+      return null;
+    }
+    Map<Key, Tally> column = columns.getOrDefault(localNode, Map.of());
+    Map<Key, Tally> out = new HashMap<>();
+    for (java.util.Iterator<Key> it = changed.iterator(); it.hasNext(); ) {
+      Key k = it.next();
+      it.remove();
+      Tally t = column.get(k);
+      if (t != null) {
+        out.put(k, t);
+      }
+    }
+    return encode(Map.of(localNode, out));
+  }
+
+  /**
+   * Binary form: magic, columns (count; node, repositories (count; name, manifests (count; digest,
+   * count, last pull millis))). A sha256 digest takes 33 bytes (a tag byte and the raw hash), counts
+   * and times are variable-length: about 45 bytes a manifest per node that served it.
+   */
+  private static byte[] encode(Map<String, Map<Key, Tally>> columns) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(MAGIC);
-      writeVar(out, marks.size());
-      for (var m : marks.entrySet()) {
-        out.writeUTF(m.getKey());
-        writeVar(out, m.getValue());
-      }
-      writeVar(out, table.size());
-      for (var r : table.entrySet()) {
-        out.writeUTF(r.getKey());
-        writeVar(out, r.getValue().size());
-        for (var d : r.getValue().entrySet()) {
-          writeDigest(out, d.getKey());
-          writeVar(out, d.getValue().count);
-          writeVar(out, d.getValue().lastMillis);
+      writeVar(out, columns.size());
+      for (var c : columns.entrySet()) {
+        out.writeUTF(c.getKey());
+        Map<String, Map<String, Tally>> byRepo = new java.util.TreeMap<>();
+        c.getValue().forEach((k, t) -> byRepo.computeIfAbsent(k.repository(), r -> new java.util.TreeMap<>()).put(k.digest(), t));
+        writeVar(out, byRepo.size());
+        for (var r : byRepo.entrySet()) {
+          out.writeUTF(r.getKey());
+          writeVar(out, r.getValue().size());
+          for (var d : r.getValue().entrySet()) {
+            writeDigest(out, d.getKey());
+            writeVar(out, d.getValue().count);
+            writeVar(out, d.getValue().lastMillis);
+          }
         }
       }
     } catch (IOException e) {
@@ -192,19 +197,19 @@ public final class PullCounts implements Downloads {
 
   /** A table read from its binary form; fails with IllegalArgumentException when it is not one. */
   public static PullCounts decode(byte[] encoded) {
-    PullCounts p = new PullCounts(true);
+    PullCounts p = new PullCounts("");
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
       if (in.readInt() != MAGIC) {
         throw new IllegalArgumentException("not a pull count table");
       }
-      for (long i = readVar(in); i > 0; i--) {
-        p.marks.put(in.readUTF(), readVar(in));
-      }
-      for (long i = readVar(in); i > 0; i--) {
-        Map<String, Tally> digests = new ConcurrentHashMap<>();
-        p.table.put(in.readUTF(), digests);
-        for (long j = readVar(in); j > 0; j--) {
-          digests.put(readDigest(in), new Tally(readVar(in), readVar(in)));
+      for (long c = readVar(in); c > 0; c--) {
+        Map<Key, Tally> column = new ConcurrentHashMap<>();
+        p.columns.put(in.readUTF(), column);
+        for (long i = readVar(in); i > 0; i--) {
+          String repo = in.readUTF();
+          for (long j = readVar(in); j > 0; j--) {
+            column.put(new Key(repo, readDigest(in)), new Tally(readVar(in), readVar(in)));
+          }
         }
       }
     } catch (IOException e) {
@@ -213,10 +218,9 @@ public final class PullCounts implements Downloads {
     return p;
   }
 
-  /** Copies a decoded table's content into this (empty) one. */
+  /** Replaces the content with a saved table's (at start). */
   public synchronized void load(byte[] encoded) {
-    table.clear();
-    marks.clear();
+    columns.clear();
     merge(encoded);
     dirty = false;
   }

@@ -15,20 +15,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Feeds a node's {@link PullCounts} from the cluster's events: an in-cluster consumer of the events
- * address (subscribed at start and renewed every {@link #RENEW_MILLIS}), its table saved to
- * {@code file} every {@link #SAVE_MILLIS} when it changed and at stop (atomic replace with fsync, on
- * a worker thread), loaded at start and then merged with every peer's table
+ * Keeps a node's {@link PullCounts} the same as its peers': every {@link #PUBLISH_MILLIS} the
+ * entries of this node's column that changed are published to every member
+ * ({@link Addresses#SEARCH_PULLS_DELTA}), and deltas from the others are merged in; the table is
+ * saved to {@code file} every {@link #SAVE_MILLIS} when it changed and at stop (atomic replace with
+ * fsync, on a worker thread), loaded at start and then merged with every peer's table
  * ({@link Addresses#SEARCH_PULLS_GET}), so a node that was down gets the pulls it missed.
  *
- * <p>Batches are parsed and counted on a worker thread, in arrival order. A failed save is logged
- * and retried at the next tick; an unreadable file is logged and the node starts from its peers'
- * tables; a peer that does not answer within the address' timeout is skipped.
+ * <p>A failed save is logged and retried at the next tick; an unreadable file is logged and the
+ * node starts from its peers' tables; a peer that does not answer within the address' timeout is
+ * skipped. Pulls cost the serving node a map update (the tap): nothing travels per pull.
  */
 public final class PullCountsVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(PullCountsVerticle.class.getName());
-  /** How often the subscription is renewed (the events pipeline wants at least every 10 s). */
-  static final long RENEW_MILLIS = 5_000;
+  /** How often this node's changed counts are published to the others. */
+  static final long PUBLISH_MILLIS = 2_000;
   /** How often the table is saved when it changed. */
   static final long SAVE_MILLIS = 5_000;
 
@@ -36,23 +37,14 @@ public final class PullCountsVerticle extends VerticleBase {
   private final PullCounts counts;
   private final Path file;
   private final Membership membership;
-  private final String eventsAddress;
-  private final String subscribeAddress;
-  private long renewTimer = -1;
+  private long publishTimer = -1;
   private long saveTimer = -1;
 
-  /**
-   * @param eventsAddress where event batches are published ({@code events.EventHub.ADDRESS})
-   * @param subscribeAddress where consumers subscribe ({@code events.EventHub.SUBSCRIBE_ADDRESS})
-   */
-  public PullCountsVerticle(String nodeId, PullCounts counts, Path file, Membership membership,
-      String eventsAddress, String subscribeAddress) {
+  public PullCountsVerticle(String nodeId, PullCounts counts, Path file, Membership membership) {
     this.nodeId = nodeId;
     this.counts = counts;
     this.file = file;
     this.membership = membership;
-    this.eventsAddress = eventsAddress;
-    this.subscribeAddress = subscribeAddress;
   }
 
   @Override
@@ -60,10 +52,9 @@ public final class PullCountsVerticle extends VerticleBase {
     return vertx.executeBlocking(this::load, false)
         .compose(v -> Bus.serve(vertx, Addresses.SEARCH_PULLS_GET, nodeId,
             q -> vertx.executeBlocking(() -> new PullCountTable(counts.encode()), false)))
-        .compose(v -> vertx.eventBus().<String>consumer(eventsAddress, this::batch).completion())
+        .compose(v -> vertx.eventBus().<PullCountTable>consumer(Addresses.SEARCH_PULLS_DELTA, this::delta).completion())
         .compose(v -> {
-          subscribe();
-          renewTimer = vertx.setPeriodic(RENEW_MILLIS, t -> subscribe());
+          publishTimer = vertx.setPeriodic(PUBLISH_MILLIS, t -> publish());
           saveTimer = vertx.setPeriodic(SAVE_MILLIS, t -> save());
           return catchUp();
         });
@@ -71,31 +62,31 @@ public final class PullCountsVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(renewTimer);
+    vertx.cancelTimer(publishTimer);
     vertx.cancelTimer(saveTimer);
+    publish();
     return save();
   }
 
-  private void subscribe() {
-    vertx.eventBus().publish(subscribeAddress, "pull-counts@" + nodeId);
+  /** Publishes this node's changed counts to every member (deltas are whole values: repeats are harmless). */
+  private void publish() {
+    byte[] delta = counts.encodeChanged();
+    if (delta != null) {
+      vertx.eventBus().publish(Addresses.SEARCH_PULLS_DELTA, new PullCountTable(delta),
+          new io.vertx.core.eventbus.DeliveryOptions().addHeader("node", nodeId));
+    }
   }
 
-  private void batch(Message<String> msg) {
-    String node = msg.headers().get("node");
-    long first;
-    long last;
-    try {
-      first = Long.parseLong(msg.headers().get("firstSeq"));
-      last = Long.parseLong(msg.headers().get("lastSeq"));
-    } catch (RuntimeException e) {
-      return; // not a batch of the events pipeline
+  private void delta(Message<PullCountTable> msg) {
+    if (nodeId.equals(msg.headers().get("node"))) {
+      return; // this node's own column
     }
-    if (node == null) {
-      return;
-    }
-    String body = msg.body();
-    vertx.executeBlocking(() -> counts.accept(node, first, last, body), true)
-        .onFailure(e -> LOG.log(System.Logger.Level.WARNING, "counting pulls of a batch from " + node + " failed", e));
+    byte[] table = msg.body().table();
+    vertx.executeBlocking(() -> {
+      counts.merge(table);
+      return null;
+    }, true).onFailure(e -> LOG.log(System.Logger.Level.WARNING, "merging pull counts from "
+        + msg.headers().get("node") + " failed", e));
   }
 
   private Void load() {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Download counts on three real node processes (events on, the default): an image pushed through
+ * Download counts on three real node processes: an image pushed through
  * node 0 and pulled through nodes 1 and 2 shows the same DownloadCount and LastPullTimestamp
  * through every node, DOWNLOADS sorting works, and a node that was stopped while the image was
  * pulled again has every pull once it is back (its own file plus its peers' tables).

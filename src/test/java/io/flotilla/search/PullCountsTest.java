@@ -1,114 +1,87 @@
 package io.flotilla.search;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Instant;
+import io.flotilla.storage.EventSink;
+import io.flotilla.storage.RequestContext;
+import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** Pull counts as a grow-only counter per node: counted on the serving node, merged by maximum. */
 class PullCountsTest {
-  private static final String A = "sha256:" + "a".repeat(64);
-  private static final String B = "sha256:" + "b".repeat(64);
-  private static final String OCI = "application/vnd.oci.image.manifest.v1+json";
+  static final String A = "sha256:" + "a".repeat(64);
+  static final String B = "sha256:" + "b".repeat(64);
 
-  private static String event(String action, String method, String mediaType, String repo, String digest, String time) {
-    return "{\"id\":\"" + java.util.UUID.randomUUID() + "\",\"timestamp\":\"" + time + "\",\"action\":\"" + action
-        + "\",\"target\":{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"repository\":\"" + repo
-        + "\"},\"request\":{\"method\":\"" + method + "\"}}";
+  static RequestContext ctx(String method) {
+    return new RequestContext("r", "alice", "127.0.0.1", "h", method, "test");
   }
 
-  private static String pull(String repo, String digest, String time) {
-    return event("pull", "GET", OCI, repo, digest, time);
-  }
-
-  private static String batch(List<String> events) {
-    return "{\"events\":[" + String.join(",", events) + "]}";
+  static EventSink.Operation pull(String repo, String digest, String mediaType) {
+    return new EventSink.Operation("pull", repo, digest, mediaType, 10, null, null, List.of());
   }
 
   @Test
-  void countsManifestPullsByGetOnly() {
-    PullCounts p = new PullCounts(true);
-    int n = p.accept("n0", 1, 5, batch(List.of(
-        pull("app", A, "2024-05-01T10:00:00Z"),
-        event("pull", "HEAD", OCI, "app", A, "2024-05-01T10:00:01Z"),
-        event("pull", "GET", "application/octet-stream", "app", B, "2024-05-01T10:00:02Z"),
-        event("push", "PUT", OCI, "app", A, "2024-05-01T10:00:03Z"),
-        pull("app", A, "2024-05-01T10:00:04.5Z"))));
-    assertEquals(2, n);
+  void theTapCountsManifestGetsOnlyAndPassesEverythingOn() {
+    PullCounts p = new PullCounts("n0");
+    List<EventSink.Operation> passed = new ArrayList<>();
+    EventSink sink = p.tap((c, op) -> {
+      passed.add(op);
+      return Future.succeededFuture();
+    });
+    sink.record(ctx("GET"), pull("app", A, "application/vnd.oci.image.manifest.v1+json"));
+    sink.record(ctx("GET"), pull("app", A, "application/vnd.oci.image.index.v1+json"));
+    sink.record(ctx("HEAD"), pull("app", A, "application/vnd.oci.image.manifest.v1+json"));
+    sink.record(ctx("GET"), pull("app", B, "application/octet-stream")); // a blob
+    sink.record(RequestContext.internal("sync"), pull("app", A, "application/vnd.oci.image.manifest.v1+json"));
+    sink.record(ctx("PUT"), new EventSink.Operation("push", "app", A, "application/vnd.oci.image.manifest.v1+json", 1,
+        "v1", null, List.of()));
+    assertEquals(6, passed.size(), "every operation reaches the sink");
     assertEquals(2, p.count("app", A));
-    assertEquals(Instant.parse("2024-05-01T10:00:04.500Z").toEpochMilli(), p.lastPullMillis("app", A));
     assertEquals(0, p.count("app", B));
-    assertEquals(0, p.count("other", A));
-    assertTrue(p.counted());
-    assertFalse(new PullCounts(false).counted());
+    assertTrue(p.lastPullMillis("app", A) > 0);
   }
 
   @Test
-  void aBatchDeliveredTwiceIsCountedOncePerSourceNode() {
-    PullCounts p = new PullCounts(true);
-    String b1 = batch(List.of(pull("app", A, "2024-05-01T10:00:00Z"), pull("app", A, "2024-05-01T10:00:01Z")));
-    assertEquals(2, p.accept("n0", 1, 2, b1));
-    assertEquals(0, p.accept("n0", 1, 2, b1), "re-delivered");
-    // the same sequence numbers from another node are other events
-    assertEquals(2, p.accept("n1", 1, 2, b1));
-    // a batch overlapping the mark counts only what follows it
-    String b2 = batch(List.of(pull("app", A, "2024-05-01T10:00:01Z"), pull("app", A, "2024-05-01T10:00:02Z"),
-        pull("app", A, "2024-05-01T10:00:03Z")));
-    assertEquals(2, p.accept("n0", 2, 4, b2));
-    assertEquals(6, p.count("app", A));
-    assertEquals(4, p.mark("n0"));
-    assertEquals(0, p.accept("n0", 2, 4, b2));
-    assertEquals(0, p.accept("n0", 3, 3, "not json at all"), "below the mark: not even parsed");
+  void columnsMergeByMaximumAndCountsAddUp() {
+    PullCounts n0 = new PullCounts("n0");
+    PullCounts n1 = new PullCounts("n1");
+    n0.pulled("app", A, 1_000);
+    n0.pulled("app", A, 2_000);
+    n1.pulled("app", A, 5_000);
+    byte[] delta0 = n0.encodeChanged();
+    assertNull(n0.encodeChanged(), "nothing changed since");
+    n1.merge(delta0);
+    n1.merge(delta0); // delivered twice
+    assertEquals(3, n1.count("app", A));
+    assertEquals(5_000, n1.lastPullMillis("app", A));
+    n0.pulled("app", A, 3_000);
+    byte[] later = n0.encodeChanged();
+    n1.merge(later);
+    n1.merge(delta0); // an old delta arriving late
+    assertEquals(4, n1.count("app", A), "whole values merged by maximum: order does not matter");
+    n0.merge(n1.encode());
+    assertEquals(4, n0.count("app", A), "n0 gets n1's column");
+    assertEquals(n0.count("app", A), n1.count("app", A));
   }
 
   @Test
-  void mergeTakesTheMaximumPerManifestAndPerSourceNode() {
-    PullCounts here = new PullCounts(true);
-    here.accept("n0", 1, 3, batch(List.of(pull("app", A, "2024-05-01T10:00:00Z"), pull("app", A, "2024-05-01T10:00:05Z"),
-        pull("app", B, "2024-05-01T10:00:01Z"))));
-    PullCounts there = new PullCounts(true);
-    there.accept("n0", 1, 1, batch(List.of(pull("app", A, "2024-05-01T10:00:00Z"))));
-    there.accept("n1", 1, 4, batch(List.of(pull("app", B, "2024-05-01T10:00:09Z"), pull("app", B, "2024-05-01T10:00:09Z"),
-        pull("app", B, "2024-05-01T10:00:09Z"), pull("lib", A, "2024-05-01T10:00:02Z"))));
-    here.merge(there.encode());
-    assertEquals(2, here.count("app", A), "ours is larger");
-    assertEquals(Instant.parse("2024-05-01T10:00:05Z").toEpochMilli(), here.lastPullMillis("app", A));
-    assertEquals(3, here.count("app", B), "theirs is larger");
-    assertEquals(Instant.parse("2024-05-01T10:00:09Z").toEpochMilli(), here.lastPullMillis("app", B));
-    assertEquals(1, here.count("lib", A));
-    assertEquals(3, here.mark("n0"));
-    assertEquals(4, here.mark("n1"));
-    // merging is idempotent
-    byte[] once = here.encode();
-    here.merge(there.encode());
-    assertEquals(PullCounts.decode(once).size(), here.size());
-    assertEquals(3, here.count("app", B));
-    // what the marks cover is not counted again
-    assertEquals(0, here.accept("n1", 3, 4, batch(List.of(pull("app", B, "2024-05-01T10:00:09Z"),
-        pull("app", B, "2024-05-01T10:00:09Z")))));
-  }
-
-  @Test
-  void persistenceRoundTripIsCompact() {
-    PullCounts p = new PullCounts(true);
-    p.accept("node-0", 1, 3, batch(List.of(pull("team/app", A, "2024-05-01T10:00:00Z"),
-        pull("team/app", "sha512:" + "c".repeat(128), "2024-05-01T10:00:00Z"), pull("lib", B, "2024-05-01T10:00:07Z"))));
-    assertTrue(p.dirty());
+  void theBinaryFormRoundTripsAndIsCompact() {
+    PullCounts p = new PullCounts("node-0");
+    for (int i = 0; i < 100; i++) {
+      p.pulled("team/app", "sha256:" + String.format("%064x", i), 1_700_000_000_000L + i);
+    }
     byte[] bytes = p.encode();
-    PullCounts back = new PullCounts(true);
+    assertTrue(bytes.length < 100 * 50, "about 45 bytes a manifest: " + bytes.length);
+    PullCounts back = new PullCounts("node-0");
     back.load(bytes);
-    assertFalse(back.dirty());
-    assertEquals(1, back.count("team/app", A));
-    assertEquals(1, back.count("team/app", "sha512:" + "c".repeat(128)));
-    assertEquals(Instant.parse("2024-05-01T10:00:07Z").toEpochMilli(), back.lastPullMillis("lib", B));
-    assertEquals(3, back.mark("node-0"));
-    assertEquals(3, back.size());
-    // 2 sha256 manifests at about 45 bytes each, one sha512 spelled out, names once per repository
-    assertTrue(bytes.length < 2 * 45 + 140 + 40, "compact: " + bytes.length + " bytes");
-    assertThrows(IllegalArgumentException.class, () -> PullCounts.decode(new byte[] {1, 2, 3, 4}));
-    assertThrows(IllegalArgumentException.class, () -> PullCounts.decode(java.util.Arrays.copyOf(bytes, bytes.length - 3)));
+    assertEquals(100, back.size());
+    assertEquals(1, back.count("team/app", "sha256:" + String.format("%064x", 7)));
+    assertThrows(IllegalArgumentException.class, () -> PullCounts.decode(new byte[] {1, 2, 3}));
+    assertThrows(IllegalArgumentException.class, () -> PullCounts.decode(java.util.Arrays.copyOf(bytes, bytes.length / 2)));
   }
 }
