@@ -166,11 +166,15 @@ public final class Messages {
    * @param filter {@code Os}, {@code Arch} (lowercased), {@code HasToBeSigned}, {@code IsStarred},
    *     {@code IsBookmarked}, as strings; absent keys do not filter
    * @param members the view's node names; {@code catchingUp} those of them that may hold stale copies
+   * @param keysOnly answer the hits' sort keys without summaries (the first round of a deep page)
+   * @param only when not empty, answer for these repositories only, owner or not (the second round of
+   *     a deep page: the summaries of the page's hits, from the members that listed them)
    */
   public record SearchRequest(RequestContext ctx, String operation, String text, String repository,
       List<List<String>> baseLayers, List<String> baseDigests, Map<String, List<String>> filter, int limit, int offset,
-      String sort, List<String> members, List<String> catchingUp, int replicas) {
+      String sort, List<String> members, List<String> catchingUp, int replicas, boolean keysOnly, List<String> only) {
     public SearchRequest {
+      only = only == null ? List.of() : List.copyOf(only);
       text = text == null ? "" : text;
       repository = repository == null ? "" : repository;
       baseLayers = baseLayers == null ? List.of() : List.copyOf(baseLayers);
@@ -178,6 +182,12 @@ public final class Messages {
       filter = filter == null ? Map.of() : Map.copyOf(filter);
       members = members == null ? List.of() : List.copyOf(members);
       catchingUp = catchingUp == null ? List.of() : List.copyOf(catchingUp);
+    }
+
+    /** This request asking for the keys only, or for the full hits of {@code repositories} only. */
+    public SearchRequest round(boolean keys, List<String> repositories, int newLimit, int newOffset) {
+      return new SearchRequest(ctx, operation, text, repository, baseLayers, baseDigests, filter, newLimit, newOffset, sort,
+          members, catchingUp, replicas, keys, repositories);
     }
   }
 

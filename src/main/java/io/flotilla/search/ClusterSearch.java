@@ -49,33 +49,97 @@ public final class ClusterSearch {
     List<String> members = view.isEmpty() ? List.of(localNode) : view.nodeNames();
     List<String> behind = members.stream().filter(catchingUp).toList();
     return new SearchRequest(ctx, operation, text, repository, baseLayers, baseDigests, filter, page.limit(),
-        page.offset(), page.sort().name(), members, behind, replicas);
+        page.offset(), page.sort().name(), members, behind, replicas, false, List.of());
   }
+
+  /**
+   * Pages from this offset on take two rounds: members first send the sort keys of their best
+   * {@code offset + limit} hits (small), then the members that hold the page's hits send those in
+   * full. A shallow page takes one round with full hits.
+   */
+  static final int DEEP_OFFSET = 50;
 
   /** Every member's part of {@code q}, merged into the requested page. */
   public Future<Result> list(SearchRequest q, SortCriteria.Kind kind) {
     var order = SortCriteria.valueOf(q.sort()).order(kind); // refuses an unsupported sort before any call
     PageRequest page = new PageRequest(q.limit(), q.offset(), SortCriteria.valueOf(q.sort()));
-    Map<String, SearchReply> replies = new ConcurrentHashMap<>();
-    List<String> missing = java.util.Collections.synchronizedList(new ArrayList<>());
-    List<Future<?>> calls = new ArrayList<>();
-    for (String node : q.members()) {
-      calls.add(call(node, q).onSuccess(r -> replies.put(node, r)).onFailure(err -> missing.add(node)).otherwiseEmpty());
-    }
-    return Future.join(calls).map(ignored -> {
+    boolean deep = q.offset() >= DEEP_OFFSET;
+    SearchRequest first = deep ? q.round(true, List.of(), q.limit(), q.offset()) : q;
+    return fanOut(first, q.members()).compose(replies -> {
       List<List<SearchHit>> lists = new ArrayList<>();
+      Map<String, String> holder = new java.util.HashMap<>();
       int total = 0;
       for (String node : q.members()) { // a fixed order: the merge is deterministic anyway
-        SearchReply r = replies.get(node);
+        SearchReply r = replies.answers().get(node);
         if (r != null) {
           lists.add(r.hits());
           total += r.total();
+          for (SearchHit h : r.hits()) {
+            holder.put(h.repo(), node);
+          }
+        }
+      }
+      Paging.Page merged = Paging.merge(lists, total, order, page);
+      if (!deep || merged.items().isEmpty()) {
+        return Future.succeededFuture(new Result(merged, replies.unanswered()));
+      }
+      return fillIn(q, merged, holder).map(page2 -> {
+        List<String> unanswered = new ArrayList<>(replies.unanswered());
+        unanswered.addAll(page2.unanswered());
+        java.util.Collections.sort(unanswered);
+        return new Result(page2.page(), List.copyOf(new java.util.LinkedHashSet<>(unanswered)));
+      });
+    });
+  }
+
+  private record Replies(Map<String, SearchReply> answers, List<String> unanswered) {}
+
+  private Future<Replies> fanOut(SearchRequest q, List<String> nodes) {
+    Map<String, SearchReply> replies = new ConcurrentHashMap<>();
+    List<String> missing = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Future<?>> calls = new ArrayList<>();
+    for (String node : nodes) {
+      calls.add(call(node, q).onSuccess(r -> replies.put(node, r)).onFailure(err -> missing.add(node)).otherwiseEmpty());
+    }
+    return Future.join(calls).map(ignored -> {
+      List<String> unanswered = new ArrayList<>(missing);
+      java.util.Collections.sort(unanswered);
+      return new Replies(replies, List.copyOf(unanswered));
+    });
+  }
+
+  /** The second round of a deep page: the page's hits in full, each from the member that listed it. */
+  private Future<Result> fillIn(SearchRequest q, Paging.Page keys, Map<String, String> holder) {
+    Map<String, List<String>> byNode = new java.util.TreeMap<>();
+    for (SearchHit h : keys.items()) {
+      List<String> repos = byNode.computeIfAbsent(holder.get(h.repo()), n -> new ArrayList<>());
+      if (!repos.contains(h.repo())) {
+        repos.add(h.repo());
+      }
+    }
+    Map<String, SearchReply> replies = new ConcurrentHashMap<>();
+    List<String> missing = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Future<?>> calls = new ArrayList<>();
+    byNode.forEach((node, repos) -> calls.add(call(node, q.round(false, repos, 0, 0))
+        .onSuccess(r -> replies.put(node, r)).onFailure(err -> missing.add(node)).otherwiseEmpty()));
+    return Future.join(calls).map(ignored -> {
+      Map<String, SearchHit> full = new java.util.HashMap<>();
+      replies.values().forEach(r -> r.hits().forEach(h -> full.put(key(h), h)));
+      List<SearchHit> items = new ArrayList<>();
+      for (SearchHit h : keys.items()) {
+        SearchHit f = full.get(key(h));
+        if (f != null) { // gone between the rounds (deleted): the page is one shorter
+          items.add(f);
         }
       }
       List<String> unanswered = new ArrayList<>(missing);
       java.util.Collections.sort(unanswered);
-      return new Result(Paging.merge(lists, total, order, page), List.copyOf(unanswered));
+      return new Result(new Paging.Page(items, keys.total()), List.copyOf(unanswered));
     });
+  }
+
+  private static String key(SearchHit h) {
+    return h.repo() + '\u0000' + h.tag() + '\u0000' + h.digest();
   }
 
   /**

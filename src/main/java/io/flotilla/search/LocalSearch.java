@@ -124,7 +124,8 @@ public final class LocalSearch {
     List<SearchHit> top = Paging.top(hits, order, page);
     List<SearchHit> out = new ArrayList<>(top.size());
     for (SearchHit h : top) { // only the hits that leave this node get their caller-dependent fields
-      out.add(finish(q, h));
+      out.add(q.keysOnly() ? new SearchHit(h.repo(), h.tag(), h.digest(), h.rank(), h.updated(), h.downloads(), h.stars(),
+          Map.of()) : finish(q, h));
     }
     return new SearchReply(out, hits.size());
   }
@@ -161,8 +162,9 @@ public final class LocalSearch {
       }
       return out;
     }
-    for (String name : index.names()) {
-      if (!localNode.equals(answeringMember(name, q)) || !readable(q.ctx(), name)) {
+    boolean listed = !q.only().isEmpty(); // the second round of a deep page: the repositories this node listed
+    for (String name : listed ? q.only() : index.names()) {
+      if ((!listed && !localNode.equals(answeringMember(name, q))) || !readable(q.ctx(), name)) {
         continue;
       }
       RepoIndex r = index.get(name);

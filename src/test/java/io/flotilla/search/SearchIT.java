@@ -109,6 +109,22 @@ class SearchIT {
     List<String> expected = new ArrayList<>(repos);
     expected.sort(java.util.Comparator.reverseOrder());
     assertEquals(expected, whole);
+
+    // images: pages past the deep-page offset take two rounds (keys, then the page's hits in full)
+    String allImages = "{ ImageList(repo: \"\", requestedPage: {limit: 0, offset: 0, sortBy: UPDATE_TIME}) "
+        + "{ Page { TotalCount } Results { RepoName Tag Digest Size } } }";
+    JsonNode everything = data(allImages).at("/ImageList/Results");
+    assertTrue(everything.size() > 70, "more images than the deep-page offset");
+    List<JsonNode> pagedImages = new ArrayList<>();
+    for (int offset = 0; offset < everything.size() + 3; offset += 9) {
+      JsonNode page = data("{ ImageList(repo: \"\", requestedPage: {limit: 9, offset: " + offset
+          + ", sortBy: UPDATE_TIME}) { Page { TotalCount ItemCount } Results { RepoName Tag Digest Size } } }").get("ImageList");
+      assertEquals(everything.size(), page.at("/Page/TotalCount").asInt());
+      page.get("Results").forEach(pagedImages::add);
+    }
+    List<JsonNode> wholeImages = new ArrayList<>();
+    everything.forEach(wholeImages::add);
+    assertEquals(wholeImages, pagedImages);
   }
 
   @Test
