@@ -139,7 +139,7 @@ public final class LocalSearch {
         String user = q.ctx().identity();
         s.put("Rank", (int) h.rank());
         s.put("NewestImage", enrichImage(q.ctx(), h.repo(), castMap(h.summary().get("NewestImage"))));
-        s.put("DownloadCount", downloads.counted() ? h.downloads() : null);
+        s.put("DownloadCount", downloads.counted() ? repositoryPulls(index.get(h.repo())) : null);
         s.put("StarCount", (int) h.stars());
         s.put("IsStarred", prefs.starred(user, h.repo()));
         s.put("IsBookmarked", prefs.bookmarked(user, h.repo()));
@@ -198,13 +198,24 @@ public final class LocalSearch {
     if ((wantStarred != null && wantStarred != starred) || (wantBookmarked != null && wantBookmarked != bookmarked)) {
       return;
     }
+    // pull counts are a sort key only for DOWNLOADS; kept hits get theirs in finish()
+    long pulls = SortCriteria.DOWNLOADS.name().equals(q.sort()) ? repositoryPulls(r) : 0;
+    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), pulls, prefs.stars(r.name()), e.summary()));
+  }
+
+  /** Pulls of a repository: the sum over its images' digests (each digest once). */
+  private long repositoryPulls(RepoIndex r) {
+    if (r == null || !downloads.counted()) {
+      return 0;
+    }
     long pulls = 0;
-    if (downloads.counted()) {
-      for (String digest : r.images().stream().map(ImageEntry::digest).distinct().toList()) {
-        pulls += downloads.count(r.name(), digest);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (ImageEntry i : r.images()) {
+      if (seen.add(i.digest())) {
+        pulls += downloads.count(r.name(), i.digest());
       }
     }
-    hits.add(new SearchHit(r.name(), "", "", rank, e.updated(), pulls, prefs.stars(r.name()), e.summary()));
+    return pulls;
   }
 
   // ------------------------------------------------------------------ images
