@@ -27,6 +27,8 @@ public final class SearchIndex {
   private final Map<String, RepoIndex> entries = new ConcurrentHashMap<>();
   /** Changes seen per repository: an entry built while one happened is not kept. */
   private final Map<String, Long> generations = new ConcurrentHashMap<>();
+  /** Repositories changed since their entry was last built: {@link #refresh} builds them ahead of queries. */
+  private final Set<String> stale = ConcurrentHashMap.newKeySet();
 
   public SearchIndex(MetadataStore metadata, BlobStore blobs) {
     this.metadata = metadata;
@@ -38,6 +40,30 @@ public final class SearchIndex {
     generations.merge(repository, 1L, Long::sum);
     entries.remove(repository);
     names.add(repository);
+    stale.add(repository);
+  }
+
+  /**
+   * Builds the entries of the repositories that changed since the last call (at most {@code max}),
+   * so that queries after a burst of pushes find them built; returns how many were built. A query
+   * that comes first builds the entry itself.
+   */
+  public int refresh(int max) {
+    int built = 0;
+    for (java.util.Iterator<String> it = stale.iterator(); it.hasNext() && built < max; ) {
+      String name = it.next();
+      it.remove();
+      if (!entries.containsKey(name)) {
+        get(name);
+        built++;
+      }
+    }
+    return built;
+  }
+
+  /** Whether some changed repository waits for {@link #refresh}. */
+  public boolean hasStale() {
+    return !stale.isEmpty();
   }
 
   /** Indexes every repository held here; returns how many have images. */

@@ -16,6 +16,10 @@ public final class SearchVerticle extends VerticleBase {
   private final String nodeId;
   private final SearchIndex index;
   private final LocalSearch search;
+  /** How often changed repositories are indexed ahead of queries. */
+  static final long REFRESH_MILLIS = 200;
+  private long timer = -1;
+  private boolean refreshing;
 
   public SearchVerticle(String nodeId, SearchIndex index, LocalSearch search) {
     this.nodeId = nodeId;
@@ -32,6 +36,28 @@ public final class SearchVerticle extends VerticleBase {
           listed, (System.nanoTime() - t0) / 1_000_000);
       return null;
     }).compose(v -> Bus.serve(vertx, Addresses.SEARCH_QUERY, nodeId,
-        q -> vertx.executeBlocking(() -> search.answer(q), false)));
+        q -> vertx.executeBlocking(() -> search.answer(q), false))).onSuccess(c -> {
+          timer = vertx.setPeriodic(REFRESH_MILLIS, t -> refresh());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    return Future.succeededFuture();
+  }
+
+  /** Indexes changed repositories on a worker, one batch at a time. */
+  private void refresh() {
+    if (refreshing || !index.hasStale()) {
+      return;
+    }
+    refreshing = true;
+    vertx.executeBlocking(() -> index.refresh(500), false).onComplete(ar -> {
+      refreshing = false;
+      if (ar.failed()) {
+        LOG.log(System.Logger.Level.WARNING, "indexing changed repositories failed", ar.cause());
+      }
+    });
   }
 }
