@@ -40,4 +40,31 @@ record Exchange(HttpServerRequest request, V2Route route, RequestContext ctx, bo
     String te = request.getHeader("Transfer-Encoding");
     return len < 0 && te != null && te.toLowerCase().contains("chunked");
   }
+
+  /**
+   * Reads the body into memory, at most {@code max} bytes: the body, or null once it grows past
+   * {@code max}. The rest is then not kept, and an HTTP/1 connection is marked to close after the
+   * answer (the unread bytes cannot be left in it).
+   */
+  io.vertx.core.Future<io.vertx.core.buffer.Buffer> readBody(int max) {
+    io.vertx.core.Promise<io.vertx.core.buffer.Buffer> promise = io.vertx.core.Promise.promise();
+    io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer();
+    request.handler(chunk -> {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      if (body.length() + chunk.length() > max) {
+        if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) { // no connection headers in HTTP/2
+          response().putHeader("Connection", "close");
+        }
+        promise.tryComplete(null);
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.exceptionHandler(promise::tryFail);
+    request.endHandler(v -> promise.tryComplete(body));
+    request.resume();
+    return promise.future();
+  }
 }

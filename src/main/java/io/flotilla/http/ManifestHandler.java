@@ -8,7 +8,6 @@ import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.ManifestStorage;
 import io.flotilla.storage.StorageTypes.PutManifest;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -90,7 +89,10 @@ final class ManifestHandler {
     if (declared > maxManifestBytes) {
       throw new OciException(OciError.SIZE_INVALID, "manifest is larger than " + maxManifestBytes + " bytes", 413);
     }
-    return readBounded(x).compose(body -> storage.putManifest(x.ctx(),
+    return x.readBody(maxManifestBytes).compose(body -> body == null
+        ? Future.failedFuture(new OciException(OciError.SIZE_INVALID, "manifest is larger than " + maxManifestBytes
+            + " bytes", 413))
+        : storage.putManifest(x.ctx(),
         new PutManifest(x.route().name(), x.route().ref(), x.request().getHeader("Content-Type"), body.getBytes())))
         .compose(put -> {
           HttpServerResponse r = x.response().setStatusCode(201)
@@ -103,29 +105,4 @@ final class ManifestHandler {
           return r.end();
         });
   }
-
-  private Future<Buffer> readBounded(Exchange x) {
-    Promise<Buffer> promise = Promise.promise();
-    Buffer body = Buffer.buffer();
-    var req = x.request();
-    req.handler(chunk -> {
-      if (promise.future().isComplete()) {
-        return;
-      }
-      if (body.length() + chunk.length() > maxManifestBytes) {
-        promise.tryFail(new OciException(OciError.SIZE_INVALID,
-            "manifest is larger than " + maxManifestBytes + " bytes", 413));
-        if (req.version() != io.vertx.core.http.HttpVersion.HTTP_2) { // no connection headers in HTTP/2
-          x.response().putHeader("Connection", "close");
-        }
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
-    req.exceptionHandler(promise::tryFail);
-    req.endHandler(v -> promise.tryComplete(body));
-    req.resume();
-    return promise.future();
-  }
-
 }

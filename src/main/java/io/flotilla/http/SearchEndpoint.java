@@ -12,8 +12,6 @@ import io.flotilla.search.PrefToggles;
 import io.flotilla.search.SearchService;
 import io.flotilla.storage.RegistryStorage;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -240,7 +238,7 @@ public final class SearchEndpoint {
     if (x.contentLength() > MAX_BODY) {
       return done(x, error(x, 413, "the request body is larger than " + MAX_BODY + " bytes"));
     }
-    return readBounded(x).compose(body -> {
+    return x.readBody(MAX_BODY).compose(body -> {
       if (body == null) {
         return done(x, error(x, 413, "the request body is larger than " + MAX_BODY + " bytes"));
       }
@@ -277,27 +275,6 @@ public final class SearchEndpoint {
     }
     return search.execute(x.ctx(), query, operationName == null || operationName.isEmpty() ? null : operationName,
         variables).compose(a -> done(x, json(x, a.status(), a.json())));
-  }
-
-  /** The body, or null once it grows past {@link #MAX_BODY} (the rest is not kept). */
-  private static Future<Buffer> readBounded(Exchange x) {
-    Promise<Buffer> promise = Promise.promise();
-    Buffer body = Buffer.buffer();
-    var req = x.request();
-    req.handler(chunk -> {
-      if (promise.future().isComplete()) {
-        return;
-      }
-      if (body.length() + chunk.length() > MAX_BODY) {
-        promise.tryComplete(null);
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
-    req.exceptionHandler(promise::tryFail);
-    req.endHandler(v -> promise.tryComplete(body));
-    req.resume();
-    return promise.future();
   }
 
   @SuppressWarnings("unchecked")

@@ -191,11 +191,10 @@ public final class LocalSearch {
       return;
     }
     String user = q.ctx().identity();
-    boolean starred = prefs.starred(user, r.name());
-    boolean bookmarked = prefs.bookmarked(user, r.name());
     Boolean wantStarred = flag(q.filter(), "IsStarred");
     Boolean wantBookmarked = flag(q.filter(), "IsBookmarked");
-    if ((wantStarred != null && wantStarred != starred) || (wantBookmarked != null && wantBookmarked != bookmarked)) {
+    if ((wantStarred != null && wantStarred != prefs.starred(user, r.name()))
+        || (wantBookmarked != null && wantBookmarked != prefs.bookmarked(user, r.name()))) {
       return;
     }
     // pull counts are a sort key only for DOWNLOADS; kept hits get theirs in finish()
