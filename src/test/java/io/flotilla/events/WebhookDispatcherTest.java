@@ -1,6 +1,7 @@
 package io.flotilla.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flotilla.config.ConfigLoader;
 import io.flotilla.config.WebhookConfig;
@@ -72,6 +73,55 @@ class WebhookDispatcherTest {
     Await.until("the replay is done with", Duration.ofSeconds(30), () -> files(endpoint).equals(Set.of("cursor")));
     assertEquals(List.of(), await(on(second::deadLetters)));
     await(on(second::stop));
+  }
+
+  /**
+   * Dead-lettering and replaying race: every delivery fails and gives up at once, so each event goes
+   * to the dead-letter list, while replays keep taking the list away and queueing it again. Once the
+   * replays stop and the last deliveries gave up, every event is on the list exactly once (before the
+   * two were serialised, a line appended between a replay's read and its rename was lost); then a
+   * receiver that accepts gets every one.
+   */
+  @Test
+  void deadLettersAppendedWhileAReplayRunsAreNeverLost() throws Exception {
+    Path endpoint = dir.resolve("hook");
+    WebhookConfig config = ConfigLoader.webhook(EventFormat.JSON.readTree("""
+        {"name":"hook","url":"%s","maxAttempts":1,"batchSize":2}
+        """.formatted(receiver.url("/hook"))));
+    receiver.answer("/hook", 500);
+    WebhookDispatcher d = load(endpoint, config);
+    int events = 60;
+    Set<String> ids = new java.util.TreeSet<>();
+    for (int i = 1; i <= events; i++) {
+      ids.add("e" + i);
+      journal.append("{\"id\":\"e" + i + "\",\"action\":\"push\",\"target\":{\"repository\":\"r\"}}")
+          .get(10, TimeUnit.SECONDS);
+    }
+    context.runOnContext(v -> d.poke());
+
+    int replaysWithEvents = 0;
+    long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+    while (System.nanoTime() < until) {
+      if (await(on(d::replay)) > 0) {
+        replaysWithEvents++;
+      }
+      Thread.sleep(2);
+    }
+    assertTrue(replaysWithEvents >= 3, "replays took dead letters while deliveries went on: " + replaysWithEvents);
+
+    Await.until("every delivery gave up and nothing is queued for replay", Duration.ofSeconds(60),
+        () -> d.status().pending() == 0 && files(endpoint).equals(Set.of("cursor", "dead-letters.jsonl"))
+            && await(on(d::deadLetters)).size() >= events);
+    List<String> listed = await(on(d::deadLetters)).stream().map(n -> n.path("event").path("id").asText()).sorted()
+        .toList();
+    assertEquals(ids.stream().sorted().toList(), listed, "each event is dead-lettered exactly once");
+
+    receiver.answer("/hook", 200);
+    assertEquals(events, await(on(d::replay)));
+    Await.until("every event reaches a receiver that accepts", Duration.ofSeconds(60),
+        () -> ids.stream().allMatch(id -> accepted(id) >= 1));
+    Await.until("the replay is done with", Duration.ofSeconds(30), () -> files(endpoint).equals(Set.of("cursor")));
+    await(on(d::stop));
   }
 
   private WebhookDispatcher load(Path endpoint, WebhookConfig config) throws Exception {
