@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * review traced them: an index whose child was deleted blocked a repository's replication for good;
  * deletes made while an owner was down came back when it returned, a returning owner answered reads
  * from its stale copy and "not found" to deletes of tags it had missed; repository syncs copied
- * unreferenced blob links back after GC; an owner that came back empty was never refilled.
+ * unreferenced blob links back after GC; an owner that came back empty was never refilled; one
+ * object that could not be copied stopped the rest of its repository's sync.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterCorrectnessIT {
@@ -253,6 +254,47 @@ class ClusterCorrectnessIT {
     cluster.restart(0);
     cluster.awaitMembers(3);
     awaitQuiet();
+  }
+
+  /**
+   * One object that cannot be copied does not hold up the rest of its repository: the only
+   * remaining copy of an image lost a layer file (a disk that lost a file), and its other owner is
+   * killed. The new owner still receives every other manifest and tag, reads of those work through
+   * every node, and the failure is reported: counted by the rebalancer and named in its log.
+   */
+  @Test
+  @Order(6)
+  void anImageThatCannotBeCopiedDoesNotStopTheRestOfItsRepository() throws Exception {
+    String repo = repoOwnedBy("lost", "node-0", "node-1");
+    Images.Pushed first = Images.push(client(2), repo, "first", 1, 81);
+    Images.Pushed broken = Images.push(client(2), repo, "broken", 1, 82);
+    Images.Pushed last = Images.push(client(2), repo, "last", 1, 83);
+    awaitHeld("node-1 holds " + repo, 1, repo, u -> u.get("manifests").asInt() == 3 && u.get("tags").asInt() == 3);
+    Digest lost = broken.layers().get(0);
+    Path layer = dir.resolve("node0").resolve("blobs").resolve("sha256").resolve(lost.hex().substring(0, 2))
+        .resolve(lost.hex());
+    assertTrue(Files.exists(layer), "node-0 stores the layer at " + layer);
+    Files.delete(layer);
+
+    cluster.node(1).kill9();
+    cluster.awaitMembers(2);
+    awaitHeld("node-2 holds every image of " + repo + " but the broken one", 2, repo,
+        u -> u.get("manifests").asInt() == 2 && u.get("tags").asInt() == 2);
+    io.flotilla.testing.Await.until("node-0's rebalancer reports the image it could not copy",
+        java.time.Duration.ofSeconds(60), () -> {
+          String log = cluster.node(0).output();
+          return log.contains("could not copy " + repo) && log.contains(broken.manifest().toString());
+        });
+    JsonNode rebalancing = JSON.readTree(client(0).get("/api/v1/cluster").body()).get("rebalancing");
+    assertTrue(rebalancing.get("failed").asInt() > 0, "the failure is counted: " + rebalancing);
+    for (int i : new int[] {0, 2}) {
+      assertEquals(first.manifest().toString(), digestOf(i, repo, "first"), "first via node-" + i);
+      assertEquals(last.manifest().toString(), digestOf(i, repo, "last"), "last via node-" + i);
+    }
+    // the repository still replicates what is written next
+    Images.Pushed later = Images.push(client(0), repo, "later", 1, 84);
+    awaitHeld("node-2 receives the next push", 2, repo, u -> u.get("tags").asInt() == 3);
+    assertEquals(later.manifest().toString(), digestOf(2, repo, "later"));
   }
 
   // ------------------------------------------------------------------ helpers
