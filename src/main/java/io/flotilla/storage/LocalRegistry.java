@@ -419,7 +419,8 @@ public final class LocalRegistry implements RegistryStorage {
         }
       }
       int tags = metadata.tags(name, Integer.MAX_VALUE, null).items().size();
-      repos.add(new RepositoryUsage(name.value(), bytes, manifests.size(), tags, linked.size()));
+      repos.add(new RepositoryUsage(name.value(), bytes, manifests.size(), tags, linked.size(),
+          String.format("%016x", metadata.fingerprint(name))));
     }
     if (Double.isNaN(blobs.storedBlobs().doubleValue())) {
       blobs.recount(); // asked before the start-up walk counted: count now (usage is a blocking report anyway)

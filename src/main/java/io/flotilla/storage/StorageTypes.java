@@ -74,8 +74,12 @@ public final class StorageTypes {
   /** An upload session's identity and acknowledged offset. */
   public record UploadStatus(String repository, String id, long offset) {}
 
-  /** Storage used by one repository: what it references, counted once per repository. */
-  public record RepositoryUsage(String name, long bytes, int manifests, int tags, int blobs) {}
+  /**
+   * Storage used by one repository: what it references, counted once per repository, and the
+   * fingerprint of its state (16 hex digits; equal on two nodes when their copies agree, see
+   * {@link MetadataStore#fingerprint}).
+   */
+  public record RepositoryUsage(String name, long bytes, int manifests, int tags, int blobs, String fingerprint) {}
 
   /** Storage used on this node: de-duplicated blob bytes, and each repository's view. */
   public record Usage(long storedBytes, long storedBlobs, List<RepositoryUsage> repositories) {}

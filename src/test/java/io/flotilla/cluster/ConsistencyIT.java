@@ -53,7 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Each write is read back through a random node. Once every node is up and rebalancing has
  * settled, every tag, tag list and pushed manifest is read through <em>every</em> node and compared
  * with the model, the blobs of every manifest read are fetched and hashed, each node's storage
- * usage must show every repository on exactly its owners with the same content, and every
+ * usage must show every repository on exactly its owners with the same content (equal
+ * fingerprints of tags, manifests and tombstones), and every
  * acknowledged write must have reached the webhook receiver. Every mismatch is listed (and written
  * to {@code target/consistency-<seed>.txt}), not just the first. A read-back during the chaos that
  * misses the last acknowledged write, or a delete of a present tag answered 404, fails the run too,
@@ -818,8 +819,9 @@ class ConsistencyIT {
 
   /**
    * Each node's own storage (usage per repository, no fallback to other nodes): a repository with
-   * content sits on exactly its owners, with the same manifest and tag counts on each, within what
-   * the model allows.
+   * content sits on exactly its owners, with manifest and tag counts within what the model allows
+   * and the same content on each (the same fingerprint: tags and their targets, manifests and
+   * tombstones).
    */
   private void checkPlacement() throws Exception {
     List<String> members = new ArrayList<>();
@@ -864,7 +866,13 @@ class ConsistencyIT {
       for (var e : holders.entrySet()) {
         int manifests = e.getValue().path("manifests").asInt();
         int tags = e.getValue().path("tags").asInt();
-        states.add(manifests + " manifests, " + tags + " tags");
+        // the fingerprint covers each tag's target, every manifest and every tombstone: equal
+        // fingerprints mean the owners hold the same content, not just as many entries
+        String fingerprint = e.getValue().path("fingerprint").asText();
+        if (!fingerprint.matches("[0-9a-f]{16}")) {
+          mismatches.add("node-state", repo, "(fingerprint)", e.getKey(), "16 hex digits", fingerprint);
+        }
+        states.add(manifests + " manifests, " + tags + " tags, fingerprint " + fingerprint);
         if (manifests < present || manifests > present + uncertain) {
           mismatches.add("node-state", repo, "(manifests)", e.getKey(), present + ".." + (present + uncertain),
               Integer.toString(manifests));
