@@ -15,6 +15,13 @@ import java.util.logging.Logger;
  * webhook target refused), 1 when the node cannot start.
  */
 public final class Main {
+  static {
+    // before any logger exists: the JDK's manager would close the handlers while the node stops
+    if (System.getProperty("java.util.logging.manager") == null) {
+      System.setProperty("java.util.logging.manager", NodeLogManager.class.getName());
+    }
+  }
+
   /**
    * Library loggers turned down to what an operator needs. Held here: java.util.logging keeps
    * loggers weakly, and a collected logger forgets its level (Hazelcast's member lists came back).
@@ -103,6 +110,7 @@ public final class Main {
         : " (admin API, metrics and health on port " + node.adminPort() + ")")
         + " with data in " + config.storage().dataDir().toAbsolutePath());
     node.onLeft(() -> System.exit(0)); // POST /api/v1/cluster/leave
+    NodeLogManager.holdUntilStopped(); // what the graceful stop logs is written, not dropped
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("flotilla: shutting down gracefully");
       try {
@@ -110,6 +118,8 @@ public final class Main {
             + config.cluster().handoffTimeout().toSeconds() + 30, TimeUnit.SECONDS);
       } catch (Exception e) {
         System.err.println("flotilla: shutdown did not complete cleanly: " + e);
+      } finally {
+        NodeLogManager.release();
       }
     }, "flotilla-shutdown"));
   }
