@@ -80,6 +80,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -618,14 +619,28 @@ public final class Node {
       return Future.succeededFuture();
     }
     LOG.log(System.Logger.Level.INFO, "leaving: handing repositories off to their new owners");
-    return vertx.executeBlocking(() -> {
-      membership.announce(self, Membership.NodeState.DRAINING);
-      return null;
-    }, false).compose(v -> rebalancer.settle(timeout)).map(done -> {
+    // The timeout holds for the whole hand-off, the announcement included: this node acts on its
+    // draining state at once, and the others learn it when the states map holds it. That put waits on
+    // the member owning the entry's partition, which may have stopped answering without being
+    // suspected yet; waiting for it first (as before) held a SIGTERM for a minute or more.
+    Promise<Boolean> announced = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, timeout), t -> announced.tryComplete(false));
+    membership.announceAsync(self, Membership.NodeState.DRAINING).whenComplete((v, err) -> {
+      if (err != null) {
+        LOG.log(System.Logger.Level.WARNING, "announcing this node's draining state failed: " + err);
+      }
+      announced.tryComplete(err == null);
+    });
+    return rebalancer.settle(timeout).compose(done -> announced.future().map(held -> {
+      vertx.cancelTimer(timer);
+      if (!held) {
+        LOG.log(System.Logger.Level.WARNING, "leaving: the cluster has not confirmed this node's draining state"
+            + " (a member does not answer); the others learn it when it lands or when this node leaves");
+      }
       LOG.log(done ? System.Logger.Level.INFO : System.Logger.Level.WARNING, done
           ? "leaving: every repository is on its new owners" : "leaving: hand-off incomplete after " + timeout + " ms");
-      return null;
-    });
+      return (Void) null;
+    }));
   }
 
   private Future<Void> shutdown() {

@@ -334,6 +334,20 @@ public final class Membership implements AutoCloseable {
     stateChanged(localNode, state);
   }
 
+  /**
+   * Announces this node's state without waiting for the cluster: this node acts on it at once (its
+   * own placement and rebalancing see it), and the returned stage completes once the map holds it.
+   * For a caller with a deadline: a put waits on the member that owns the entry's partition, and one
+   * that stopped answering but is not suspected yet holds it for Hazelcast's call timeout or longer.
+   * The put goes on in the background; the re-check puts the state back if it is lost.
+   */
+  public java.util.concurrent.CompletionStage<?> announceAsync(String localNode, NodeState state) {
+    localName = localNode;
+    localState = state;
+    stateChanged(localNode, state);
+    return statesMap.putAsync(localNode, state.name());
+  }
+
   /** What a member announced, as this node knows it; empty when it announced nothing (yet). */
   public Optional<NodeState> state(String nodeName) {
     return Optional.ofNullable(states.get(nodeName));

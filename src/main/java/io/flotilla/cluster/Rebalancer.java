@@ -143,18 +143,21 @@ public final class Rebalancer {
     }
     Promise<Boolean> result = Promise.promise();
     context.runOnContext(v -> {
+      // each logs before it completes the result, so that its line comes before the caller's verdict
       long timer = vertx.setTimer(Math.max(1, timeoutMillis), t -> {
-        if (result.tryComplete(false)) {
+        if (!result.future().isComplete()) {
           LOG.log(System.Logger.Level.WARNING, "hand-off deadline reached while a rebalancing pass still runs ("
               + pending.get() + " repositories pending)");
+          result.tryComplete(false);
         }
       });
       // a hand-off only goes to members that serve: with none left (the whole cluster stopping at
       // once, or this node the last one), waiting for the deadline would only delay the exit
       long watch = vertx.setPeriodic(1, NOBODY_CHECK_MILLIS, t -> {
-        if (!membership.anotherServing(localNode) && result.tryComplete(false)) {
+        if (!membership.anotherServing(localNode) && !result.future().isComplete()) {
           LOG.log(System.Logger.Level.WARNING, "hand-off abandoned: no other member serves ("
               + membership.draining().size() + " draining), so nobody can take this node's repositories");
+          result.tryComplete(false);
         }
       });
       result.future().onComplete(done -> {
