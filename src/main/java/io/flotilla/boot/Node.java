@@ -106,6 +106,8 @@ public final class Node {
   private static final long TLS_POLL_MILLIS = 5000;
   /** How long a node waits at start for a member with its name to drop out (a killed predecessor). */
   private static final long NAMESAKE_WAIT_MILLIS = 10_000;
+  /** How long a stop's undeploying may take beyond {@code http.shutdownTimeout} before the node leaves the cluster. */
+  private static final long UNDEPLOY_MARGIN_MILLIS = 10_000;
 
   private final FlotillaConfig config;
   private final Vertx vertx;
@@ -659,7 +661,34 @@ public final class Node {
       String id = deployments.get(i);
       chain = chain.compose(v -> vertx.undeploy(id));
     }
-    return chain.eventually(() -> {
+    // Undeploying takes this node's event-bus consumers out of the cluster: Hazelcast operations, each
+    // waiting on the member that owns its partition. A member that stopped answering and is not
+    // suspected yet holds each of them for Hazelcast's call timeout (a minute), one after another, and
+    // the stop with them. Past the HTTP drain plus a margin, the node leaves the cluster at once:
+    // what still waits on it fails fast, and the stop goes on to close the stores.
+    long bound = config.http().shutdownTimeout().toMillis() + UNDEPLOY_MARGIN_MILLIS;
+    java.util.concurrent.atomic.AtomicBoolean forcedLeave = new java.util.concurrent.atomic.AtomicBoolean();
+    long leaveTimer = vertx.setTimer(bound, t -> {
+      forcedLeave.set(true);
+      LOG.log(System.Logger.Level.WARNING, "stopping: services still undeploying after " + bound + " ms (a cluster "
+          + "member does not answer); leaving the cluster at once");
+      new Thread(() -> {
+        try {
+          hazelcast.getLifecycleService().terminate();
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "leaving the cluster failed: " + e);
+        }
+      }, "flotilla-leave").start();
+    });
+    Future<Void> undeployed = chain.andThen(ar -> vertx.cancelTimer(leaveTimer)).recover(err -> {
+      if (!forcedLeave.get()) {
+        return Future.failedFuture(err);
+      }
+      // expected: consumers could not be taken out of a cluster this node has left
+      LOG.log(System.Logger.Level.INFO, "stopping: undeploying ended after leaving the cluster: " + err);
+      return Future.succeededFuture();
+    });
+    return undeployed.eventually(() -> {
       if (catchUp != null) {
         catchUp.close();
       }
