@@ -75,6 +75,46 @@ public final class MetadataChecks {
     return new Report(tags, manifests, problems);
   }
 
+  /**
+   * What a stopped node's database holds per repository, read key by key: {@code keys} counts every
+   * key of each kind ({@code r} summary, {@code t} tag, {@code m} manifest, {@code b} blob link,
+   * {@code x} tombstone, {@code s} referrer) by the repository it names, summary or not (so keys a
+   * drop left behind show up too); {@code tags} and {@code manifests} are what the stored
+   * repositories hold, as the node will load them (tag to digest, manifest digests).
+   */
+  public record Inventory(Map<String, Map<String, Integer>> keys, Map<String, Map<String, String>> tags,
+      Map<String, Set<String>> manifests) {}
+
+  /** Opens the data folder's metadata database (the node must not run), lists what it holds and closes it. */
+  public static Inventory inventory(Path dataDir) throws IOException {
+    Map<String, Map<String, Integer>> keys = new TreeMap<>();
+    Map<String, Map<String, String>> tags = new TreeMap<>();
+    Map<String, Set<String>> manifests = new TreeMap<>();
+    try (MetadataStore store = new MetadataStore(dataDir)) {
+      store.load();
+      MetaDb db = store.db();
+      for (String kind : List.of("r", "t", "m", "b", "x", "s")) {
+        db.scan(new byte[] {(byte) kind.charAt(0), MetaKeys.SEP}, (k, v) -> {
+          keys.computeIfAbsent(MetaKeys.fields(k)[0], n -> new TreeMap<>()).merge(kind, 1, Integer::sum);
+          return true;
+        });
+      }
+      for (RepositoryName name : store.repositories()) {
+        RepoState r = store.repo(name);
+        if (r == null) {
+          continue;
+        }
+        Map<String, String> t = new TreeMap<>();
+        r.tags.forEach((tag, d) -> t.put(tag, d.toString()));
+        tags.put(name.value(), t);
+        Set<String> m = new java.util.TreeSet<>();
+        r.manifests.keySet().forEach(d -> m.add(d.toString()));
+        manifests.put(name.value(), m);
+      }
+    }
+    return new Inventory(keys, tags, manifests);
+  }
+
   private static Path blobFile(Path dataDir, Digest d) {
     return dataDir.resolve("blobs").resolve(d.algorithm().id()).resolve(d.hex().substring(0, 2)).resolve(d.hex());
   }
