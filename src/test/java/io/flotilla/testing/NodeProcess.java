@@ -63,7 +63,10 @@ public final class NodeProcess implements AutoCloseable {
   /** Starts a node process on the given ports without waiting for anything (see {@link #awaitExit}). */
   public static NodeProcess launch(Path dataDir, int httpPort, int clusterPort, Map<String, String> env)
       throws IOException {
-    Path log = Files.createTempFile("flotilla-node", ".log");
+    // beside the data folder (in the test's temporary folder, removed with it), not in /tmp for good
+    Path parent = dataDir.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path log = Files.createTempFile(parent, dataDir.getFileName() + "-", ".log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-jar", jar().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
