@@ -590,6 +590,7 @@ class DropRaceIT {
    */
   private int reportDrops(Map<Integer, String> logsOfTheWrites, Map<Integer, String> logsOfTheRun) {
     for (int i = 0; i < 3; i++) {
+      // a pass logs its drops when it ends: one cut short by a stop is missing (the poller still saw them)
       log("node-" + i + ": " + dropped(logsOfTheWrites.get(i)) + " repositories dropped while the writers ran ("
           + dropped(logsOfTheRun.get(i)) + " until settled), " + refused(logsOfTheWrites.get(i)) + " drops refused"
           + " because the repository changed while it was copied (" + refused(logsOfTheRun.get(i)) + ")");
