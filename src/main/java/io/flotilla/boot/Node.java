@@ -384,6 +384,9 @@ public final class Node {
                 () -> rebalancer.status().totalMoved());
             metrics.gauge("flotilla_rebalance_failed_total", "repository copies that failed since start",
                 () -> rebalancer.status().totalFailed());
+            metrics.gauge("flotilla_rebalance_dropped_total",
+                "repositories this node dropped since start, once confirmed on their new owners",
+                () -> rebalancer.status().totalDropped());
             metrics.gauge("flotilla_rebalance_copied_bytes_total", "bytes the owners copied from this node since start",
                 () -> rebalancer.status().bytesCopied());
             metrics.gauge("flotilla_datachannel_sent_bytes_total", "blob bytes this node sent over the data channel",

@@ -63,6 +63,7 @@ public final class Rebalancer {
   private final AtomicLong bytesCopied = new AtomicLong();
   private final AtomicLong totalMoved = new AtomicLong();
   private final AtomicLong totalFailed = new AtomicLong();
+  private final AtomicLong totalDropped = new AtomicLong();
   private volatile boolean running;
   private volatile long lastPassMillis;
   private boolean again;
@@ -83,11 +84,11 @@ public final class Rebalancer {
 
   /** Progress of the current (or last) pass and totals since start. */
   public record Status(boolean running, long passes, int pending, int moved, int failed, int dropped,
-      long bytesCopied, long totalMoved, long totalFailed, long lastPassMillis) {}
+      long bytesCopied, long totalMoved, long totalFailed, long totalDropped, long lastPassMillis) {}
 
   public Status status() {
     return new Status(running, passes.get(), pending.get(), moved.get(), failed.get(), dropped.get(), bytesCopied.get(),
-        totalMoved.get(), totalFailed.get(), lastPassMillis);
+        totalMoved.get(), totalFailed.get(), totalDropped.get(), lastPassMillis);
   }
 
   /** Follows membership changes and re-checks every {@code intervalMillis}; call on the context to run on. */
@@ -365,7 +366,10 @@ public final class Rebalancer {
           // uploads of a push in flight go to the new owners first: its manifest PUT lands there
           return handOverUploads(repository, owners)
               .compose(handedOver -> store.dropIfUnchanged(repository, state.version(), handedOver)).compose(gone -> gone
-              ? Future.<Void>succeededFuture().onSuccess(v -> dropped.incrementAndGet())
+              ? Future.<Void>succeededFuture().onSuccess(v -> {
+                dropped.incrementAndGet();
+                totalDropped.incrementAndGet();
+              })
               : Future.failedFuture(new IllegalStateException(repository + " changed while it was copied")));
         })
         .andThen(ar -> {
