@@ -2,6 +2,7 @@ package io.flotilla.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flotilla.config.WebhookConfig;
+import io.flotilla.oci.Glob;
 import io.flotilla.storage.Fs;
 import io.flotilla.storage.SerialLane;
 import io.vertx.core.Context;

@@ -1,8 +1,11 @@
-package io.flotilla.events;
+package io.flotilla.oci;
 
 import java.util.regex.Pattern;
 
-/** Repository globs of endpoint filters: {@code *} matches within a path segment, {@code **} across segments. */
+/**
+ * Globs over OCI names (repositories in event endpoint filters, tags in sync filters): {@code *}
+ * matches within a path segment, {@code **} across segments; everything else matches itself.
+ */
 public final class Glob {
   private Glob() {}
 
