@@ -142,6 +142,8 @@ public final class Node {
   private final DataChannelStats dataStats = new DataChannelStats();
   private DataChannelClient dataClient;
   private BlobTransferVerticle blobTransfer;
+  /** The cluster-wide blob byte path (routed to the repository's primary, replicated, pulls reported). */
+  private volatile io.flotilla.storage.BlobTransfer bytes;
 
   private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership,
       com.hazelcast.core.HazelcastInstance hazelcast, MemberProof proof) {
@@ -367,7 +369,7 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
-            var bytes = EventingBlobTransfer.reportingPulls(
+            var bytes = this.bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client, dataClient), events);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
@@ -573,6 +575,14 @@ public final class Node {
    */
   public io.flotilla.storage.RegistryStorage storage() {
     return storage;
+  }
+
+  /**
+   * The blob byte path the HTTP layer uses (routed to the repository's primary node, replicated to
+   * its other owners): for in-process work that stores blobs, such as a sync from an upstream.
+   */
+  public io.flotilla.storage.BlobTransfer blobTransfer() {
+    return bytes;
   }
 
   public FlotillaConfig config() {

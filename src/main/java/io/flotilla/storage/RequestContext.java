@@ -32,6 +32,15 @@ public record RequestContext(String requestId, String identity, String remoteAdd
     return new RequestContext(what, INTERNAL_IDENTITY, node, "", "SYNC", "flotilla");
   }
 
+  /**
+   * Work the node does for an operator that changes content, such as a sync from an upstream
+   * registry: not internal, so its pushes and deletes are reported like a client's (actor
+   * {@value #INTERNAL_IDENTITY}, method {@code SYNC}, the upstream as the request's address).
+   */
+  public static RequestContext sync(String requestId, String upstream) {
+    return new RequestContext(requestId, INTERNAL_IDENTITY, upstream, "", "SYNC", "flotilla-sync");
+  }
+
   public boolean isInternal() {
     return INTERNAL_IDENTITY.equals(identity) && remoteAddress.isEmpty();
   }
