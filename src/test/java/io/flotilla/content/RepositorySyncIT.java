@@ -14,9 +14,12 @@ import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
 import io.flotilla.oci.RepositoryName;
 import io.flotilla.storage.RequestContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flotilla.testing.Await;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.TestNode;
+import io.flotilla.testing.WebhookReceiver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The sync engine between two Flotilla nodes in this JVM: an upstream that images are pushed into,
  * and a target whose storage and blob path the sync writes through, read back over the target's
- * HTTP API and with skopeo.
+ * HTTP API and with skopeo; a webhook on the target receives the events of the sync's writes.
  */
 class RepositorySyncIT {
   private static final String OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -45,16 +48,21 @@ class RepositorySyncIT {
   static OciClient down;
   static UpstreamRegistry upstream;
   static RepositorySync sync;
+  static WebhookReceiver receiver;
 
   /** An image pushed upstream: its manifest, config and layers, and the bytes of every blob. */
   record Image(Digest digest, byte[] body, Map<Digest, byte[]> blobs, List<Digest> layers) {}
 
   @BeforeAll
-  static void start() {
+  static void start() throws Exception {
+    receiver = new WebhookReceiver();
     upstreamNode = TestNode.start(dir.resolve("upstream"));
-    target = TestNode.start(dir.resolve("target"));
+    target = TestNode.start(dir.resolve("target"), Map.of("events.allowPrivateWebhookTargets", "true"));
     up = new OciClient(upstreamNode.url());
     down = new OciClient(target.url());
+    OciClient.expect(down.send("POST", "/api/v1/webhooks", ("{\"name\":\"sync\",\"url\":\"" + receiver.url("/sync")
+        + "\",\"repositories\":\"mirror/moving\",\"backoff\":\"100ms\"}").getBytes(StandardCharsets.UTF_8),
+        Map.of("Content-Type", "application/json")), 201);
     upstream = new UpstreamRegistry(target.node().vertx(), UpstreamConfig.of(upstreamNode.url())
         .withRetries(2, Duration.ofMillis(50), Duration.ofSeconds(1)));
     sync = new RepositorySync(target.node().vertx(), upstream, target.node().storage(), target.node().blobTransfer());
@@ -70,6 +78,9 @@ class RepositorySyncIT {
     }
     if (upstreamNode != null) {
       upstreamNode.close();
+    }
+    if (receiver != null) {
+      receiver.close();
     }
   }
 
@@ -232,6 +243,18 @@ class RepositorySyncIT {
     assertEquals(List.of("t3"), added.tagsUpdated());
     assertEquals(Map.of("t1", t1.digest(), "t2", t2.digest(), "t3", moved.digest()), added.tags());
     assertEquals(t2.digest(), tagged(down, "copy/moving", "t2"));
+
+    // the sync's writes are reported like a client's: pushes of blobs and tagged manifests, the tag delete
+    Await.until("the sync's push and delete events", Duration.ofSeconds(30), () -> {
+      List<JsonNode> events = receiver.received("/sync").stream().flatMap(r -> r.events().stream()).toList();
+      boolean pushed = events.stream().anyMatch(e -> "push".equals(e.path("action").asText())
+          && "t1".equals(e.at("/target/tag").asText()) && t1.digest().toString().equals(e.at("/target/digest").asText())
+          && "flotilla".equals(e.at("/actor/name").asText()) && "SYNC".equals(e.at("/request/method").asText()));
+      boolean deleted = events.stream().anyMatch(e -> "delete".equals(e.path("action").asText())
+          && "t2".equals(e.at("/target/tag").asText()));
+      return pushed && deleted && events.stream().allMatch(e -> "mirror/moving".equals(e.at("/target/repository")
+          .asText()) && !"pull".equals(e.path("action").asText()));
+    });
   }
 
   @Test
