@@ -270,7 +270,8 @@ class RepositorySyncIT {
     bytes[2500] ^= 0x5a; // same length, other bytes
     Files.write(file, bytes);
 
-    SyncOutcome outcome = run(SyncSpec.of(RepositoryName.of(repo), RepositoryName.of("mirror/bad")), new SyncProgress());
+    SyncProgress progress = new SyncProgress();
+    SyncOutcome outcome = run(SyncSpec.of(RepositoryName.of(repo), RepositoryName.of("mirror/bad")), progress);
     assertEquals(List.of("good1", "good2"), outcome.tagsAdded());
     assertEquals(Map.of("good1", good1.digest(), "good2", good2.digest()), outcome.tags());
     assertEquals(1, outcome.failures().size(), outcome.failures().toString());
@@ -283,5 +284,11 @@ class RepositorySyncIT {
         .statBlob(RequestContext.internal("test"), "mirror/bad", corrupt.toString())));
     assertEquals(OciError.BLOB_UNKNOWN, unknown.error());
     assertNotEquals(0, outcome.blobsCopied());
+    // the failed transfer is done but gives back the bytes it had streamed; the tag counts as done
+    StageReport blobs = progress.stage(SyncProgress.BLOBS);
+    assertEquals(List.of(blobs.total(), outcome.bytesCopied() + 5000, outcome.bytesCopied()),
+        List.of(blobs.done(), blobs.bytesTotal(), blobs.bytesDone()));
+    assertEquals(List.of(3L, 3L), List.of(progress.stage(SyncProgress.TAGS).done(),
+        progress.stage(SyncProgress.TAGS).total()));
   }
 }
