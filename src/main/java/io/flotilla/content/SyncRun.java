@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,25 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SyncRun {
   /** Upstream manifest fetches and local reads that run at once. */
   static final int PARALLEL_FETCHES = 4;
-  private static final int PAGE = 1000;
   private static final int MAX_NESTING = 4;
-
-  /** A selected tag: its local manifest before, the upstream one, what must be stored for it, or why it failed. */
-  private record TagPlan(Tag tag, Digest before, UpstreamManifest top, List<UpstreamManifest> children,
-      List<UpstreamManifest> referrers, String failure) {
-    boolean unchanged() {
-      return failure == null && top.digest().equals(before);
-    }
-
-    /** The manifests to store for the tag itself: children, then the tagged one unless unchanged. */
-    List<UpstreamManifest> image() {
-      List<UpstreamManifest> out = new ArrayList<>(children);
-      if (!unchanged()) {
-        out.add(top);
-      }
-      return out;
-    }
-  }
 
   private final UpstreamRegistry upstream;
   private final RegistryStorage storage;
@@ -60,11 +41,10 @@ final class SyncRun {
   private final SyncSpec spec;
   private final String local;
   private final RequestContext ctx;
-  private final RequestContext reads;
+  private final LocalRepository target;
   private final SyncProgress progress;
   private final Limiter fetches;
   private final Limiter blobs;
-  private final Map<Digest, Future<Boolean>> present = new ConcurrentHashMap<>();
   private final Map<Digest, Future<UpstreamManifest>> fetched = new ConcurrentHashMap<>();
   private final Map<Digest, Future<Void>> stored = new ConcurrentHashMap<>();
   private final Set<Digest> counted = ConcurrentHashMap.newKeySet();
@@ -83,7 +63,7 @@ final class SyncRun {
     this.spec = spec;
     this.local = spec.local().value();
     this.ctx = ctx;
-    this.reads = RequestContext.internal(ctx.requestId());
+    this.target = new LocalRepository(storage, RequestContext.internal(ctx.requestId()), local, fetches);
     this.progress = progress;
     this.fetches = fetches;
     this.blobs = blobs;
@@ -95,7 +75,7 @@ final class SyncRun {
   Future<SyncOutcome> run() {
     progress.start(SyncProgress.TAGS, "listing the tags of " + spec.upstream());
     Future<List<Tag>> listed = upstream.listTags(spec.upstream());
-    Future<Map<String, Digest>> before = localTags();
+    Future<Map<String, Digest>> before = target.tags();
     return Future.all(listed, before)
         .recover(e -> {
           progress.finish(SyncProgress.TAGS, SyncState.FAILED, "cannot list the tags: " + reason(e));
@@ -122,7 +102,7 @@ final class SyncRun {
         .compose(all -> copyBlobs(all).map(all))
         .compose(this::storeAll)
         .compose(v -> remove(removals))
-        .compose(v -> localTags().recover(e -> {
+        .compose(v -> target.tags().recover(e -> {
           failures.add(new SyncFailure("local tags", "cannot list them after the sync: " + reason(e)));
           return Future.succeededFuture(Map.of());
         }))
@@ -139,7 +119,7 @@ final class SyncRun {
               ? Future.succeededFuture(List.of()) : children(top, 0);
           return children.compose(c -> referrersOf(tag, top).map(refs -> new TagPlan(tag, before, top, c, refs, null)));
         })
-        .recover(e -> Future.succeededFuture(new TagPlan(tag, before, null, List.of(), List.of(), reason(e))));
+        .recover(e -> Future.succeededFuture(TagPlan.failed(tag, before, reason(e))));
   }
 
   /** The child manifests of an index that the local repository lacks, fetched, each after its own children. */
@@ -158,7 +138,7 @@ final class SyncRun {
 
   /** A manifest by digest with its missing children before it, or nothing when the local repository has it. */
   private Future<List<UpstreamManifest>> missingTree(Digest digest, int depth) {
-    return present(digest).compose(has -> has ? Future.succeededFuture(List.<UpstreamManifest>of())
+    return target.hasManifest(digest).compose(has -> has ? Future.succeededFuture(List.<UpstreamManifest>of())
         : fetch(digest).compose(m -> children(m, depth).map(c -> {
           List<UpstreamManifest> out = new ArrayList<>(c);
           out.add(m);
@@ -196,12 +176,6 @@ final class SyncRun {
     return flatten(each);
   }
 
-  private Future<Boolean> present(Digest digest) {
-    return present.computeIfAbsent(digest, d -> fetches.submit(() -> storage.getManifest(reads, local, d.toString()))
-        .map(m -> true)
-        .recover(e -> absent(e) ? Future.succeededFuture(false) : Future.failedFuture(e)));
-  }
-
   private Future<UpstreamManifest> fetch(Digest digest) {
     return fetched.computeIfAbsent(digest, d -> fetches.submit(() -> upstream.manifest(spec.upstream(),
         Reference.of(d))));
@@ -223,17 +197,17 @@ final class SyncRun {
     progress.add(SyncProgress.BLOBS, needed.size(), 0);
     progress.start(SyncProgress.BLOBS, "looking for " + needed.size() + " blobs in " + local);
     List<Future<Descriptor>> missing = needed.values().stream()
-        .map(d -> fetches.submit(() -> storage.statBlob(reads, local, d.digest().toString()))
-            .map(info -> {
-              blobsSkipped.incrementAndGet();
-              progress.advance(SyncProgress.BLOBS, 1, 0);
-              return (Descriptor) null;
+        .map(d -> target.hasBlob(d.digest())
+            .map(has -> {
+              if (has) {
+                blobsSkipped.incrementAndGet();
+                progress.advance(SyncProgress.BLOBS, 1, 0);
+                return null;
+              }
+              progress.add(SyncProgress.BLOBS, 0, d.size());
+              return d;
             })
             .recover(e -> {
-              if (absent(e)) {
-                progress.add(SyncProgress.BLOBS, 0, d.size());
-                return Future.succeededFuture(d);
-              }
               blobFailures.put(d.digest(), "blob " + d.digest() + ": " + reason(e));
               progress.advance(SyncProgress.BLOBS, 1, 0);
               return Future.succeededFuture(null);
@@ -370,33 +344,6 @@ final class SyncRun {
     return Future.all(each).mapEmpty();
   }
 
-  /** Every local tag and the manifest it names; empty when the repository does not exist. */
-  private Future<Map<String, Digest>> localTags() {
-    return tagNames(null, new ArrayList<>()).compose(names -> {
-      Map<String, Digest> out = new ConcurrentHashMap<>();
-      List<Future<Void>> each = names.stream().map(t -> fetches.submit(() -> storage.getManifest(reads, local, t))
-          .<Void>map(m -> {
-            out.put(t, Digest.parse(m.digest()));
-            return null;
-          })
-          .recover(e -> absent(e) ? Future.succeededFuture() : Future.failedFuture(e))).toList();
-      return Future.all(each).map(v -> new TreeMap<>(out));
-    });
-  }
-
-  private Future<List<String>> tagNames(String last, List<String> into) {
-    return storage.listTags(reads, local, PAGE, last)
-        .recover(e -> absent(e) ? Future.succeededFuture(null) : Future.failedFuture(e))
-        .compose(page -> {
-          if (page == null) {
-            return Future.succeededFuture(into);
-          }
-          into.addAll(page.tags());
-          return page.more() && !page.tags().isEmpty()
-              ? tagNames(page.tags().get(page.tags().size() - 1), into) : Future.succeededFuture(into);
-        });
-  }
-
   private SyncOutcome outcome(Map<String, Digest> after) {
     List<SyncFailure> failed;
     synchronized (failures) {
@@ -432,12 +379,6 @@ final class SyncRun {
       parts.forEach(f -> out.addAll(f.result()));
       return out;
     });
-  }
-
-  /** Whether a storage failure says the repository, manifest or blob does not exist. */
-  private static boolean absent(Throwable e) {
-    return e instanceof OciException o && (o.error() == OciError.NAME_UNKNOWN || o.error() == OciError.MANIFEST_UNKNOWN
-        || o.error() == OciError.BLOB_UNKNOWN);
   }
 
   /** A failure as a sync reports it: the upstream client's kind and detail, or the OCI code and detail. */
