@@ -59,8 +59,14 @@ public final class RepositorySync {
   public Future<SyncOutcome> run(SyncSpec spec, RequestContext ctx, SyncProgress progress) {
     Context context = vertx.getOrCreateContext();
     Promise<SyncOutcome> done = Promise.promise();
-    context.runOnContext(v -> new SyncRun(upstream, storage, transfer, spec, ctx, progress,
-        new Limiter(context, SyncRun.PARALLEL_FETCHES), new Limiter(context, parallelBlobs)).run().onComplete(done));
+    context.runOnContext(v -> {
+      try {
+        new SyncRun(upstream, storage, transfer, spec, ctx, progress, new Limiter(context, SyncRun.PARALLEL_FETCHES),
+            new Limiter(context, parallelBlobs)).run().onComplete(done);
+      } catch (RuntimeException e) {
+        done.fail(e);
+      }
+    });
     return done.future();
   }
 

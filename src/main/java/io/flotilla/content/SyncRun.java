@@ -284,12 +284,8 @@ final class SyncRun {
       Future<Void> refs = Future.succeededFuture();
       for (UpstreamManifest r : p.referrers()) {
         String blob = blobFailure(List.of(r));
-        refs = refs.compose(x -> (blob != null ? Future.<Void>failedFuture(new IllegalStateException(blob))
-            : storeByDigest(r)).recover(e -> {
-              failures.add(new SyncFailure("referrer " + r.digest() + " of tag " + p.tag(),
-                  e instanceof IllegalStateException ? e.getMessage() : reason(e)));
-              return Future.succeededFuture();
-            }));
+        refs = refs.compose(x -> blob != null ? referrerFailed(p.tag(), r, blob)
+            : storeByDigest(r).recover(e -> referrerFailed(p.tag(), r, reason(e))));
       }
       return refs;
     }, e -> tagFailed(p.tag(), reason(e)));
@@ -312,6 +308,11 @@ final class SyncRun {
   private Future<Void> tagFailed(Tag tag, String reason) {
     failures.add(new SyncFailure("tag " + tag, reason));
     progress.advance(SyncProgress.TAGS, 1, 0);
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> referrerFailed(Tag tag, UpstreamManifest referrer, String reason) {
+    failures.add(new SyncFailure("referrer " + referrer.digest() + " of tag " + tag, reason));
     return Future.succeededFuture();
   }
 

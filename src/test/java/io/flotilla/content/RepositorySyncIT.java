@@ -112,6 +112,30 @@ class RepositorySyncIT {
     return new Image(digest, body, blobs, layerDigests);
   }
 
+  /** Pushes an SBOM-like artifact (empty config, one layer of {@code payload}) that refers to {@code subject}. */
+  private static Image pushReferrer(String repo, Image subject, byte[] payload) {
+    byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+    Digest emptyDigest = up.pushBlob(repo, empty);
+    Digest payloadDigest = up.pushBlob(repo, payload);
+    byte[] body = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"artifactType\":"
+        + "\"application/vnd.example.sbom\",\"config\":" + Images.descriptor(MediaTypes.OCI_EMPTY, emptyDigest, 2)
+        + ",\"layers\":[" + Images.descriptor("application/spdx+json", payloadDigest, payload.length)
+        + "],\"subject\":" + Images.descriptor(MediaTypes.OCI_MANIFEST, subject.digest(), subject.body().length)
+        + "}").getBytes(StandardCharsets.UTF_8);
+    Digest digest = Digest.sha256(body);
+    OciClient.expect(up.putManifest(repo, digest.toString(), MediaTypes.OCI_MANIFEST, body), 201);
+    return new Image(digest, body, Map.of(emptyDigest, empty, payloadDigest, payload), List.of(payloadDigest));
+  }
+
+  /** Changes a byte of a blob in the upstream's files: same length, other bytes. */
+  private static void corrupt(Digest blob) throws Exception {
+    Path file = dir.resolve("upstream").resolve("blobs").resolve("sha256").resolve(blob.hex().substring(0, 2))
+        .resolve(blob.hex());
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length / 2] ^= 0x5a;
+    Files.write(file, bytes);
+  }
+
   private static String child(Image image, String arch) {
     return "{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"" + image.digest() + "\",\"size\":"
         + image.body().length + ",\"platform\":{\"architecture\":\"" + arch + "\",\"os\":\"linux\"}}";
@@ -138,23 +162,12 @@ class RepositorySyncIT {
     byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
         + child(amd, "amd64") + "," + child(arm, "arm64") + "]}").getBytes(StandardCharsets.UTF_8);
     OciClient.expect(up.putManifest(repo, "multi", MediaTypes.OCI_INDEX, index), 201);
-    byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
-    byte[] sbomLayer = Images.random(900, 8);
-    Digest emptyDigest = up.pushBlob(repo, empty);
-    Digest sbomLayerDigest = up.pushBlob(repo, sbomLayer);
-    byte[] sbom = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"artifactType\":"
-        + "\"application/vnd.example.sbom\",\"config\":" + Images.descriptor(MediaTypes.OCI_EMPTY, emptyDigest, 2)
-        + ",\"layers\":[" + Images.descriptor("application/spdx+json", sbomLayerDigest, sbomLayer.length)
-        + "],\"subject\":" + Images.descriptor(MediaTypes.OCI_MANIFEST, a.digest(), a.body().length) + "}")
-        .getBytes(StandardCharsets.UTF_8);
-    OciClient.expect(up.putManifest(repo, Digest.sha256(sbom).toString(), MediaTypes.OCI_MANIFEST, sbom), 201);
+    Image sbom = pushReferrer(repo, a, Images.random(900, 8));
 
     Map<Digest, byte[]> blobs = new LinkedHashMap<>();
-    for (Image i : List.of(a, b, amd, arm)) {
+    for (Image i : List.of(a, b, amd, arm, sbom)) {
       blobs.putAll(i.blobs());
     }
-    blobs.put(emptyDigest, empty);
-    blobs.put(sbomLayerDigest, sbomLayer);
     long bytes = blobs.values().stream().mapToLong(x -> x.length).sum();
 
     SyncSpec spec = new SyncSpec(RepositoryName.of(repo), RepositoryName.of("mirror/app"),
@@ -182,7 +195,7 @@ class RepositorySyncIT {
     }
     var referrers = down.get("/v2/mirror/app/referrers/" + a.digest());
     OciClient.expect(referrers, 200);
-    assertTrue(OciClient.text(referrers).contains(Digest.sha256(sbom).toString()), OciClient.text(referrers));
+    assertTrue(OciClient.text(referrers).contains(sbom.digest().toString()), OciClient.text(referrers));
 
     List<StageReport> stages = progress.snapshot();
     stages.forEach(s -> assertEquals(SyncState.COMPLETED, s.state(), s.toString()));
@@ -258,35 +271,39 @@ class RepositorySyncIT {
   }
 
   @Test
-  void aCorruptBlobFailsOnlyItsTagAndIsNotStored() throws Exception {
+  void aCorruptBlobFailsOnlyItsTagOrReferrerAndIsNotStored() throws Exception {
     String repo = "lib/bad";
     Image good1 = push(repo, "good1", "amd64", Images.random(1200, 31));
     Image good2 = push(repo, "good2", "amd64", Images.random(1300, 32), Images.random(1400, 33));
     Image bad = push(repo, "bad", "amd64", Images.random(5000, 34));
+    Image badSbom = pushReferrer(repo, good1, Images.random(700, 35));
     Digest corrupt = bad.layers().get(0);
-    Path file = dir.resolve("upstream").resolve("blobs").resolve("sha256").resolve(corrupt.hex().substring(0, 2))
-        .resolve(corrupt.hex());
-    byte[] bytes = Files.readAllBytes(file);
-    bytes[2500] ^= 0x5a; // same length, other bytes
-    Files.write(file, bytes);
+    Digest corruptSbom = badSbom.layers().get(0);
+    corrupt(corrupt);
+    corrupt(corruptSbom);
 
     SyncProgress progress = new SyncProgress();
     SyncOutcome outcome = run(SyncSpec.of(RepositoryName.of(repo), RepositoryName.of("mirror/bad")), progress);
     assertEquals(List.of("good1", "good2"), outcome.tagsAdded());
     assertEquals(Map.of("good1", good1.digest(), "good2", good2.digest()), outcome.tags());
-    assertEquals(1, outcome.failures().size(), outcome.failures().toString());
-    SyncFailure failure = outcome.failures().get(0);
-    assertEquals("tag bad", failure.subject());
-    assertTrue(failure.reason().contains("DIGEST_MISMATCH") && failure.reason().contains(corrupt.toString()),
-        failure.reason());
+    assertEquals(List.of("referrer " + badSbom.digest() + " of tag good1", "tag bad"),
+        outcome.failures().stream().map(SyncFailure::subject).sorted().toList(), outcome.failures().toString());
+    for (SyncFailure failure : outcome.failures()) {
+      Digest blob = failure.subject().equals("tag bad") ? corrupt : corruptSbom;
+      assertTrue(failure.reason().contains("DIGEST_MISMATCH") && failure.reason().contains(blob.toString()),
+          failure.reason());
+    }
     OciClient.expect(down.get("/v2/mirror/bad/manifests/bad"), 404);
-    OciException unknown = assertThrows(OciException.class, () -> await(target.node().storage()
-        .statBlob(RequestContext.internal("test"), "mirror/bad", corrupt.toString())));
-    assertEquals(OciError.BLOB_UNKNOWN, unknown.error());
+    OciClient.expect(down.get("/v2/mirror/bad/manifests/" + badSbom.digest()), 404);
+    for (Digest blob : List.of(corrupt, corruptSbom)) {
+      OciException unknown = assertThrows(OciException.class, () -> await(target.node().storage()
+          .statBlob(RequestContext.internal("test"), "mirror/bad", blob.toString())));
+      assertEquals(OciError.BLOB_UNKNOWN, unknown.error());
+    }
     assertNotEquals(0, outcome.blobsCopied());
-    // the failed transfer is done but gives back the bytes it had streamed; the tag counts as done
+    // the failed transfers are done but give back the bytes they had streamed; the tags count as done
     StageReport blobs = progress.stage(SyncProgress.BLOBS);
-    assertEquals(List.of(blobs.total(), outcome.bytesCopied() + 5000, outcome.bytesCopied()),
+    assertEquals(List.of(blobs.total(), outcome.bytesCopied() + 5000 + 700, outcome.bytesCopied()),
         List.of(blobs.done(), blobs.bytesTotal(), blobs.bytesDone()));
     assertEquals(List.of(3L, 3L), List.of(progress.stage(SyncProgress.TAGS).done(),
         progress.stage(SyncProgress.TAGS).total()));
