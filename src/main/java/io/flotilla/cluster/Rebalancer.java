@@ -1,5 +1,6 @@
 package io.flotilla.cluster;
 
+import io.flotilla.storage.AsyncLimiter;
 import io.flotilla.bus.Addresses;
 import io.flotilla.bus.Bus;
 import io.flotilla.bus.Messages.CaughtUp;

@@ -1,5 +1,6 @@
 package io.flotilla.cluster;
 
+import io.flotilla.storage.AsyncLimiter;
 import io.flotilla.bus.Addresses;
 import io.flotilla.bus.DataChannelClient;
 import io.flotilla.bus.Bus;

@@ -1,5 +1,6 @@
 package io.flotilla.content;
 
+import io.flotilla.storage.AsyncLimiter;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.OciError;
 import io.flotilla.oci.OciException;
@@ -23,10 +24,10 @@ final class LocalRepository {
   private final RegistryStorage storage;
   private final RequestContext reads;
   private final String name;
-  private final Limiter limiter;
+  private final AsyncLimiter limiter;
   private final Map<Digest, Future<Boolean>> manifests = new ConcurrentHashMap<>();
 
-  LocalRepository(RegistryStorage storage, RequestContext reads, String name, Limiter limiter) {
+  LocalRepository(RegistryStorage storage, RequestContext reads, String name, AsyncLimiter limiter) {
     this.storage = storage;
     this.reads = reads;
     this.name = name;
@@ -37,7 +38,7 @@ final class LocalRepository {
   Future<Map<String, Digest>> tags() {
     return tagNames(null, new ArrayList<>()).compose(names -> {
       Map<String, Digest> out = new ConcurrentHashMap<>();
-      List<Future<Void>> each = names.stream().map(t -> limiter.submit(() -> storage.getManifest(reads, name, t))
+      List<Future<Void>> each = names.stream().map(t -> limiter.run(() -> storage.getManifest(reads, name, t))
           .<Void>map(m -> {
             out.put(t, Digest.parse(m.digest()));
             return null;
@@ -49,14 +50,14 @@ final class LocalRepository {
 
   /** Whether the repository has this manifest (remembered: asked once per digest). */
   Future<Boolean> hasManifest(Digest digest) {
-    return manifests.computeIfAbsent(digest, d -> limiter.submit(() -> storage.getManifest(reads, name, d.toString()))
+    return manifests.computeIfAbsent(digest, d -> limiter.run(() -> storage.getManifest(reads, name, d.toString()))
         .map(m -> true)
         .recover(e -> absent(e) ? Future.succeededFuture(false) : Future.failedFuture(e)));
   }
 
   /** Whether the repository has this blob. */
   Future<Boolean> hasBlob(Digest digest) {
-    return limiter.submit(() -> storage.statBlob(reads, name, digest.toString()))
+    return limiter.run(() -> storage.statBlob(reads, name, digest.toString()))
         .map(info -> true)
         .recover(e -> absent(e) ? Future.succeededFuture(false) : Future.failedFuture(e));
   }

@@ -1,5 +1,6 @@
 package io.flotilla.content;
 
+import io.flotilla.storage.AsyncLimiter;
 import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
@@ -61,8 +62,8 @@ public final class RepositorySync {
     Promise<SyncOutcome> done = Promise.promise();
     context.runOnContext(v -> {
       try {
-        new SyncRun(upstream, storage, transfer, spec, ctx, progress, new Limiter(context, SyncRun.PARALLEL_FETCHES),
-            new Limiter(context, parallelBlobs)).run().onComplete(done);
+        new SyncRun(upstream, storage, transfer, spec, ctx, progress, new AsyncLimiter(context, SyncRun.PARALLEL_FETCHES),
+            new AsyncLimiter(context, parallelBlobs)).run().onComplete(done);
       } catch (RuntimeException e) {
         done.fail(e);
       }

@@ -1,5 +1,6 @@
 package io.flotilla.content;
 
+import io.flotilla.storage.AsyncLimiter;
 import io.flotilla.content.UpstreamException.Kind;
 import io.flotilla.oci.Descriptor;
 import io.flotilla.oci.Digest;
@@ -43,8 +44,8 @@ final class SyncRun {
   private final RequestContext ctx;
   private final LocalRepository target;
   private final SyncProgress progress;
-  private final Limiter fetches;
-  private final Limiter blobs;
+  private final AsyncLimiter fetches;
+  private final AsyncLimiter blobs;
   private final Map<Digest, Future<UpstreamManifest>> fetched = new ConcurrentHashMap<>();
   private final Map<Digest, Future<Void>> stored = new ConcurrentHashMap<>();
   private final Set<Digest> counted = ConcurrentHashMap.newKeySet();
@@ -56,7 +57,7 @@ final class SyncRun {
   private final AtomicLong bytesCopied = new AtomicLong();
 
   SyncRun(UpstreamRegistry upstream, RegistryStorage storage, BlobTransfer transfer, SyncSpec spec,
-      RequestContext ctx, SyncProgress progress, Limiter fetches, Limiter blobs) {
+      RequestContext ctx, SyncProgress progress, AsyncLimiter fetches, AsyncLimiter blobs) {
     this.upstream = upstream;
     this.storage = storage;
     this.transfer = transfer;
@@ -113,7 +114,7 @@ final class SyncRun {
 
   /** The upstream manifest of a tag and, unless the local tag already names it, what must be stored. Never fails. */
   private Future<TagPlan> resolve(Tag tag, Digest before) {
-    return fetches.submit(() -> upstream.manifest(spec.upstream(), Reference.of(tag)))
+    return fetches.run(() -> upstream.manifest(spec.upstream(), Reference.of(tag)))
         .compose(top -> {
           Future<List<UpstreamManifest>> children = top.digest().equals(before)
               ? Future.succeededFuture(List.of()) : children(top, 0);
@@ -157,7 +158,7 @@ final class SyncRun {
     top.manifest().manifests().forEach(d -> subjects.add(d.digest()));
     List<Future<List<UpstreamManifest>>> each = new ArrayList<>();
     for (Digest subject : subjects) {
-      each.add(fetches.submit(() -> upstream.referrers(spec.upstream(), subject))
+      each.add(fetches.run(() -> upstream.referrers(spec.upstream(), subject))
           .compose(refs -> {
             List<Future<List<UpstreamManifest>>> trees = new ArrayList<>();
             for (Descriptor d : refs.manifests()) {
@@ -177,7 +178,7 @@ final class SyncRun {
   }
 
   private Future<UpstreamManifest> fetch(Digest digest) {
-    return fetched.computeIfAbsent(digest, d -> fetches.submit(() -> upstream.manifest(spec.upstream(),
+    return fetched.computeIfAbsent(digest, d -> fetches.run(() -> upstream.manifest(spec.upstream(),
         Reference.of(d))));
   }
 
@@ -223,7 +224,7 @@ final class SyncRun {
   /** Streams one blob from upstream into the local repository, verified on both ends. Never fails. */
   private Future<Void> copy(Descriptor d) {
     AtomicLong streamed = new AtomicLong();
-    return blobs.submit(() -> upstream.blob(spec.upstream(), d.digest()).compose(blob -> transfer.monolithic(ctx,
+    return blobs.run(() -> upstream.blob(spec.upstream(), d.digest()).compose(blob -> transfer.monolithic(ctx,
                 spec.local(), d.digest(), new CountingStream(blob, n -> {
                   streamed.addAndGet(n);
                   progress.advance(SyncProgress.BLOBS, 0, n);
@@ -256,7 +257,7 @@ final class SyncRun {
     }
     progress.add(SyncProgress.MANIFESTS, toStore.size(), 0);
     progress.start(SyncProgress.MANIFESTS, "storing " + toStore.size() + " manifests");
-    List<Future<Void>> each = plans.stream().map(p -> fetches.submit(() -> store(p))).toList();
+    List<Future<Void>> each = plans.stream().map(p -> fetches.run(() -> store(p))).toList();
     return Future.all(each).onComplete(ar -> progress.finish(SyncProgress.MANIFESTS, SyncState.COMPLETED,
         "stored " + counted.size() + " manifests")).mapEmpty();
   }
@@ -332,7 +333,7 @@ final class SyncRun {
   // ------------------------------------------------------------------ remove, list, report
 
   private Future<Void> remove(List<String> tags) {
-    List<Future<Void>> each = tags.stream().map(t -> fetches.submit(() -> storage.deleteManifest(ctx, local, t))
+    List<Future<Void>> each = tags.stream().map(t -> fetches.run(() -> storage.deleteManifest(ctx, local, t))
         .<Void>map(v -> {
           tagResults.get("removed").add(t);
           return null;

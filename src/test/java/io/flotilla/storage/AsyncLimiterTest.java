@@ -1,4 +1,4 @@
-package io.flotilla.cluster;
+package io.flotilla.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

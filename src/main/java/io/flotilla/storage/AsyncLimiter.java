@@ -1,5 +1,6 @@
-package io.flotilla.cluster;
+package io.flotilla.storage;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayDeque;
@@ -7,17 +8,29 @@ import java.util.function.Supplier;
 
 /**
  * Runs at most {@code permits} asynchronous tasks at a time; the rest wait in arrival order. Bounds
- * the memory and disk bandwidth that background copies take from client traffic. Thread-safe.
+ * the memory and disk bandwidth that background copies (replication, upstream syncs) take from
+ * client traffic. Thread-safe.
  */
 public final class AsyncLimiter {
+  private final Context context;
   private final int permits;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int running;
 
+  /** A waiting task starts on the thread that completed the one before it. */
   public AsyncLimiter(int permits) {
+    this(null, permits);
+  }
+
+  /**
+   * A waiting task starts on {@code context}, off the stack of the task that freed its permit: a long
+   * queue of tasks that complete at once cannot overflow the stack.
+   */
+  public AsyncLimiter(Context context, int permits) {
     if (permits < 1) {
       throw new IllegalArgumentException("permits must be positive");
     }
+    this.context = context;
     this.permits = permits;
   }
 
@@ -60,7 +73,11 @@ public final class AsyncLimiter {
       }
     }
     if (next != null) {
-      next.run();
+      if (context == null) {
+        next.run();
+      } else {
+        context.runOnContext(v -> next.run());
+      }
     }
   }
 

@@ -1,6 +1,5 @@
-package io.flotilla.content;
+package io.flotilla.storage;
 
-import static io.flotilla.content.UpstreamTesting.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vertx.core.Future;
@@ -13,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class LimiterTest {
+/** An {@link AsyncLimiter} that starts waiting tasks on a Vert.x context. */
+class AsyncLimiterOnContextTest {
   private final Vertx vertx = Vertx.vertx();
 
   @AfterEach
@@ -23,13 +23,13 @@ class LimiterTest {
 
   @Test
   void runsAtMostMaxAtOnceAndEveryOneToItsEnd() throws Exception {
-    Limiter limiter = new Limiter(vertx.getOrCreateContext(), 4);
+    AsyncLimiter limiter = new AsyncLimiter(vertx.getOrCreateContext(), 4);
     AtomicInteger running = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
     List<Future<Integer>> all = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       int n = i;
-      all.add(limiter.submit(() -> {
+      all.add(limiter.run(() -> {
         most.accumulateAndGet(running.incrementAndGet(), Math::max);
         Promise<Integer> p = Promise.promise();
         vertx.setTimer(10 + (n % 3) * 5, t -> {
@@ -48,12 +48,12 @@ class LimiterTest {
 
   @Test
   void failuresAndThrowsFreeTheirSlot() throws Exception {
-    Limiter limiter = new Limiter(vertx.getOrCreateContext(), 1);
-    Future<Object> failed = limiter.submit(() -> Future.failedFuture(new IllegalStateException("no")));
-    Future<Object> thrown = limiter.submit(() -> {
+    AsyncLimiter limiter = new AsyncLimiter(vertx.getOrCreateContext(), 1);
+    Future<Object> failed = limiter.run(() -> Future.failedFuture(new IllegalStateException("no")));
+    Future<Object> thrown = limiter.run(() -> {
       throw new IllegalArgumentException("thrown");
     });
-    Future<String> after = limiter.submit(() -> Future.succeededFuture("ran"));
+    Future<String> after = limiter.run(() -> Future.succeededFuture("ran"));
     assertEquals("ran", await(after));
     assertEquals("no", failed.cause().getMessage());
     assertEquals("thrown", thrown.cause().getMessage());
@@ -61,13 +61,17 @@ class LimiterTest {
 
   @Test
   void aLongQueueOfQuickWorkDoesNotGrowTheStack() throws Exception {
-    Limiter limiter = new Limiter(vertx.getOrCreateContext(), 2);
+    AsyncLimiter limiter = new AsyncLimiter(vertx.getOrCreateContext(), 2);
     List<Future<Integer>> all = new ArrayList<>();
     for (int i = 0; i < 100_000; i++) {
       int n = i;
-      all.add(limiter.submit(() -> Future.succeededFuture(n)));
+      all.add(limiter.run(() -> Future.succeededFuture(n)));
     }
     await(Future.all(all));
     assertEquals(99_999, all.get(99_999).result());
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }
