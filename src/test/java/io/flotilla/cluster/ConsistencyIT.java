@@ -15,6 +15,7 @@ import io.flotilla.testing.ChaosClient.Result;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.Mismatches;
 import io.flotilla.testing.NodeProcess;
+import io.flotilla.testing.Parallel;
 import io.flotilla.testing.ProcessCluster;
 import io.flotilla.testing.WebhookReceiver;
 import java.nio.charset.StandardCharsets;
@@ -34,9 +35,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -687,7 +685,7 @@ class ConsistencyIT {
   private void checkTags() throws Exception {
     ChaosClient http = new ChaosClient(Duration.ofSeconds(REQUEST_TIMEOUT));
     Set<String> blobsChecked = ConcurrentHashMap.newKeySet();
-    parallel(sortedTags(), t -> {
+    Parallel.each(sortedTags(), t -> {
       Map<String, String> seen = new TreeMap<>();
       for (int node : allNodes()) {
         String base = urls.get(node) + "/v2/" + t.repository + "/manifests/" + t.tag;
@@ -759,7 +757,7 @@ class ConsistencyIT {
     ChaosClient http = new ChaosClient(Duration.ofSeconds(REQUEST_TIMEOUT));
     Map<String, List<TagState>> byRepo = new TreeMap<>();
     model.tags().forEach(t -> byRepo.computeIfAbsent(t.repository, k -> new ArrayList<>()).add(t));
-    parallel(new ArrayList<>(byRepo.keySet()), repo -> {
+    Parallel.each(new ArrayList<>(byRepo.keySet()), repo -> {
       Map<String, Set<String>> lists = new TreeMap<>();
       for (int node : allNodes()) {
         Result r = http.get(urls.get(node) + "/v2/" + repo + "/tags/list?n=10000", Map.of());
@@ -796,7 +794,7 @@ class ConsistencyIT {
     ChaosClient http = new ChaosClient(Duration.ofSeconds(REQUEST_TIMEOUT));
     List<ManifestState> all = new ArrayList<>(model.manifests());
     all.sort(Comparator.comparing((ManifestState m) -> m.repository).thenComparing(m -> m.digest));
-    parallel(all, m -> {
+    Parallel.each(all, m -> {
       Set<String> seen = new LinkedHashSet<>();
       for (int node : allNodes()) {
         Result r = http.send("HEAD", urls.get(node) + "/v2/" + m.repository + "/manifests/" + m.digest, null, ACCEPT);
@@ -940,30 +938,6 @@ class ConsistencyIT {
     phase.run();
     log(String.format("checked %s in %.1f s: %d mismatches", what, (System.nanoTime() - started) / 1e9,
         mismatches.size() - before));
-  }
-
-  @FunctionalInterface
-  private interface Check<T> {
-    void run(T item) throws Exception;
-  }
-
-  /** Runs a check per item on 4 threads; an exception in the check itself fails the test. */
-  private static <T> void parallel(List<T> items, Check<T> check) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (T item : items) {
-        futures.add(pool.submit(() -> {
-          check.run(item);
-          return null;
-        }));
-      }
-      for (Future<?> f : futures) {
-        f.get(10, TimeUnit.MINUTES);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
   }
 
   private Thread thread(String name, Runnable body) {

@@ -12,6 +12,7 @@ import io.flotilla.testing.Images;
 import io.flotilla.testing.Mismatches;
 import io.flotilla.testing.NodeLogsOnFailure;
 import io.flotilla.testing.NodeProcess;
+import io.flotilla.testing.Parallel;
 import io.flotilla.testing.ProcessCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -728,7 +729,7 @@ class DropRaceIT {
       }
     }
     Set<String> blobsChecked = ConcurrentHashMap.newKeySet();
-    parallel(acked, t -> {
+    Parallel.each(acked, t -> {
       for (int node = 0; node < 3; node++) {
         Result r = http.get(urls.get(node) + "/v2/" + t.repository + "/manifests/" + t.tag, ACCEPT);
         String value = manifestValue(r);
@@ -742,7 +743,7 @@ class DropRaceIT {
     });
     List<String[]> manifests = new ArrayList<>();
     ackedManifests.forEach((repo, byDigest) -> byDigest.keySet().forEach(d -> manifests.add(new String[] {repo, d})));
-    parallel(manifests, m -> {
+    Parallel.each(manifests, m -> {
       for (int node = 0; node < 3; node++) {
         Result r = http.send("HEAD", urls.get(node) + "/v2/" + m[0] + "/manifests/" + m[1], null, ACCEPT);
         if (!r.is(200) || !m[1].equals(r.header("Docker-Content-Digest"))) {
@@ -753,7 +754,7 @@ class DropRaceIT {
     // every blob upload answered 201 (referenced by an acknowledged manifest or not: no GC runs), through one node
     List<String[]> blobs = new ArrayList<>();
     ackedBlobs.forEach((repo, digests) -> digests.forEach(d -> blobs.add(new String[] {repo, d})));
-    parallel(blobs, b -> checkBlob(http, b[0], Math.floorMod((b[1] + when).hashCode(), 3), b[1], blobsChecked, when));
+    Parallel.each(blobs, b -> checkBlob(http, b[0], Math.floorMod((b[1] + when).hashCode(), 3), b[1], blobsChecked, when));
     log(String.format("%s: %d acknowledged tags and %d acknowledged manifests checked through every node, %d"
         + " acknowledged blobs, %d blob reads in all, in %.1f s: %d mismatches", when, acked.size(), manifests.size(),
         blobs.size(), blobsChecked.size(), (System.nanoTime() - started) / 1e9, mismatches.size() - before));
@@ -868,30 +869,6 @@ class DropRaceIT {
   }
 
   // ------------------------------------------------------------------ plumbing
-
-  @FunctionalInterface
-  private interface Check<T> {
-    void run(T item) throws Exception;
-  }
-
-  /** Runs a check per item on 4 threads; an exception in the check itself fails the test. */
-  private static <T> void parallel(List<T> items, Check<T> check) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (T item : items) {
-        futures.add(pool.submit(() -> {
-          check.run(item);
-          return null;
-        }));
-      }
-      for (Future<?> f : futures) {
-        f.get(10, TimeUnit.MINUTES);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
-  }
 
   private Thread thread(String name, Runnable body) {
     Thread t = new Thread(() -> {
