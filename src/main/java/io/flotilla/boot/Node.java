@@ -36,6 +36,15 @@ import io.flotilla.cluster.RemoteMounts;
 import io.flotilla.cluster.ReplicationVerticle;
 import io.flotilla.cluster.Replicator;
 import io.flotilla.config.FlotillaConfig;
+import io.flotilla.content.ContentApi;
+import io.flotilla.content.ContentEventTap;
+import io.flotilla.content.ContentIndex;
+import io.flotilla.content.ContentReplication;
+import io.flotilla.content.ContentService;
+import io.flotilla.content.ContentStore;
+import io.flotilla.content.ContentVerticle;
+import io.flotilla.content.DistributionBytes;
+import io.flotilla.content.DistributionStorage;
 import io.flotilla.events.EventHub;
 import io.flotilla.events.EventJournal;
 import io.flotilla.events.EventingBlobTransfer;
@@ -136,6 +145,9 @@ public final class Node {
   private ApiKeys apiKeys;
   private ApiKeyReplication apiKeyReplication;
   private PrefsStore userPrefs;
+  private ContentStore contentStore;
+  private ContentService content;
+  private ContentVerticle contentVerticle;
   private PrefsReplication prefsReplication;
   private volatile Runnable onLeft = () -> {};
   private Future<Void> stopped;
@@ -278,6 +290,7 @@ public final class Node {
           System.currentTimeMillis());
       apiKeys = ApiKeys.open(storageConfig.dataDir());
       userPrefs = PrefsStore.open(storageConfig.dataDir(), nodeId);
+      contentStore = ContentStore.open(storageConfig.dataDir(), nodeId);
       catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.holdsContent(),
           () -> proof != null && !proof.unproven().isEmpty());
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
@@ -295,7 +308,11 @@ public final class Node {
       EventHub hub = config.events().enabled()
           ? new EventHub(vertx, journal, nodeId, config.http().host() + ":" + config.http().port())
           : null;
-      EventSink events = hub == null ? EventSink.NONE : hub;
+      ContentIndex contentIndex = new ContentIndex(contentStore);
+      // pushes into managed repositories make their next version (content lifecycle)
+      ContentEventTap contentTap = new ContentEventTap(
+          hub == null ? EventSink.NONE : hub, contentIndex);
+      EventSink events = contentTap;
       // pushes are reported by the local storage itself, once durable
       AccessPolicy policy = new AccessPolicy(config.auth());
       // every member filters the catalog by the caller's read access before it answers a fan-out
@@ -353,6 +370,12 @@ public final class Node {
           })
           .compose(id -> {
             deployments.add(id);
+            // before HTTP: its first round brings the remotes, versions, distributions and tasks written while this node was away
+            return vertx.deployVerticle(new ContentReplication(contentStore, membership, nodeId,
+                ContentReplication.ROUND_MILLIS));
+          })
+          .compose(id -> {
+            deployments.add(id);
             // before HTTP: pull counts for search, loaded and merged with the peers'
             return vertx.deployVerticle(new PullCountsVerticle(nodeId, pullCounts,
                 storageConfig.dataDir().resolve("search").resolve("pulls.bin"), membership));
@@ -371,6 +394,12 @@ public final class Node {
             deployments.add(id);
             var bytes = this.bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client, dataClient), events);
+            content = new ContentService(vertx, contentStore, membership, nodeId, client);
+            // distributions are served at their base paths; base paths are read-only
+            DistributionStorage served = new DistributionStorage(client,
+                contentIndex, content);
+            DistributionBytes servedBytes = new DistributionBytes(bytes, served,
+                contentIndex);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
@@ -415,16 +444,22 @@ public final class Node {
             Bus.serve(vertx, Addresses.SEARCH_GRAPHQL, nodeId,
                 call -> search.execute(call.ctx(), call.query(), call.operationName(), call.variables())
                     .map(a -> new Messages.SearchGraphQlAnswer(a.status(), a.json())));
-            V2Api api = new V2Api(nodeId, client, bytes, storageConfig.maxManifestBytes(),
+            V2Api api = new V2Api(nodeId, served, servedBytes, storageConfig.maxManifestBytes(),
                 storageConfig.maxPageSize(), observer, auth, config.http().tls() != null, search, prefsReplication);
             TokenEndpoint tokenEndpoint = auth == null ? null : new TokenEndpoint(auth);
-            return vertx.deployVerticle(() -> {
+            // the publishing verticle: content tasks, periodic syncs (before HTTP: leftovers are failed first)
+            return vertx.deployVerticle(contentVerticle = new ContentVerticle(content, membership,
+                nodeId, client, bytes, events, storageConfig.dataDir(), 1000, contentTap))
+                .compose(contentId -> {
+                  deployments.add(contentId);
+                  return vertx.deployVerticle(() -> {
               HttpVerticle h = new HttpVerticle(config.http(), tls == null ? null : tls.options(), api, vx -> {
                 var router = OpsRoutes.router(vx, prometheus, () -> ready, client,
                     () -> ClusterStatus.of(membership, proof == null ? List.of() : proof.unproven(), nodeId,
                         replicationFactor, rebalancer.status()), this::leave, auth);
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
                 ApiKeyApi.mount(router, apiKeyReplication, config.auth().enabled());
+                ContentApi.mount(router, content);
                 return router;
               }, observer, tokenEndpoint);
               synchronized (httpVerticles) {
@@ -447,6 +482,7 @@ public final class Node {
                   scheduleHeartbeat();
                   ready = true;
                   return null;
+                });
                 });
           });
     });

@@ -2,7 +2,12 @@ package io.flotilla.bus;
 
 import io.flotilla.bus.Messages.ApiKeySet;
 import io.flotilla.bus.Messages.ApplyDelete;
+import io.flotilla.bus.Messages.CancelTask;
 import io.flotilla.bus.Messages.CancelUpload;
+import io.flotilla.bus.Messages.ContentSet;
+import io.flotilla.bus.Messages.GetContent;
+import io.flotilla.bus.Messages.SubmitTask;
+import io.flotilla.bus.Messages.TaskAccepted;
 import io.flotilla.bus.Messages.CaughtUp;
 import io.flotilla.bus.Messages.CollectGarbage;
 import io.flotilla.bus.Messages.DeleteBlob;
@@ -158,6 +163,19 @@ public final class Addresses {
   public static final Address<GetPrefs, PrefSet> PREFS_GET =
       new Address<>("flotilla.search.prefs.get", GetPrefs.class, PrefSet.class, Duration.ofSeconds(10));
 
+  /** Content records (remotes, settings, versions, ...) written on the sender, to merge (content.ContentReplication). */
+  public static final Address<ContentSet, Done> CONTENT_PUSH =
+      new Address<>("flotilla.content.push", ContentSet.class, Done.class, Duration.ofSeconds(5));
+  /** Every content record a node holds (anti-entropy: start, membership changes and every 30 s). */
+  public static final Address<GetContent, ContentSet> CONTENT_GET =
+      new Address<>("flotilla.content.get", GetContent.class, ContentSet.class, Duration.ofSeconds(15));
+  /** A task for a repository's primary owner to queue and run (content.TaskRunner). */
+  public static final Address<SubmitTask, TaskAccepted> CONTENT_TASK_SUBMIT =
+      new Address<>("flotilla.content.task.submit", SubmitTask.class, TaskAccepted.class, Duration.ofSeconds(10));
+  /** Cancels a task on the node that runs it. */
+  public static final Address<CancelTask, Done> CONTENT_TASK_CANCEL =
+      new Address<>("flotilla.content.task.cancel", CancelTask.class, Done.class, Duration.ofSeconds(5));
+
   /**
    * A member's proof that it holds the cluster certificate (see cluster.MemberProof): only a node
    * that can speak mutual TLS on the bus can receive the challenge and answer it.
@@ -195,7 +213,8 @@ public final class Addresses {
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
-      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, PREFS_PUSH, PREFS_GET, MEMBER_PROVE);
+      AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, PREFS_PUSH, PREFS_GET, MEMBER_PROVE,
+      CONTENT_PUSH, CONTENT_GET, CONTENT_TASK_SUBMIT, CONTENT_TASK_CANCEL);
 
   private Addresses() {}
 }

@@ -143,6 +143,31 @@ public final class Messages {
   /** Asks a node for every star and bookmark record it holds (anti-entropy); {@code from} is the asking node. */
   public record GetPrefs(String from) {}
 
+  /** One content object (content.ContentRecord on the wire): kind, key, revision, writer, tombstone, JSON body. */
+  public record ContentEntry(String kind, String key, long rev, String node, boolean deleted, String body) {}
+
+  /** Content records: pushed after a write, or a node's whole set (the reply to {@link GetContent}). */
+  public record ContentSet(List<ContentEntry> records) {
+    public ContentSet {
+      records = List.copyOf(records == null ? List.of() : records);
+    }
+  }
+
+  /** Asks a node for every content record it holds (anti-entropy); {@code from} is the asking node. */
+  public record GetContent(String from) {}
+
+  /**
+   * A task for the repository's primary owner to queue and run (content.TaskRunner): its id, its
+   * name ({@code sync}, {@code push}), the repository, its parameters as JSON, and who asked.
+   */
+  public record SubmitTask(String id, String name, String repository, String params, String identity) {}
+
+  /** A task was queued: its id and the node that runs it. */
+  public record TaskAccepted(String id, String node) {}
+
+  /** Asks the node running a task to cancel it. */
+  public record CancelTask(String id, String identity) {}
+
   /**
    * A member's challenge to another ({@code cluster.MemberProof}): answer with this nonce, your node
    * name and your Hazelcast member UUID.

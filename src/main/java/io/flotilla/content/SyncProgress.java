@@ -18,11 +18,25 @@ public final class SyncProgress {
   public static final String BLOBS = "sync.blobs";
 
   private final Map<String, StageReport> stages = new LinkedHashMap<>();
+  private volatile boolean cancelled;
 
   public SyncProgress() {
     for (String code : List.of(TAGS, MANIFESTS, BLOBS)) {
       stages.put(code, new StageReport(code, "waiting", SyncState.WAITING, 0, 0, 0, 0));
     }
+  }
+
+  /**
+   * Asks the sync to stop: it starts no more blob transfers, cancels the ones streaming, stores no
+   * more manifests and ends with a {@link SyncCancelledException}. Safe from any thread.
+   */
+  public void cancel() {
+    cancelled = true;
+  }
+
+  /** Whether {@link #cancel} was called. */
+  public boolean cancelled() {
+    return cancelled;
   }
 
   /** Every stage, in order. */

@@ -11,6 +11,7 @@ import io.flotilla.oci.Tag;
 import io.flotilla.storage.BlobTransfer;
 import io.flotilla.storage.RegistryStorage;
 import io.flotilla.storage.RequestContext;
+import io.flotilla.storage.StorageTypes.BlobInfo;
 import io.flotilla.storage.StorageTypes.PutManifest;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -100,14 +101,24 @@ final class SyncRun {
     progress.start(SyncProgress.MANIFESTS, "fetching the manifests of " + selected.size() + " tags");
     List<Future<TagPlan>> plans = selected.stream().map(t -> resolve(t, before.get(t.value()))).toList();
     return Future.all(plans).map(v -> plans.stream().map(Future::result).toList())
-        .compose(all -> copyBlobs(all).map(all))
-        .compose(this::storeAll)
-        .compose(v -> remove(removals))
+        .compose(all -> unlessCancelled().compose(x -> copyBlobs(all)).map(all))
+        .compose(all -> unlessCancelled().compose(x -> storeAll(all)))
+        .compose(v -> unlessCancelled().compose(x -> remove(removals)))
+        .compose(v -> unlessCancelled())
         .compose(v -> target.tags().recover(e -> {
           failures.add(new SyncFailure("local tags", "cannot list them after the sync: " + reason(e)));
           return Future.succeededFuture(Map.of());
         }))
         .map(this::outcome);
+  }
+
+  /** Fails with {@link SyncCancelledException} once the sync was asked to stop. */
+  private Future<Void> unlessCancelled() {
+    if (progress.cancelled()) {
+      progress.skipRest("canceled");
+      return Future.failedFuture(new SyncCancelledException());
+    }
+    return Future.succeededFuture();
   }
 
   // ------------------------------------------------------------------ resolve
@@ -224,10 +235,14 @@ final class SyncRun {
   /** Streams one blob from upstream into the local repository, verified on both ends. Never fails. */
   private Future<Void> copy(Descriptor d) {
     AtomicLong streamed = new AtomicLong();
-    return blobs.run(() -> upstream.blob(spec.upstream(), d.digest()).compose(blob -> transfer.monolithic(ctx,
+    return blobs.run(() -> progress.cancelled() ? Future.<BlobInfo>failedFuture(new SyncCancelledException())
+            : upstream.blob(spec.upstream(), d.digest()).compose(blob -> transfer.monolithic(ctx,
                 spec.local(), d.digest(), new CountingStream(blob, n -> {
                   streamed.addAndGet(n);
                   progress.advance(SyncProgress.BLOBS, 0, n);
+                  if (progress.cancelled()) {
+                    blob.cancel();
+                  }
                 }), d.size())
             .onFailure(e -> blob.cancel())))
         .<Void>map(info -> {
@@ -264,6 +279,9 @@ final class SyncRun {
 
   /** Stores what one tag needs, or records why it cannot; never fails. */
   private Future<Void> store(TagPlan p) {
+    if (progress.cancelled()) {
+      return Future.succeededFuture();
+    }
     String failure = p.failure() != null ? p.failure() : blobFailure(p.image());
     if (failure != null) {
       return tagFailed(p.tag(), failure);

@@ -30,7 +30,7 @@ record ReportedOperation(RequestContext ctx, Operation op, long epochMillis, Reg
   /** The event, with a new id. */
   RegistryEvent toEvent() {
     Long size = op.size() < 0 ? null : op.size();
-    String url = op.digest() == null ? null : "http://" + source.addr() + "/v2/" + op.repository() + "/"
+    String url = op.resource() != null ? "http://" + source.addr() + op.resource() : op.digest() == null ? null : "http://" + source.addr() + "/v2/" + op.repository() + "/"
         + (EventHub.isManifestType(op.mediaType()) ? "manifests/" : "blobs/") + op.digest();
     RegistryEvent.Target target = new RegistryEvent.Target(op.mediaType(), size, op.digest(), size, op.repository(),
         op.fromRepository(), url, op.tag(), op.references().isEmpty() ? null : op.references(),

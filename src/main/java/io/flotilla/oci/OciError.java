@@ -29,6 +29,10 @@ public enum OciError {
   PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
   NOT_FOUND(404, "no such endpoint"),
   UNAVAILABLE(503, "service unavailable"),
+  /** Flotilla's admin API: a request body or parameter that is not valid (400). */
+  INVALID_REQUEST(400, "invalid request"),
+  /** Flotilla's admin API: the request conflicts with what exists (409). */
+  CONFLICT(409, "conflict"),
   UNKNOWN(500, "unknown error");
 
   private final int status;

@@ -33,13 +33,29 @@ public interface EventSink {
    * @param tag may be null
    * @param fromRepository set for mounts only
    * @param references digests a pushed manifest references (may be empty)
+   * @param resource for content lifecycle events, the admin API path of the object (null otherwise)
    * @param order the repository's order on the reporting node after the operation (the stamp of its
    *     newest write there, see {@link MetadataStore#order}); -1 when not known
    */
   record Operation(String action, String repository, String digest, String mediaType, long size, String tag,
-      String fromRepository, java.util.List<String> references, long order) {
+      String fromRepository, java.util.List<String> references, long order, String resource) {
     public Operation {
       references = references == null ? java.util.List.of() : java.util.List.copyOf(references);
+    }
+
+    /** A registry operation (no admin API resource). */
+    public Operation(String action, String repository, String digest, String mediaType, long size, String tag,
+        String fromRepository, java.util.List<String> references, long order) {
+      this(action, repository, digest, mediaType, size, tag, fromRepository, references, order, null);
+    }
+
+    /**
+     * A change of a content lifecycle object (a task, a repository version, a distribution):
+     * {@code action} such as {@code task.completed}, the repository it concerns, the object's media
+     * type, and its admin API path ({@code /api/v1/tasks/<id>}), which becomes the event's URL.
+     */
+    public static Operation content(String action, String repository, String mediaType, String resource) {
+      return new Operation(action, repository, null, mediaType, -1, null, null, null, -1, resource);
     }
 
     /** An operation without an order (blobs, mounts, conflicts). */
@@ -50,7 +66,7 @@ public interface EventSink {
 
     /** This operation with {@code order} (-1: none). */
     public Operation withOrder(long order) {
-      return new Operation(action, repository, digest, mediaType, size, tag, fromRepository, references, order);
+      return new Operation(action, repository, digest, mediaType, size, tag, fromRepository, references, order, resource);
     }
   }
 }
