@@ -248,7 +248,9 @@ public final class ContentService {
     }
     String node = t.get().node();
     if (!membership.current().contains(node)) {
-      Task ended = t.get().ended(Task.CANCELED, "canceled; its node " + node + " had left", System.currentTimeMillis());
+      Task ended = t.get().progress(TaskRunner.settle(t.get().progressReports(), Task.CANCELED),
+          t.get().createdResources()).ended(Task.CANCELED, "canceled; its node " + node + " had left",
+          System.currentTimeMillis());
       return save(Task.KIND, id, ended).map(ended);
     }
     return Bus.request(vertx, Addresses.CONTENT_TASK_CANCEL, node, node.equals(nodeId), new CancelTask(id, identity))

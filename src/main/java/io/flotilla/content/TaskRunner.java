@@ -185,7 +185,8 @@ public final class TaskRunner {
 
   private Future<?> fail(Task t, String why) {
     LOG.log(System.Logger.Level.WARNING, "task " + t.id() + " failed: " + why);
-    Task ended = t.ended(Task.FAILED, why, System.currentTimeMillis());
+    Task ended = t.progress(settle(t.progressReports(), Task.FAILED), t.createdResources())
+        .ended(Task.FAILED, why, System.currentTimeMillis());
     return content.save(Task.KIND, t.id(), ended).onSuccess(r -> event(ended, "task.failed"));
   }
 
@@ -356,13 +357,7 @@ public final class TaskRunner {
     if (PUSH.equals(r.task.name()) && !r.active) {
       pendingPush.remove(r.task.repository());
     }
-    List<ProgressReport> reports = reports(r);
-    if (!Task.COMPLETED.equals(state)) {
-      String end = state;
-      reports = reports.stream().map(p -> p.state().equals("running") || p.state().equals("waiting")
-          ? new ProgressReport(p.action(), p.stage(), p.message(), p.done(), p.total(),
-              end.equals(Task.CANCELED) ? "canceled" : "failed", p.bytesDone(), p.bytesTotal()) : p).toList();
-    }
+    List<ProgressReport> reports = Task.COMPLETED.equals(state) ? reports(r) : settle(reports(r), state);
     r.task = r.task.progress(reports, List.copyOf(r.created)).ended(state, why, System.currentTimeMillis());
     Task done = r.task;
     r.writes = r.writes.eventually(() -> content.save(Task.KIND, done.id(), done))
@@ -405,6 +400,13 @@ public final class TaskRunner {
 
   private void report(Running r, String action, String stage, String message, long done, long total, String state) {
     r.extra.put(action + "/" + stage, new ProgressReport(action, stage, message, done, total, state, 0, 0));
+  }
+
+  /** The reports of a task that ended {@code state} early: those still waiting or running end that way too. */
+  static List<ProgressReport> settle(List<ProgressReport> reports, String state) {
+    return reports.stream().map(p -> p.state().equals("running") || p.state().equals("waiting")
+        ? new ProgressReport(p.action(), p.stage(), p.message(), p.done(), p.total(), state, p.bytesDone(),
+            p.bytesTotal()) : p).toList();
   }
 
   private static List<ProgressReport> initialReports(SubmitTask s) {
