@@ -76,6 +76,8 @@ import io.flotilla.http.RequestObserver;
 import io.flotilla.http.ServerTls;
 import io.flotilla.http.TlsReloader;
 import io.flotilla.http.V2Api;
+import io.flotilla.content.PullThrough;
+import io.flotilla.content.PullThroughSources;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
 import io.flotilla.storage.EventSink;
@@ -156,6 +158,8 @@ public final class Node {
   private BlobTransferVerticle blobTransfer;
   /** The cluster-wide blob byte path (routed to the repository's primary, replicated, pulls reported). */
   private volatile io.flotilla.storage.BlobTransfer bytes;
+  /** Which repositories the v2 API serves on demand from an upstream (read on every miss). */
+  private volatile PullThroughSources pullThroughSources = PullThroughSources.NONE;
 
   private Node(FlotillaConfig config, Vertx vertx, ExecutorService io, AccessLog accessLog, Membership membership,
       com.hazelcast.core.HazelcastInstance hazelcast, MemberProof proof) {
@@ -395,11 +399,15 @@ public final class Node {
             var bytes = this.bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client, dataClient), events);
             content = new ContentService(vertx, contentStore, membership, nodeId, client);
+            // repositories served on demand from an upstream: misses are fetched, served and stored
+            if (pullThroughSources == PullThroughSources.NONE) {
+              pullThroughSources = new RemoteSources(vertx, contentIndex, storageConfig.dataDir());
+            }
+            PullThrough pullThrough = new PullThrough(vertx, repo -> pullThroughSources.source(repo), client, bytes,
+                pullCounts.tap(events));
             // distributions are served at their base paths; base paths are read-only
-            DistributionStorage served = new DistributionStorage(client,
-                contentIndex, content);
-            DistributionBytes servedBytes = new DistributionBytes(bytes, served,
-                contentIndex);
+            DistributionStorage served = new DistributionStorage(pullThrough.storage(), contentIndex, content);
+            DistributionBytes servedBytes = new DistributionBytes(pullThrough.bytes(), served, contentIndex);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
@@ -619,6 +627,14 @@ public final class Node {
    */
   public io.flotilla.storage.BlobTransfer blobTransfer() {
     return bytes;
+  }
+
+  /**
+   * Sets which repositories are served on demand from an upstream (remotes with {@code policy:
+   * onDemand}); takes effect for the next request. {@link PullThroughSources#NONE} turns it off.
+   */
+  public void pullThroughSources(PullThroughSources sources) {
+    this.pullThroughSources = java.util.Objects.requireNonNull(sources, "sources");
   }
 
   public FlotillaConfig config() {
