@@ -18,6 +18,8 @@ import io.flotilla.testing.Await;
 import io.flotilla.testing.Images;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.TestNode;
+import io.flotilla.testing.WebhookReceiver;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -62,17 +64,22 @@ class PullThroughIT {
   static OciClient down;
   static UpstreamRegistry upstream;
   static UpstreamRegistry faultUpstream;
+  static WebhookReceiver receiver;
   static final Map<String, PullThroughSource> SOURCES = new ConcurrentHashMap<>();
 
   record Image(Digest digest, byte[] body, Map<Digest, byte[]> blobs) {}
 
   @BeforeAll
   static void start() throws Exception {
+    receiver = new WebhookReceiver();
     upstreamNode = TestNode.start(dir.resolve("upstream"));
-    downstream = TestNode.start(dir.resolve("downstream"));
+    downstream = TestNode.start(dir.resolve("downstream"), Map.of("events.allowPrivateWebhookTargets", "true"));
     fault = new FaultServer();
     up = new OciClient(upstreamNode.url());
     down = new OciClient(downstream.url(), Duration.ofSeconds(60));
+    OciClient.expect(down.send("POST", "/api/v1/webhooks", ("{\"name\":\"cache\",\"url\":\""
+        + receiver.url("/cache") + "\",\"repositories\":\"cache/x\",\"backoff\":\"100ms\"}")
+        .getBytes(StandardCharsets.UTF_8), Map.of("Content-Type", "application/json")), 201);
     upstream = new UpstreamRegistry(downstream.node().vertx(), UpstreamConfig.of(upstreamNode.url())
         .withRetries(2, Duration.ofMillis(50), Duration.ofSeconds(1)));
     faultUpstream = new UpstreamRegistry(downstream.node().vertx(), UpstreamConfig.of(fault.url())
@@ -100,6 +107,9 @@ class PullThroughIT {
     }
     if (fault != null) {
       fault.close();
+    }
+    if (receiver != null) {
+      receiver.close();
     }
   }
 
@@ -172,6 +182,17 @@ class PullThroughIT {
     for (Digest d : v1.blobs().keySet()) {
       assertTrue(storedBlob("cache/x", d), "blob " + d);
     }
+
+    // the client's pull is reported as a pull; what was stored as the node's pushes, naming the upstream
+    Await.until("pull and push events", Duration.ofSeconds(30), () -> {
+      List<JsonNode> events = receiver.received("/cache").stream().flatMap(r -> r.events().stream()).toList();
+      boolean pulled = events.stream().anyMatch(e -> "pull".equals(e.path("action").asText())
+          && "1.0".equals(e.at("/target/tag").asText()) && !"flotilla".equals(e.at("/actor/name").asText()));
+      boolean pushed = events.stream().anyMatch(e -> "push".equals(e.path("action").asText())
+          && "1.0".equals(e.at("/target/tag").asText()) && v1.digest().toString().equals(e.at("/target/digest").asText())
+          && "flotilla".equals(e.at("/actor/name").asText()) && "SYNC".equals(e.at("/request/method").asText()));
+      return pulled && pushed;
+    });
 
     // a tag the remote's filter excludes is not served (nor fetched)
     var excluded = down.get("/v2/cache/x/manifests/2.0-rc");
