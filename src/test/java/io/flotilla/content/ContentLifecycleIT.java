@@ -266,7 +266,32 @@ class ContentLifecycleIT {
       }
       assertEquals(0, api.get("/api/v1/repositories/mirror/" + name + "/versions").get("versions").size());
     }
+    // an upstream nobody answers at: the task fails with the reason once the retries are spent
+    api.expect(201, "POST", "/api/v1/remotes", remote("gone", "http://127.0.0.1:" + TestNode.freePort(), "lib/gone", ""));
+    JsonNode t = api.await(api.sync("mirror/gone", "{\"remote\":\"gone\"}"), Duration.ofSeconds(90));
+    assertEquals("failed", t.get("state").asText(), t.toString());
+    assertTrue(t.get("error").asText().contains("UNAVAILABLE") || t.get("error").asText().contains("onnect"),
+        t.toString());
     assertEquals(List.of(), problems);
+  }
+
+  @Test
+  void anOnDemandRemoteServesFirstPullsFromUpstreamAndKeepsWhatItFetched() throws Exception {
+    Images.Pushed image = Images.push(up, "lib/od", "1", 2, 61);
+    api.expect(201, "POST", "/api/v1/remotes", remote("od", upstreamNode.url(), "lib/od",
+        "\"policy\":\"onDemand\",\"includeTags\":[\"1*\"]"));
+    api.expect(200, "PUT", "/api/v1/repositories/cache/od", "{\"remote\":\"od\"}");
+    assertEquals(404, down.get("/v2/cache/od/tags/list").statusCode(), "nothing held before the first pull");
+    Path copied = dir.resolve("cache-od-1");
+    Skopeo.runOk("copy", "--src-tls-verify=false", ref("cache/od:1"), "dir:" + copied);
+    assertEquals(image.manifest(), Digest.sha256(Files.readAllBytes(copied.resolve("manifest.json"))));
+    Await.until("the pulled image stored", Duration.ofSeconds(20),
+        () -> tags(down.get("/v2/cache/od/tags/list")).contains("1"));
+    for (Digest layer : image.layers()) {
+      assertEquals(200, down.get("/v2/cache/od/blobs/" + layer).statusCode());
+    }
+    JsonNode refused = api.expect(400, "POST", "/api/v1/repositories/cache/od/sync", null);
+    assertTrue(refused.toString().contains("onDemand"), refused.toString());
   }
 
   @Test
