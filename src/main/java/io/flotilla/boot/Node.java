@@ -78,6 +78,7 @@ import io.flotilla.http.TlsReloader;
 import io.flotilla.http.V2Api;
 import io.flotilla.content.PullThrough;
 import io.flotilla.content.PullThroughSources;
+import io.flotilla.content.RemoteSources;
 import io.flotilla.storage.BlobStore;
 import io.flotilla.storage.BlobUploads;
 import io.flotilla.storage.EventSink;
