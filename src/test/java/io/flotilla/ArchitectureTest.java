@@ -18,6 +18,7 @@ class ArchitectureTest {
   private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
       Map.entry("oci", Set.of()),
       Map.entry("config", Set.of()),
+      Map.entry("cli", Set.of()),
       Map.entry("storage", Set.of("oci", "config")),
       Map.entry("bus", Set.of("oci", "config", "storage")),
       Map.entry("cluster", Set.of("oci", "config", "storage", "bus")),
