@@ -50,7 +50,8 @@ public record CliEnv(Map<String, String> vars, InputStream in, PrintWriter out, 
           .redirectError(ProcessBuilder.Redirect.DISCARD).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
       if (p.waitFor(1, TimeUnit.SECONDS) && p.exitValue() == 0) {
-        return Integer.parseInt(out.split("\\s+")[1]);
+        int columns = Integer.parseInt(out.split("\\s+")[1]);
+        return columns > 0 ? columns : 120;
       }
     } catch (IOException | RuntimeException e) {
       // no stty: the default below
