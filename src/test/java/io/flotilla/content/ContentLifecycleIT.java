@@ -294,6 +294,43 @@ class ContentLifecycleIT {
     assertTrue(refused.toString().contains("onDemand"), refused.toString());
   }
 
+  /** Runs the {@code flotilla} client in-process against the target node; returns its exit code, output in {@code out[0]}. */
+  private static int cli(String[] out, String... args) {
+    java.io.StringWriter o = new java.io.StringWriter();
+    java.io.StringWriter e = new java.io.StringWriter();
+    io.flotilla.cli.CliEnv env = new io.flotilla.cli.CliEnv(Map.of("FLOTILLA_URL", target.url()),
+        new java.io.ByteArrayInputStream(new byte[0]), new java.io.PrintWriter(o), new java.io.PrintWriter(e), false, 120,
+        Duration.ofMillis(100));
+    int code = io.flotilla.cli.FlotillaCli.commandLine(env).execute(args);
+    out[0] = o + "\n--- stderr ---\n" + e;
+    return code;
+  }
+
+  @Test
+  void theCommandLineClientSyncsWaitsAndSaysHowItEnded() throws Exception {
+    Images.Pushed image = Images.push(up, "lib/cli", "1.0", 1, 81);
+    String[] out = new String[1];
+    assertEquals(0, cli(out, "remote", "create", "cli", "--url", upstreamNode.url(), "--upstream-name", "lib/cli",
+        "--include", "1.*"), out[0]);
+    assertEquals(0, cli(out, "repo", "set", "mirror/cli", "--remote", "cli", "--auto-publish", "--auto-distribute"),
+        out[0]);
+    assertEquals(0, cli(out, "distribution", "create", "cli", "--base-path", "live/cli", "--repository", "mirror/cli"),
+        out[0]);
+    assertEquals(0, cli(out, "repo", "sync", "mirror/cli", "--wait"), out[0]);
+    assertTrue(out[0].contains("completed") && out[0].contains("sync.blobs") && out[0].contains("distribute"), out[0]);
+    assertEquals(image.manifest().toString(), pulledDigest("live/cli:1.0"));
+    assertEquals(0, cli(out, "--output", "json", "repo", "versions", "mirror/cli"), out[0]);
+    JsonNode versions = ContentJson.JSON.readTree(out[0].substring(0, out[0].indexOf("--- stderr ---")));
+    assertEquals(1, versions.get("versions").size(), out[0]);
+    // a sync that fails exits 1, a refused request 3
+    new ScriptedUpstream(faults, "bad/cli", "v1", 64 << 10, 0, ScriptedUpstream.Fault.LYING_BLOB);
+    assertEquals(0, cli(out, "remote", "create", "badcli", "--url", faults.url(), "--upstream-name", "bad/cli"), out[0]);
+    assertEquals(1, cli(out, "repo", "sync", "mirror/badcli", "--remote", "badcli", "--wait"), out[0]);
+    assertTrue(out[0].toLowerCase().contains("digest"), out[0]);
+    assertEquals(3, cli(out, "task", "show", "no-such-task"), out[0]);
+    assertEquals(3, cli(out, "repo", "sync", "mirror/cli", "--remote", "nope"), out[0]);
+  }
+
   @Test
   void badRequestsAreRefusedBeforeAnyTaskStarts() {
     int tasks = api.get("/api/v1/tasks").get("tasks").size();
