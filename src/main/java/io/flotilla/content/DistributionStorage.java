@@ -106,9 +106,24 @@ public final class DistributionStorage extends ForwardingStorage {
     return readOnly(request.repository()).compose(v -> delegate.putManifest(ctx, request));
   }
 
+  /**
+   * Deletes as asked, except a manifest (by digest) that a retained version of a managed repository
+   * names: DENIED, so that every version stays pullable until retention drops it. Tags may go: the
+   * versions keep what they named.
+   */
   @Override
   public Future<Void> deleteManifest(RequestContext ctx, String repository, String reference, boolean presentElsewhere) {
-    return readOnly(repository).compose(v -> delegate.deleteManifest(ctx, repository, reference, presentElsewhere));
+    return readOnly(repository).compose(v -> {
+      if (Digest.looksLikeDigest(reference) && index.managed(repository).isPresent()) {
+        for (RepoVersion version : content.versions(repository)) {
+          if (version.tags().containsValue(reference)) {
+            return Future.failedFuture(OciError.DENIED.with(reference + " is in version " + version.number() + " of "
+                + repository + ": it stays until retention drops that version"));
+          }
+        }
+      }
+      return delegate.deleteManifest(ctx, repository, reference, presentElsewhere);
+    });
   }
 
   @Override

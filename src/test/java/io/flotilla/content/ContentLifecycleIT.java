@@ -187,6 +187,19 @@ class ContentLifecycleIT {
     assertEquals(2, forward.get("servedVersion").asInt());
     assertEquals(second.manifest().toString(), pulledDigest("live/roll:stable"), "forward again");
     assertEquals(List.of("stable"), tags(down.get("/v2/live/roll/tags/list")));
+    assertEquals(403, down.send("DELETE", "/v2/mirror/roll/manifests/" + first.manifest(), null, Map.of()).statusCode(),
+        "a manifest a version names stays");
+    // retention: keep two versions; the one a distribution serves is never dropped
+    api.expect(200, "PUT", "/api/v1/repositories/mirror/roll", "{\"retainVersions\":2}");
+    api.expect(200, "PATCH", "/api/v1/distributions/roll", "{\"version\":1}");
+    Images.push(up, "lib/roll", "stable", 1, 33);
+    api.syncAndWait("mirror/roll", "{\"autoDistribute\":false}");
+    Images.push(up, "lib/roll", "stable", 1, 34);
+    api.syncAndWait("mirror/roll", "{\"autoDistribute\":false}");
+    List<Integer> kept = new ArrayList<>();
+    api.get("/api/v1/repositories/mirror/roll/versions").get("versions").forEach(v -> kept.add(v.get("number").asInt()));
+    assertEquals(List.of(1, 3, 4), kept, "version 2 dropped, version 1 kept while served");
+    assertEquals(first.manifest().toString(), pulledDigest("live/roll:stable"));
   }
 
   @Test
