@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sync throughput (issue 13): Flotilla's sync engine (content.RepositorySync, in a node started by
-# bench/SyncBench.java) against `skopeo sync` into a Flotilla node, both copying the same repository
-# from the same upstream: CNCF distribution 2.8.2 (Debian's docker-registry) on loopback.
+# Sync throughput (issue 13): a Flotilla sync task (POST /api/v1/repositories/<name>/sync into a node
+# process; timed from the task's creation to its end, as the task records them) against `skopeo sync`
+# into a Flotilla node, both copying the same repository from the same upstream: CNCF distribution
+# 2.8.2 (Debian's docker-registry) on loopback. bench/SyncBench.java fills the upstream.
 #
 # Two workloads: "large" (LARGE_TAGS images of one LARGE_BYTES random layer) and "small"
 # (SMALL_TAGS images of two SMALL_BYTES layers). Each run starts a fresh target (an empty data
@@ -44,26 +45,51 @@ log "populating: large ($LARGE_TAGS x $LARGE_BYTES bytes), small ($SMALL_TAGS x 
 java -cp "$JAR" bench/SyncBench.java populate "$UPSTREAM" bench/large "$LARGE_TAGS" 1 "$LARGE_BYTES" 1
 java -cp "$JAR" bench/SyncBench.java populate "$UPSTREAM" bench/small "$SMALL_TAGS" 2 "$SMALL_BYTES" 2
 
-flotilla_sync() { # flotilla_sync REPO DIR: seconds of RepositorySync into a fresh node
-  java -Xmx512m -cp "$JAR" bench/SyncBench.java sync "$UPSTREAM" "$1" "$2" 2>>"$WORK/syncbench.log" | tail -1 \
-    | sed -E 's/.*"seconds":([0-9.]+).*"failures":([0-9]+).*/\1 \2/' | {
-      read -r secs failures
-      [[ "$failures" == 0 ]] || die "the sync reported $failures failures"
-      echo "$secs"
-    }
+start_target() { # start_target DIR NAME: a fresh Flotilla node on a free port; sets TARGET_PID and TARGET_PORT
+  local port pid
+  port="$(free_port 15300)"
+  mkdir -p "$1"
+  FLOTILLA_NODE_NAME="$2" FLOTILLA_HTTP_HOST=127.0.0.1 FLOTILLA_HTTP_PORT="$port" FLOTILLA_DATA_DIR="$1" \
+    FLOTILLA_CLUSTER_NAME="sync-bench-$RANDOM$RANDOM" FLOTILLA_CLUSTER_HOST=127.0.0.1 \
+    FLOTILLA_CLUSTER_PORT="$(free_port 15900)" FLOTILLA_CLUSTER_DATA_PORT=0 FLOTILLA_HTTP_ACCESS_LOG=false \
+    FLOTILLA_EVENTS_ENABLED=false java -Xmx512m -jar "$JAR" >>"$WORK/$2.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_ready flotilla "$pid" "$port" >&2
+  TARGET_PID="$pid"
+  TARGET_PORT="$port"
+}
+
+flotilla_sync() { # flotilla_sync REPO DIR: seconds of a sync task (POST .../sync) into a fresh node, created to finished
+  local pid port base id task
+  start_target "$2" flotilla-target
+  pid="$TARGET_PID"
+  port="$TARGET_PORT"
+  base="http://127.0.0.1:$port/api/v1"
+  curl -fsS -XPOST "$base/remotes" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"bench\",\"url\":\"$UPSTREAM\",\"upstreamName\":\"$1\"}" >/dev/null
+  curl -fsS -XPUT "$base/repositories/$1" -H 'Content-Type: application/json' -d '{"remote":"bench"}' >/dev/null
+  id="$(curl -fsS -XPOST "$base/repositories/$1/sync" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  for (( i = 0; i < 6000; i++ )); do # 10 min at most
+    task="$(curl -fsS "$base/tasks/$id")"
+    case "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' <<<"$task")" in
+      completed) break ;;
+      failed|canceled) die "the sync task ended: $task" ;;
+    esac
+    sleep 0.1
+  done
+  stop_pid "$pid"
+  python3 -c 'import json,sys,datetime as d
+t = json.load(sys.stdin)
+p = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
+print("%.3f" % (p(t["finished"]) - p(t["created"])).total_seconds())' <<<"$task"
 }
 
 skopeo_sync() { # skopeo_sync REPO DIR: seconds of `skopeo sync` into a fresh Flotilla node
-  local port pid t0 t1
-  port="$(free_port 15300)"
-  mkdir -p "$2"
-  FLOTILLA_NODE_NAME=skopeo-target FLOTILLA_HTTP_HOST=127.0.0.1 FLOTILLA_HTTP_PORT="$port" FLOTILLA_DATA_DIR="$2" \
-    FLOTILLA_CLUSTER_NAME="sync-bench-$RANDOM$RANDOM" FLOTILLA_CLUSTER_HOST=127.0.0.1 \
-    FLOTILLA_CLUSTER_PORT="$(free_port 15900)" FLOTILLA_CLUSTER_DATA_PORT=0 FLOTILLA_HTTP_ACCESS_LOG=false \
-    FLOTILLA_EVENTS_ENABLED=false java -Xmx512m -jar "$JAR" >>"$WORK/skopeo-target.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  wait_ready flotilla "$pid" "$port"
+  local pid port t0 t1
+  start_target "$2" skopeo-target
+  pid="$TARGET_PID"
+  port="$TARGET_PORT"
   t0="$(now)"
   skopeo sync --src docker --dest docker --src-tls-verify=false --dest-tls-verify=false \
     "127.0.0.1:$DIST_PORT/$1" "127.0.0.1:$port" >>"$WORK/skopeo.log" 2>&1 || die "skopeo sync failed: $(tail -3 "$WORK/skopeo.log")"
