@@ -399,7 +399,7 @@ public final class Node {
             deployments.add(id);
             var bytes = this.bytes = EventingBlobTransfer.reportingPulls(
                 new RoutingBlobTransfer(vertx, nodeId, localBytes, client, dataClient), events);
-            content = new ContentService(vertx, contentStore, membership, nodeId, client);
+            content = new ContentService(vertx, contentStore, contentIndex, membership, nodeId, client);
             // repositories served on demand from an upstream: misses are fetched, served and stored
             if (pullThroughSources == PullThroughSources.NONE) {
               pullThroughSources = new RemoteSources(vertx, contentIndex, storageConfig.dataDir());

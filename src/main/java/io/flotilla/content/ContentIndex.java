@@ -15,11 +15,22 @@ public final class ContentIndex {
   private volatile Map<String, Distribution> byBasePath = Map.of();
   private volatile Map<String, RepoSettings> managed = Map.of();
   private volatile Map<String, Remote> onDemand = Map.of();
+  private final Map<String, Unfinished> unfinished = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A task that is waiting or running: where, and for which repository. */
+  public record Unfinished(String id, String node, String repository) {}
 
   public ContentIndex(ContentStore store) {
     this.store = store;
     rebuild();
+    for (ContentRecord r : store.list(Task.KIND)) {
+      task(r);
+    }
     store.listen(r -> {
+      if (r.kind().equals(Task.KIND)) {
+        task(r);
+        return;
+      }
       if (r.kind().equals(Distribution.KIND) || r.kind().equals(RepoSettings.KIND) || r.kind().equals(Remote.KIND)) {
         rebuild();
       }
@@ -42,6 +53,31 @@ public final class ContentIndex {
   public Optional<Remote> onDemand(String repository) {
     Map<String, Remote> m = onDemand;
     return m.isEmpty() ? Optional.empty() : Optional.ofNullable(m.get(repository));
+  }
+
+  /** The tasks that are waiting or running, by id (kept as task records change, one record at a time). */
+  public java.util.Collection<Unfinished> unfinished() {
+    return java.util.List.copyOf(unfinished.values());
+  }
+
+  /** Whether a task of {@code repository} is waiting or running anywhere. */
+  public boolean busy(String repository) {
+    return unfinished.values().stream().anyMatch(u -> u.repository().equals(repository));
+  }
+
+  /** Re-reads the task's current record (listeners may hear two changes of one task out of order). */
+  private void task(ContentRecord changed) {
+    java.util.Optional<ContentRecord> r = store.get(Task.KIND, changed.key());
+    if (r.isEmpty()) {
+      unfinished.remove(changed.key());
+      return;
+    }
+    Task t = ContentJson.read(r.get().body(), Task.class);
+    if (t.finalState()) {
+      unfinished.remove(t.id());
+    } else {
+      unfinished.put(t.id(), new Unfinished(t.id(), t.node(), t.repository()));
+    }
   }
 
   private synchronized void rebuild() {

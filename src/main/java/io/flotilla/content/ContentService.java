@@ -35,10 +35,13 @@ public final class ContentService {
   private final Membership membership;
   private final String nodeId;
   private final RegistryStorage storage;
+  private final ContentIndex index;
 
-  public ContentService(Vertx vertx, ContentStore store, Membership membership, String nodeId, RegistryStorage storage) {
+  public ContentService(Vertx vertx, ContentStore store, ContentIndex index, Membership membership, String nodeId,
+      RegistryStorage storage) {
     this.vertx = vertx;
     this.store = store;
+    this.index = index;
     this.membership = membership;
     this.nodeId = nodeId;
     this.storage = storage;
@@ -46,6 +49,11 @@ public final class ContentService {
 
   public ContentStore store() {
     return store;
+  }
+
+  /** What request paths look up (distributions by base path, managed repositories, unfinished tasks). */
+  public ContentIndex index() {
+    return index;
   }
 
   // ------------------------------------------------------------------ reads
@@ -306,13 +314,7 @@ public final class ContentService {
 
   /** The distribution serving {@code basePath}, if any. */
   public Optional<Distribution> distributionByBasePath(String basePath) {
-    for (ContentRecord r : store.list(Distribution.KIND)) {
-      Distribution d = ContentJson.read(r.body(), Distribution.class);
-      if (d.basePath().equals(basePath)) {
-        return Optional.of(d);
-      }
-    }
-    return Optional.empty();
+    return index.distribution(basePath);
   }
 
   /** Sets the distribution's publication from {@code version} or {@code publication} in the body (publishing the version when needed). */

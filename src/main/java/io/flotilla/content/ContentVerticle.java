@@ -93,7 +93,7 @@ public final class ContentVerticle extends VerticleBase {
         continue;
       }
       String primary = membership.placement().primary(s.name()).map(Member::nodeName).orElse(nodeId);
-      if (!primary.equals(nodeId) || runner.busy(s.name()) || content.tasks(null, s.name()).stream().anyMatch(t -> !t.finalState())) {
+      if (!primary.equals(nodeId) || runner.busy(s.name()) || content.index().busy(s.name())) {
         continue;
       }
       boolean distribute = s.autoDistribute() && s.autoPublish() && !content.distributionsOf(s.name()).isEmpty();

@@ -161,9 +161,10 @@ public final class TaskRunner {
   /** Fails the tasks this node had not finished before it stopped (run once at start, before new tasks). */
   public Future<Void> failLeftovers() {
     List<Future<?>> writes = new ArrayList<>();
-    for (Task t : content.tasks(null, null)) {
-      if (!t.finalState() && t.node().equals(nodeId) && !running.containsKey(t.id())) {
-        writes.add(fail(t, "node " + nodeId + " restarted while the task was " + t.state()));
+    for (ContentIndex.Unfinished u : content.index().unfinished()) {
+      if (u.node().equals(nodeId) && !running.containsKey(u.id())) {
+        content.task(u.id()).filter(t -> !t.finalState())
+            .ifPresent(t -> writes.add(fail(t, "node " + nodeId + " restarted while the task was " + t.state())));
       }
     }
     return Future.join(writes).mapEmpty();
@@ -175,9 +176,10 @@ public final class TaskRunner {
       return Future.succeededFuture();
     }
     List<Future<?>> writes = new ArrayList<>();
-    for (Task t : content.tasks(null, null)) {
-      if (!t.finalState() && !view.contains(t.node())) {
-        writes.add(fail(t, "node " + t.node() + " left the cluster while the task was " + t.state()));
+    for (ContentIndex.Unfinished u : content.index().unfinished()) {
+      if (!view.contains(u.node())) {
+        content.task(u.id()).filter(t -> !t.finalState()).ifPresent(t -> writes.add(fail(t, "node " + t.node()
+            + " left the cluster while the task was " + t.state())));
       }
     }
     return Future.join(writes).mapEmpty();
