@@ -210,6 +210,7 @@ final class SyncRun {
     progress.start(SyncProgress.BLOBS, "looking for " + needed.size() + " blobs in " + local);
     List<Future<Descriptor>> missing = needed.values().stream()
         .map(d -> target.hasBlob(d.digest())
+            .compose(has -> has ? Future.succeededFuture(true) : mountFrom(d.digest(), 0))
             .map(has -> {
               if (has) {
                 blobsSkipped.incrementAndGet();
@@ -230,6 +231,23 @@ final class SyncRun {
       progress.start(SyncProgress.BLOBS, "copying " + copy.size() + " blobs, " + blobsSkipped.get() + " present");
       return Future.all(copy.stream().map(this::copy).toList()).mapEmpty();
     });
+  }
+
+  /**
+   * Mounts a blob from the {@code i}-th repository of {@link SyncSpec#mountFrom} on that holds it;
+   * false when none does (then it is downloaded). A failed mount counts as not held.
+   */
+  private Future<Boolean> mountFrom(Digest digest, int i) {
+    List<String> from = spec.mountFrom();
+    if (i >= from.size()) {
+      return Future.succeededFuture(false);
+    }
+    if (from.get(i).equals(local)) {
+      return mountFrom(digest, i + 1);
+    }
+    return fetches.run(() -> storage.mountBlob(ctx, local, digest.toString(), from.get(i)))
+        .recover(e -> Future.succeededFuture(false))
+        .compose(mounted -> mounted ? Future.succeededFuture(true) : mountFrom(digest, i + 1));
   }
 
   /** Streams one blob from upstream into the local repository, verified on both ends. Never fails. */

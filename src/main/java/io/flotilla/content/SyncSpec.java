@@ -12,13 +12,28 @@ import java.util.Objects;
  * exclude them) are removed after the copy; without it the sync only adds and moves tags.
  */
 public record SyncSpec(RepositoryName upstream, RepositoryName local, List<String> includeTags,
-    List<String> excludeTags, boolean mirror) {
+    List<String> excludeTags, boolean mirror, List<String> mountFrom) {
 
   public SyncSpec {
     Objects.requireNonNull(upstream, "upstream");
     Objects.requireNonNull(local, "local");
     includeTags = includeTags == null ? List.of() : List.copyOf(includeTags);
     excludeTags = excludeTags == null ? List.of() : List.copyOf(excludeTags);
+    mountFrom = mountFrom == null ? List.of() : List.copyOf(mountFrom);
+  }
+
+  public SyncSpec(RepositoryName upstream, RepositoryName local, List<String> includeTags, List<String> excludeTags,
+      boolean mirror) {
+    this(upstream, local, includeTags, excludeTags, mirror, List.of());
+  }
+
+  /**
+   * This sync, mounting a blob the local repository lacks from the first of {@code repositories}
+   * that holds it (on whichever node: the cluster copies it over its data channel) before it is
+   * downloaded from upstream.
+   */
+  public SyncSpec mountingFrom(List<String> repositories) {
+    return new SyncSpec(upstream, local, includeTags, excludeTags, mirror, repositories);
   }
 
   /** Every tag of {@code upstream} into {@code local}, additively. */
@@ -27,15 +42,15 @@ public record SyncSpec(RepositoryName upstream, RepositoryName local, List<Strin
   }
 
   public SyncSpec including(String... globs) {
-    return new SyncSpec(upstream, local, List.of(globs), excludeTags, mirror);
+    return new SyncSpec(upstream, local, List.of(globs), excludeTags, mirror, mountFrom);
   }
 
   public SyncSpec excluding(String... globs) {
-    return new SyncSpec(upstream, local, includeTags, List.of(globs), mirror);
+    return new SyncSpec(upstream, local, includeTags, List.of(globs), mirror, mountFrom);
   }
 
   public SyncSpec mirroring(boolean on) {
-    return new SyncSpec(upstream, local, includeTags, excludeTags, on);
+    return new SyncSpec(upstream, local, includeTags, excludeTags, on, mountFrom);
   }
 
   /** The tag filter these globs make. */

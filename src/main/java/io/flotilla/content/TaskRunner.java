@@ -227,7 +227,8 @@ public final class TaskRunner {
     return marked.compose(x -> upstream(remote.get())).compose(up -> {
       RepositorySync engine = new RepositorySync(vertx, up, storage, transfer, parallelBlobs);
       SyncSpec spec = new SyncSpec(RepositoryName.of(remote.get().upstreamName()), RepositoryName.of(t.repository()),
-          remote.get().includeTags(), remote.get().excludeTags(), req.mirrors());
+          remote.get().includeTags(), remote.get().excludeTags(), req.mirrors())
+          .mountingFrom(neighbours(t.repository(), remote.get()));
       RequestContext ctx = RequestContext.sync(t.id(), remote.get().origin());
       return engine.run(spec, ctx, r.progress).andThen(ar -> up.close());
     }).compose(outcome -> {
@@ -241,6 +242,29 @@ public final class TaskRunner {
       outcome.tags().forEach((tag, digest) -> tags.put(tag, digest.toString()));
       return version(r, tags, SYNC, req.publishes(), req.distributes());
     });
+  }
+
+  /** At most this many other repositories are asked for a blob before it is downloaded. */
+  static final int MOUNT_CANDIDATES = 8;
+
+  /**
+   * The repositories whose blobs a sync of {@code repository} from {@code remote} may mount instead of
+   * downloading them: the other managed repositories whose remotes point at the same upstream registry
+   * (images from one registry share their base layers), those of the same upstream repository first.
+   */
+  private List<String> neighbours(String repository, Remote remote) {
+    List<String> same = new ArrayList<>();
+    List<String> registry = new ArrayList<>();
+    for (RepoSettings s : content.allSettings()) {
+      Remote r = s.remote() == null || s.name().equals(repository) ? null : content.remote(s.remote()).orElse(null);
+      if (r != null && r.origin().equals(remote.origin())) {
+        (r.upstreamName().equals(remote.upstreamName()) ? same : registry).add(s.name());
+      }
+    }
+    Collections.sort(same);
+    Collections.sort(registry);
+    same.addAll(registry);
+    return same.size() > MOUNT_CANDIDATES ? same.subList(0, MOUNT_CANDIDATES) : same;
   }
 
   /** A push task: the version of the repository's tags now. */

@@ -345,6 +345,22 @@ class ContentLifecycleIT {
   }
 
   @Test
+  void aBlobAnotherRepositoryOfTheSameUpstreamHoldsIsMountedNotDownloaded() {
+    ScriptedUpstream s = new ScriptedUpstream(faults, "dedupe/app", "v1", 1 << 20, 0, ScriptedUpstream.Fault.NONE);
+    api.expect(201, "POST", "/api/v1/remotes", remote("dedupe-a", faults.url(), "dedupe/app", ""));
+    api.expect(201, "POST", "/api/v1/remotes", remote("dedupe-b", faults.url(), "dedupe/app", ""));
+    api.expect(200, "PUT", "/api/v1/repositories/mirror/dedupe-a", "{\"remote\":\"dedupe-a\"}");
+    api.expect(200, "PUT", "/api/v1/repositories/mirror/dedupe-b", "{\"remote\":\"dedupe-b\"}");
+    api.syncAndWait("mirror/dedupe-a", null);
+    JsonNode second = api.syncAndWait("mirror/dedupe-b", null);
+    assertEquals(1, faults.seen("/v2/dedupe/app/blobs/" + s.layer).size(), "the layer was downloaded once");
+    JsonNode blobs = report(second, "sync.blobs");
+    assertEquals(0, blobs.get("bytesTotal").asLong(), "nothing to download: " + blobs);
+    assertEquals(blobs.get("total").asLong(), blobs.get("done").asLong());
+    assertEquals(200, down.get("/v2/mirror/dedupe-b/blobs/" + s.layer).statusCode());
+  }
+
+  @Test
   void badRequestsAreRefusedBeforeAnyTaskStarts() {
     int tasks = api.get("/api/v1/tasks").get("tasks").size();
     api.expect(400, "POST", "/api/v1/remotes", remote("Bad Name", upstreamNode.url(), "lib/x", ""));
