@@ -51,9 +51,23 @@ public final class DistributionStorage extends ForwardingStorage {
     return Optional.of(new Served(p.repository(), v));
   }
 
+  /** {@code f} of what {@code name} serves; a failure of the lookup (NAME_UNKNOWN) as a failed future. */
+  private <T> Future<T> serving(String name, java.util.function.Function<Optional<Served>, Future<T>> f) {
+    Optional<Served> s;
+    try {
+      s = served(name);
+    } catch (OciException e) {
+      return Future.failedFuture(e);
+    }
+    return f.apply(s);
+  }
+
   @Override
   public Future<ManifestContent> getManifest(RequestContext ctx, String repository, String reference) {
-    Optional<Served> s = served(repository);
+    return serving(repository, s -> manifest(ctx, repository, reference, s));
+  }
+
+  private Future<ManifestContent> manifest(RequestContext ctx, String repository, String reference, Optional<Served> s) {
     if (s.isEmpty()) {
       return delegate.getManifest(ctx, repository, reference);
     }
@@ -70,7 +84,10 @@ public final class DistributionStorage extends ForwardingStorage {
 
   @Override
   public Future<TagPage> listTags(RequestContext ctx, String repository, int n, String last) {
-    Optional<Served> s = served(repository);
+    return serving(repository, s -> tags(ctx, repository, n, last, s));
+  }
+
+  private Future<TagPage> tags(RequestContext ctx, String repository, int n, String last, Optional<Served> s) {
     if (s.isEmpty()) {
       return delegate.listTags(ctx, repository, n, last);
     }
@@ -91,14 +108,13 @@ public final class DistributionStorage extends ForwardingStorage {
 
   @Override
   public Future<Referrers> referrers(RequestContext ctx, String repository, String subject, String artifactType) {
-    Optional<Served> s = served(repository);
-    return delegate.referrers(ctx, s.map(Served::repository).orElse(repository), subject, artifactType);
+    return serving(repository, s -> delegate.referrers(ctx, s.map(Served::repository).orElse(repository), subject,
+        artifactType));
   }
 
   @Override
   public Future<BlobInfo> statBlob(RequestContext ctx, String repository, String digest) {
-    Optional<Served> s = served(repository);
-    return delegate.statBlob(ctx, s.map(Served::repository).orElse(repository), digest);
+    return serving(repository, s -> delegate.statBlob(ctx, s.map(Served::repository).orElse(repository), digest));
   }
 
   @Override
@@ -133,10 +149,8 @@ public final class DistributionStorage extends ForwardingStorage {
 
   @Override
   public Future<Boolean> mountBlob(RequestContext ctx, String repository, String digest, String from) {
-    return readOnly(repository).compose(v -> {
-      Optional<Served> s = from == null ? Optional.empty() : served(from);
-      return delegate.mountBlob(ctx, repository, digest, s.map(Served::repository).orElse(from));
-    });
+    return readOnly(repository).compose(v -> from == null ? delegate.mountBlob(ctx, repository, digest, null)
+        : serving(from, s -> delegate.mountBlob(ctx, repository, digest, s.map(Served::repository).orElse(from))));
   }
 
   @Override
