@@ -27,6 +27,7 @@ class ArchitectureTest {
       Map.entry("events", Set.of("oci", "config", "storage")),
       Map.entry("auth", Set.of("oci", "config", "storage", "bus", "cluster")),
       Map.entry("content", Set.of("oci", "config", "storage", "bus", "cluster", "auth", "http")),
+      Map.entry("scan", Set.of("oci", "config", "storage")),
       Map.entry("boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth", "search",
           "content")));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
