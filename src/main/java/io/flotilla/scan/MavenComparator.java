@@ -8,8 +8,10 @@ import org.apache.maven.artifact.versioning.ComparableVersion;
  * 1-rc = 1-cr < 1-snapshot < 1 = 1.0 = 1-ga = 1-final < 1-sp < 1.1}, unknown qualifiers after the
  * known ones in string order, trailing zeros and separators normalized.
  *
- * <p>{@code ComparableVersion} accepts any string; valid here means non-empty, at most 256
- * characters, with no whitespace or control characters.
+ * <p>{@code ComparableVersion} accepts any string, but it is not transitive on odd ones (for example
+ * {@code 0.0}, {@code +y+}, {@code 0RC2}); valid here means at most 256 characters, starting with a
+ * digit, of ASCII letters, digits and {@code . - _ +} only, where the property tests find it a total
+ * order.
  */
 public final class MavenComparator extends ParsingComparator<ComparableVersion> {
 
@@ -18,9 +20,12 @@ public final class MavenComparator extends ParsingComparator<ComparableVersion> 
     if (v.isEmpty() || v.length() > 256) {
       return null;
     }
+    if (!isDigit(v.charAt(0))) {
+      return null;
+    }
     for (int i = 0; i < v.length(); i++) {
       char c = v.charAt(i);
-      if (Character.isWhitespace(c) || Character.isISOControl(c)) {
+      if (!isDigit(c) && !isAsciiLetter(c) && ".-_+".indexOf(c) < 0) {
         return null;
       }
     }

@@ -27,16 +27,15 @@ import java.util.regex.Pattern;
  */
 public final class Pep440Comparator extends ParsingComparator<Pep440Comparator.Key> {
 
+  // Matched against the stripped, lower-cased input; possessive quantifiers keep it linear.
   private static final Pattern VERSION = Pattern.compile(
-      "\\s*v?"
-          + "(?:(?<epoch>[0-9]+)!)?"
-          + "(?<release>[0-9]+(?:\\.[0-9]+)*)"
-          + "(?:[-_.]?(?<pre>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?<preN>[0-9]+)?)?"
-          + "(?:-(?<postImplicit>[0-9]+)|[-_.]?(?<post>post|rev|r)[-_.]?(?<postN>[0-9]+)?)?"
-          + "(?:[-_.]?(?<dev>dev)[-_.]?(?<devN>[0-9]+)?)?"
-          + "(?:\\+(?<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?"
-          + "\\s*",
-      Pattern.CASE_INSENSITIVE);
+      "v?"
+          + "(?:(?<epoch>[0-9]++)!)?"
+          + "(?<release>[0-9]++(?:\\.[0-9]++)*+)"
+          + "(?:[-_.]?(?<pre>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?<preN>[0-9]++)?)?"
+          + "(?:-(?<postImplicit>[0-9]++)|[-_.]?(?<post>post|rev|r)[-_.]?(?<postN>[0-9]++)?)?"
+          + "(?:[-_.]?(?<dev>dev)[-_.]?(?<devN>[0-9]++)?)?"
+          + "(?:\\+(?<local>[a-z0-9]++(?:[-_.][a-z0-9]++)*+))?");
 
   /** Pre-release phase: a, b, rc. */
   private static final int ALPHA = 0;
@@ -55,7 +54,7 @@ public final class Pep440Comparator extends ParsingComparator<Pep440Comparator.K
     if (v.length() > 256) {
       return null;
     }
-    Matcher m = VERSION.matcher(v);
+    Matcher m = VERSION.matcher(v.strip().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
       return null;
     }
@@ -70,7 +69,7 @@ public final class Pep440Comparator extends ParsingComparator<Pep440Comparator.K
     int pre = -1;
     BigInteger preN = null;
     if (m.group("pre") != null) {
-      pre = switch (m.group("pre").toLowerCase(Locale.ROOT)) {
+      pre = switch (m.group("pre")) {
         case "a", "alpha" -> ALPHA;
         case "b", "beta" -> BETA;
         default -> RC; // rc, c, pre, preview
@@ -87,7 +86,7 @@ public final class Pep440Comparator extends ParsingComparator<Pep440Comparator.K
     List<Object> local = null;
     if (m.group("local") != null) {
       local = new ArrayList<>();
-      for (String seg : m.group("local").toLowerCase(Locale.ROOT).split("[-_.]")) {
+      for (String seg : m.group("local").split("[-_.]")) {
         local.add(seg.chars().allMatch(c -> isDigit((char) c)) ? new BigInteger(seg) : seg);
       }
     }

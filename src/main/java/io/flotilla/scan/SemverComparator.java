@@ -20,12 +20,13 @@ import java.util.regex.Pattern;
  */
 public final class SemverComparator extends ParsingComparator<SemverComparator.Key> {
 
-  private static final String NUM = "0|[1-9][0-9]*";
-  private static final String PRE_ID = "(?:" + NUM + "|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
+  // Possessive quantifiers, alphanumeric identifiers tried first: linear on long pseudo-version ids.
+  private static final String NUM = "0|[1-9][0-9]*+";
+  private static final String PRE_ID = "(?:[0-9]*+[A-Za-z-][0-9A-Za-z-]*+|" + NUM + ")";
   private static final Pattern SEMVER = Pattern.compile(
       "v?(" + NUM + ")\\.(" + NUM + ")\\.(" + NUM + ")"
           + "(?:-(" + PRE_ID + "(?:\\." + PRE_ID + ")*))?"
-          + "(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?");
+          + "(?:\\+[0-9A-Za-z-]++(?:\\.[0-9A-Za-z-]++)*+)?");
 
   /** Major, minor, patch as digit strings; pre-release identifiers (empty for a release). */
   record Key(String major, String minor, String patch, String[] pre) {}
