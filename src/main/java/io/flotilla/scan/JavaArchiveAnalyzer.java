@@ -2,6 +2,8 @@ package io.flotilla.scan;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.jar.Attributes;
@@ -15,9 +17,9 @@ import java.util.zip.ZipInputStream;
  * is a package {@code groupId:artifactId}; without any, {@code META-INF/MANIFEST.MF}'s
  * {@code Implementation-Title}/{@code Implementation-Version} names one. Archives nested one level deep
  * ({@code WEB-INF/lib/*.jar}, {@code BOOT-INF/lib/*.jar}, a war in an ear) are read from the outer stream
- * the same way, bounded by {@link ScanLimits#maxNestedArchiveBytes()}; deeper ones are not opened. A
- * corrupted or oversized nested archive is skipped with a note; a corrupted outer archive keeps what was
- * found before the damage, with a note. Inflated bytes of one archive tree are bounded by
+ * the same way, bounded by {@link ScanLimits#maxNestedArchiveBytes()}; deeper ones are not opened. An
+ * archive counts only if it reads to its end: a corrupted or oversized one (outer or nested) contributes no
+ * package and leaves a note, and the rest of the layer (or of the outer archive) is read on. Inflated bytes of one archive tree are bounded by
  * {@link ScanLimits#maxArchiveInflatedBytes()} (zip bombs).
  */
 final class JavaArchiveAnalyzer implements Analyzer {
@@ -39,18 +41,25 @@ final class JavaArchiveAnalyzer implements Analyzer {
   @Override
   public void analyze(Findings out, InputStream in) throws IOException {
     long[] inflated = {0};
+    List<InstalledPackage> found;
     try {
-      scan(new CountingZip(in, inflated, out.limits().maxArchiveInflatedBytes()), out.path(), true, out);
+      found = scan(new CountingZip(in, inflated, out.limits().maxArchiveInflatedBytes()), out.path(), true, out);
     } catch (IOException | IllegalArgumentException e) {
       if (e instanceof Streams.LimitExceeded || (in instanceof Streams.Bounded b && b.sourceFailure() != null)) {
         throw e;
       }
-      out.note(out.path(), "archive skipped from here: " + describe(e));
+      out.note(out.path(), "archive skipped: " + describe(e));
+      return;
     }
+    found.forEach(out::add);
   }
 
-  private static void scan(CountingZip zip, String archive, boolean outer, Findings out) throws IOException {
+  /** The packages of one archive (and, if {@code outer}, of the archives in it), all or nothing. */
+  private static List<InstalledPackage> scan(CountingZip zip, String archive, boolean outer, Findings out)
+      throws IOException {
     ScanLimits limits = out.limits();
+    List<InstalledPackage> found = new ArrayList<>();
+    List<InstalledPackage> nested = new ArrayList<>();
     boolean pom = false;
     String title = "";
     String version = "";
@@ -67,7 +76,7 @@ final class JavaArchiveAnalyzer implements Analyzer {
         String a = props.getProperty("artifactId", ga[3]).trim();
         String v = props.getProperty("version", "").trim();
         if (!v.isEmpty()) {
-          out.add(InstalledPackage.of(PackageType.MAVEN, g + ":" + a, v, archive));
+          found.add(InstalledPackage.of(PackageType.MAVEN, g + ":" + a, v, archive));
           pom = true;
         }
       } else if (name.equals("META-INF/MANIFEST.MF")) {
@@ -75,23 +84,27 @@ final class JavaArchiveAnalyzer implements Analyzer {
         title = value(main, "Implementation-Title");
         version = value(main, "Implementation-Version");
       } else if (outer && isArchive(name)) {
-        nested(zip, archive + "!/" + name, out);
+        nested.addAll(nested(zip, archive + "!/" + name, out));
       }
     }
     if (!pom && !title.isEmpty() && !version.isEmpty()) {
-      out.add(InstalledPackage.of(PackageType.MAVEN, title, version, archive));
+      found.add(InstalledPackage.of(PackageType.MAVEN, title, version, archive));
     }
+    found.addAll(nested);
+    return found;
   }
 
-  private static void nested(CountingZip outerZip, String archive, Findings out) throws IOException {
+  private static List<InstalledPackage> nested(CountingZip outerZip, String archive, Findings out)
+      throws IOException {
     Streams.Bounded bounded = new Streams.Bounded(outerZip, out.limits().maxNestedArchiveBytes());
     try {
-      scan(new CountingZip(bounded, outerZip.inflated, outerZip.limit), archive, false, out);
+      return scan(new CountingZip(bounded, outerZip.inflated, outerZip.limit), archive, false, out);
     } catch (IOException | IllegalArgumentException e) {
       if (e instanceof Streams.LimitExceeded || bounded.sourceFailure() != null) {
         throw e; // the outer archive (or the layer) is broken, not just this one
       }
       out.note(archive, "nested archive skipped: " + describe(e));
+      return List.of();
     }
   }
 

@@ -62,7 +62,8 @@ final class LayerReader {
         throw new ScanException(ScanException.Reason.IO_ERROR, "reading the layer failed: " + e.getMessage(), e);
       }
       String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-      if (e instanceof EOFException || m.contains("truncated") || m.contains("unexpected end")) {
+      if (e instanceof EOFException || (tarBytes != null && tarBytes.ended()) || m.contains("truncated")
+          || m.contains("premature end") || m.contains("unexpected end")) {
         throw new ScanException(ScanException.Reason.TRUNCATED, "layer ends early: " + e.getMessage(), e);
       }
       throw new ScanException(ScanException.Reason.CORRUPT, "layer is not a valid tar: " + e.getMessage(), e);

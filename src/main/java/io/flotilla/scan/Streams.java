@@ -38,6 +38,7 @@ final class Streams {
     private long count;
     private byte[] skipBuffer;
     private IOException failure;
+    private boolean ended;
 
     Counting(InputStream in, long limit) {
       super(in);
@@ -51,6 +52,11 @@ final class Streams {
     /** The exception the underlying stream threw, if any. */
     IOException failure() {
       return failure;
+    }
+
+    /** Whether the underlying stream has reported its end. */
+    boolean ended() {
+      return ended;
     }
 
     private void add(long n) throws LimitExceeded {
@@ -73,6 +79,8 @@ final class Streams {
       }
       if (b >= 0) {
         add(1);
+      } else {
+        ended = true;
       }
       return b;
     }
@@ -85,6 +93,9 @@ final class Streams {
       } catch (IOException e) {
         failure = e;
         throw e;
+      }
+      if (n < 0) {
+        ended = true;
       }
       add(n);
       return n;
