@@ -47,11 +47,13 @@ final class GoBinaryAnalyzer implements Analyzer {
 
   @Override
   public void analyze(Findings out, InputStream in) throws IOException {
-    byte[] buf = new byte[CHUNK];
-    int n = in.readNBytes(buf, 0, 4);
-    if (n < 4 || !executableFormat(buf)) {
+    byte[] head = in.readNBytes(4);
+    if (head.length < 4 || !executableFormat(head)) {
       return;
     }
+    byte[] buf = new byte[CHUNK];
+    System.arraycopy(head, 0, buf, 0, 4);
+    int n = 4;
     boolean eof = false;
     while (true) {
       if (!eof) {

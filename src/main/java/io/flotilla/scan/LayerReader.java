@@ -83,7 +83,8 @@ final class LayerReader {
     byte[] head = in.readNBytes(6);
     in.reset();
     if (head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
-      return new GZIPInputStream(in, BUFFER);
+      // inflate in large blocks even when the tar reader asks for a 512-byte header
+      return new BufferedInputStream(new GZIPInputStream(in, BUFFER), BUFFER);
     }
     if (head.length >= 4 && (head[0] & 0xff) == 0x28 && (head[1] & 0xff) == 0xb5 && (head[2] & 0xff) == 0x2f
         && (head[3] & 0xff) == 0xfd) {
