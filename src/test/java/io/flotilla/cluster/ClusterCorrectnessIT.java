@@ -286,7 +286,8 @@ class ClusterCorrectnessIT {
           return log.contains("could not copy " + repo) && log.contains(broken.manifest().toString());
         });
     JsonNode rebalancing = JSON.readTree(client(0).get("/api/v1/cluster").body()).get("rebalancing");
-    assertTrue(rebalancing.get("failed").asInt() > 0, "the failure is counted: " + rebalancing);
+    // totalFailed: a later pass may have started and reset the current pass's count
+    assertTrue(rebalancing.get("totalFailed").asInt() > 0, "the failure is counted: " + rebalancing);
     for (int i : new int[] {0, 2}) {
       assertEquals(first.manifest().toString(), digestOf(i, repo, "first"), "first via node-" + i);
       assertEquals(last.manifest().toString(), digestOf(i, repo, "last"), "last via node-" + i);
