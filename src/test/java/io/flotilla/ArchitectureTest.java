@@ -23,11 +23,11 @@ class ArchitectureTest {
       Map.entry("bus", Set.of("oci", "config", "storage")),
       Map.entry("cluster", Set.of("oci", "config", "storage", "bus")),
       Map.entry("http", Set.of("oci", "config", "storage", "auth", "search")),
-      Map.entry("search", Set.of("oci", "config", "storage", "bus", "cluster")),
+      Map.entry("search", Set.of("oci", "config", "storage", "bus", "cluster", "scan")),
       Map.entry("events", Set.of("oci", "config", "storage")),
       Map.entry("auth", Set.of("oci", "config", "storage", "bus", "cluster")),
       Map.entry("content", Set.of("oci", "config", "storage", "bus", "cluster", "auth", "http")),
-      Map.entry("scan", Set.of("oci", "config", "storage")),
+      Map.entry("scan", Set.of("oci", "config", "storage", "bus", "cluster")),
       Map.entry("boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth", "search",
           "content")));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
