@@ -28,7 +28,7 @@ class ArchitectureTest {
       Map.entry("auth", Set.of("oci", "config", "storage", "bus", "cluster")),
       Map.entry("content", Set.of("oci", "config", "storage", "bus", "cluster", "auth", "http")),
       Map.entry("scan", Set.of("oci", "config", "storage", "bus", "cluster")),
-      Map.entry("boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth", "search",
+      Map.entry("boot", Set.of("oci", "config", "storage", "bus", "cluster", "http", "events", "auth", "search", "scan",
           "content")));
   private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.flotilla\\.([a-z]+)\\.", Pattern.MULTILINE);
 

@@ -36,7 +36,18 @@ import io.flotilla.cluster.RemoteMounts;
 import io.flotilla.cluster.ReplicationVerticle;
 import io.flotilla.cluster.Replicator;
 import io.flotilla.config.FlotillaConfig;
+import io.flotilla.config.ScanConfig;
 import io.flotilla.content.ContentApi;
+import io.flotilla.scan.ImageScanner;
+import io.flotilla.scan.LayerCache;
+import io.flotilla.scan.PullPolicy;
+import io.flotilla.scan.ScanLimits;
+import io.flotilla.scan.ScanResults;
+import io.flotilla.scan.ScanStore;
+import io.flotilla.scan.ScanVerticle;
+import io.flotilla.scan.Scanner;
+import io.flotilla.scan.VulnDbApi;
+import io.flotilla.scan.VulnDbRollout;
 import io.flotilla.content.ContentEventTap;
 import io.flotilla.content.ContentIndex;
 import io.flotilla.content.ContentReplication;
@@ -92,6 +103,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.flotilla.storage.RegistryStorage;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
@@ -149,6 +162,9 @@ public final class Node {
   private ApiKeyReplication apiKeyReplication;
   private PrefsStore userPrefs;
   private ContentStore contentStore;
+  private ScanStore scanStore;
+  private VulnDbRollout vulnDb;
+  private Scanner scanner;
   private ContentService content;
   private ContentVerticle contentVerticle;
   private PrefsReplication prefsReplication;
@@ -296,6 +312,7 @@ public final class Node {
       apiKeys = ApiKeys.open(storageConfig.dataDir());
       userPrefs = PrefsStore.open(storageConfig.dataDir(), nodeId);
       contentStore = ContentStore.open(storageConfig.dataDir(), nodeId);
+      scanStore = ScanStore.open(storageConfig.dataDir());
       catchUp = CatchUp.start(hazelcast, membership, nodeId, metadata.holdsContent(),
           () -> proof != null && !proof.unproven().isEmpty());
       journal = EventJournal.open(eventsDir.resolve("journal"), 16L * 1024 * 1024, config.events().journalMaxBytes(),
@@ -341,11 +358,27 @@ public final class Node {
       // a mount whose source lives on another node is completed (copied) here, so it is reported here, once
       EventingStorage reported = new EventingStorage(new RemoteMounts(local, client, replicator), pullCounts.tap(events),
           metadata::cachedOrder);
+      // vulnerability scanning: results are read where they are kept, on the repositories' owners
+      ScanConfig scanConfig = config.scan();
+      LayerCache layerCache = new LayerCache(storageConfig.dataDir());
+      WorkerExecutor scanWorkers = vertx.createSharedWorkerExecutor("flotilla-scan", scanConfig.workers(), 30,
+          java.util.concurrent.TimeUnit.MINUTES);
+      scanner = new Scanner(vertx, nodeId, scanStore, new ImageScanner(blobs, layerCache, ScanLimits.DEFAULTS), metadata,
+          membership, replicationFactor, events, scanWorkers, scanConfig.workers(), scanConfig.deadline(),
+          scanConfig.databaseRepository());
+      ScanResults scanResults = scanConfig.enabled() ? scanner : ScanResults.DISABLED;
+      RegistryStorage ownerSide = scanConfig.policies().isEmpty() ? reported
+          : new PullPolicy(reported, scanConfig.policies(), scanResults);
+      VulnDbRollout rollout = new VulnDbRollout(vertx, nodeId, membership, client, blobs, dataClient,
+          storageConfig.dataDir(), scanConfig.databaseRepository(), scanConfig.databaseTag(), replicationFactor,
+          VulnDbRollout::compileOsv, scanner, vertx.createSharedWorkerExecutor("flotilla-vulndb", 1, 60,
+              java.util.concurrent.TimeUnit.MINUTES));
+      this.vulnDb = rollout;
       // calls to this node skip the bus
-      client.serveLocally(reported);
+      client.serveLocally(ownerSide);
       // in-cluster consumers' subscriptions are heard before the first request is served
       Future<Void> hubStarted = hub == null ? Future.succeededFuture() : hub.start();
-      return hubStarted.compose(started -> vertx.deployVerticle(() -> new StorageVerticle(reported, nodeId),
+      return hubStarted.compose(started -> vertx.deployVerticle(() -> new StorageVerticle(ownerSide, nodeId),
               new DeploymentOptions().setInstances(instances)))
           .compose(id -> {
             deployments.add(id);
@@ -384,6 +417,13 @@ public final class Node {
             // before HTTP: pull counts for search, loaded and merged with the peers'
             return vertx.deployVerticle(new PullCountsVerticle(nodeId, pullCounts,
                 storageConfig.dataDir().resolve("search").resolve("pulls.bin"), membership));
+          })
+          .compose(id -> {
+            deployments.add(id);
+            // scanning: the database rollout, results from primaries, scans of what changed here
+            return config.scan().enabled()
+                ? vertx.deployVerticle(new ScanVerticle(scanner, rollout, metadata, blobs, layerCache, nodeId, 2000))
+                : Future.succeededFuture((String) null);
           })
           .compose(id -> {
             if (id != null) {
@@ -469,6 +509,9 @@ public final class Node {
                 WebhookApi.mount(vx, router, eventsVerticle.webhooks());
                 ApiKeyApi.mount(router, apiKeyReplication, config.auth().enabled());
                 ContentApi.mount(router, content);
+                if (config.scan().enabled()) {
+                  VulnDbApi.mount(router, rollout);
+                }
                 return router;
               }, observer, tokenEndpoint);
               synchronized (httpVerticles) {

@@ -1,5 +1,6 @@
 package io.flotilla.bus;
 
+import io.flotilla.bus.Messages.ScanResultPut;
 import io.flotilla.bus.Messages.ApiKeySet;
 import io.flotilla.bus.Messages.ApplyDelete;
 import io.flotilla.bus.Messages.CancelTask;
@@ -209,12 +210,22 @@ public final class Addresses {
    */
   public static final String SEARCH_PULLS_DELTA = "flotilla.search.pulls.delta";
 
+  /** A scan result from a repository's primary owner, for the other owners to store (scan.Scanner). */
+  public static final Address<ScanResultPut, Done> SCAN_RESULT_PUT =
+      new Address<>("flotilla.scan.result.put", ScanResultPut.class, Done.class, Duration.ofSeconds(10));
+
+  /**
+   * Published (to every member) by the coordinator of database rollouts: the digest of the vulnerability
+   * database every member is ready with, to match with from now on (scan.VulnDbRollout). A string, no reply.
+   */
+  public static final String SCAN_DB_ACTIVATE = "flotilla.scan.vulndb.activate";
+
   public static final List<Address<?, ?>> ALL = List.of(SEARCH_QUERY, SEARCH_GRAPHQL, SEARCH_PULLS_GET, MANIFEST_GET, MANIFEST_PUT, MANIFEST_DELETE, TAGS_LIST,
       REFERRERS_LIST, CATALOG_LIST, BLOB_STAT, BLOB_DELETE, REPOSITORY_DELETE, BLOB_MOUNT, UPLOAD_START, UPLOAD_GET, UPLOAD_CANCEL,
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
       AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, PREFS_PUSH, PREFS_GET, MEMBER_PROVE,
-      CONTENT_PUSH, CONTENT_GET, CONTENT_TASK_SUBMIT, CONTENT_TASK_CANCEL);
+      CONTENT_PUSH, CONTENT_GET, CONTENT_TASK_SUBMIT, CONTENT_TASK_CANCEL, SCAN_RESULT_PUT);
 
   private Addresses() {}
 }

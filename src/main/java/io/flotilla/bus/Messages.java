@@ -259,4 +259,10 @@ public final class Messages {
 
   /** The answer to a {@link SearchGraphQlRequest}: the HTTP status the endpoint would give and the JSON body. */
   public record SearchGraphQlAnswer(int status, String json) {}
+
+  /**
+   * A scan result for a repository's other owners (scan.Scanner): the image scan in scanning's JSON form
+   * ({@code scan.ScanJson} of an {@code ImageScan}), with its package list, so a failover scans nothing.
+   */
+  public record ScanResultPut(String repository, byte[] scan) {}
 }

@@ -38,9 +38,10 @@ public final class ConfigLoader {
       "cluster.replicationFactor", "cluster.writeQuorum", "cluster.rebalanceInterval", "cluster.handoffTimeout",
       "cluster.dataPort", "cluster.dataIdleTimeout",
       "events.enabled", "events.journalMaxBytes", "events.webhooks", "events.kafka.bootstrapServers", "events.kafka.topic",
-      "events.kafka.format");
+      "events.kafka.format", "scan.enabled", "scan.database", "scan.workers", "scan.deadline", "scan.policies");
   /** Keys whose value is a list of objects, kept as JSON text by the flattening. */
-  private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks", "auth.groups", "auth.policies");
+  private static final Set<String> STRUCTURED_KEYS = Set.of("events.webhooks", "auth.groups", "auth.policies",
+      "scan.policies");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
   private ConfigLoader() {}
@@ -73,6 +74,9 @@ public final class ConfigLoader {
     m.put("FLOTILLA_CLUSTER_REBALANCE_INTERVAL", "cluster.rebalanceInterval");
     m.put("FLOTILLA_CLUSTER_HANDOFF_TIMEOUT", "cluster.handoffTimeout");
     m.put("FLOTILLA_EVENTS_ENABLED", "events.enabled");
+    m.put("FLOTILLA_SCAN_ENABLED", "scan.enabled");
+    m.put("FLOTILLA_SCAN_DATABASE", "scan.database");
+    m.put("FLOTILLA_SCAN_POLICIES", "scan.policies");
     m.put("FLOTILLA_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "events.kafka.bootstrapServers");
     m.put("FLOTILLA_EVENTS_KAFKA_TOPIC", "events.kafka.topic");
     m.put("FLOTILLA_EVENTS_KAFKA_FORMAT", "events.kafka.format");
@@ -141,7 +145,12 @@ public final class ConfigLoader {
         EventsConfig.DEFAULT.journalMaxBytes())), webhooks(r.str("events.webhooks", null)),
         new KafkaConfig(r.str("events.kafka.bootstrapServers", ""), r.str("events.kafka.topic", KafkaConfig.OFF.topic()),
             r.str("events.kafka.format", null)), r.bool("events.allowPrivateWebhookTargets", false));
-    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster, events, auth(values, r));
+    ScanConfig d = ScanConfig.DEFAULT;
+    ScanConfig scan = new ScanConfig(r.bool("scan.enabled", d.enabled()), r.str("scan.database", d.database()),
+        r.integer("scan.workers", d.workers()), r.duration("scan.deadline", d.deadline()),
+        scanPolicies(r.str("scan.policies", null)));
+    return new FlotillaConfig(r.str("node.name", defaultNodeName()), http, storage, cluster, events, auth(values, r),
+        scan);
   }
 
   /** The {@code auth} section: present when any {@code auth.*} key is set. */
@@ -221,6 +230,29 @@ public final class ConfigLoader {
       }
     }
     return out;
+  }
+
+  /** Parses the {@code scan.policies} list: objects with {@code repositories} (a glob) and {@code severity}. */
+  private static List<ScanConfig.Policy> scanPolicies(String json) {
+    if (json == null || json.isBlank()) {
+      return List.of();
+    }
+    try {
+      JsonNode list = new ObjectMapper().readTree(json);
+      if (!list.isArray()) {
+        throw new ConfigException("scan.policies", "must be a list of {repositories, severity}");
+      }
+      List<ScanConfig.Policy> out = new ArrayList<>();
+      for (JsonNode p : list) {
+        if (!p.isObject() || !p.path("repositories").isTextual() || !p.path("severity").isTextual() || p.size() != 2) {
+          throw new ConfigException("scan.policies", "each entry must be {repositories, severity}");
+        }
+        out.add(new ScanConfig.Policy(p.get("repositories").asText(), p.get("severity").asText()));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new ConfigException("scan.policies", "is not valid: " + e.getMessage());
+    }
   }
 
   /** Parses the {@code events.webhooks} list (durations as in the rest of the file: 5s, 10m...). */

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * @param nodeName this node's name, unique in the cluster; used as its instance id in events
  */
 public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster,
-    EventsConfig events, AuthConfig auth) {
+    EventsConfig events, AuthConfig auth, ScanConfig scan) {
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
   public FlotillaConfig {
@@ -21,6 +21,13 @@ public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig sto
     }
     events = events == null ? EventsConfig.DEFAULT : events;
     auth = auth == null ? AuthConfig.OPEN : auth;
+    scan = scan == null ? ScanConfig.DEFAULT : scan;
+  }
+
+  /** A configuration with the default scanning settings. */
+  public FlotillaConfig(String nodeName, HttpConfig http, StorageConfig storage, ClusterConfig cluster,
+      EventsConfig events, AuthConfig auth) {
+    this(nodeName, http, storage, cluster, events, auth, ScanConfig.DEFAULT);
   }
 
   /** A configuration without access control (the open registry). */
@@ -30,18 +37,22 @@ public record FlotillaConfig(String nodeName, HttpConfig http, StorageConfig sto
   }
 
   public FlotillaConfig withHttp(HttpConfig h) {
-    return new FlotillaConfig(nodeName, h, storage, cluster, events, auth);
+    return new FlotillaConfig(nodeName, h, storage, cluster, events, auth, scan);
   }
 
   public FlotillaConfig withStorage(StorageConfig s) {
-    return new FlotillaConfig(nodeName, http, s, cluster, events, auth);
+    return new FlotillaConfig(nodeName, http, s, cluster, events, auth, scan);
+  }
+
+  public FlotillaConfig withScan(ScanConfig sc) {
+    return new FlotillaConfig(nodeName, http, storage, cluster, events, auth, sc);
   }
 
   public FlotillaConfig withAuth(AuthConfig a) {
-    return new FlotillaConfig(nodeName, http, storage, cluster, events, a);
+    return new FlotillaConfig(nodeName, http, storage, cluster, events, a, scan);
   }
 
   public FlotillaConfig withCluster(ClusterConfig c) {
-    return new FlotillaConfig(nodeName, http, storage, c, events, auth);
+    return new FlotillaConfig(nodeName, http, storage, c, events, auth, scan);
   }
 }

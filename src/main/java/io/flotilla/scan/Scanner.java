@@ -1,0 +1,389 @@
+package io.flotilla.scan;
+
+import io.flotilla.cluster.Member;
+import io.flotilla.cluster.Membership;
+import io.flotilla.oci.Descriptor;
+import io.flotilla.oci.Digest;
+import io.flotilla.oci.MediaTypes;
+import io.flotilla.oci.RepositoryName;
+import io.flotilla.storage.EventSink;
+import io.flotilla.storage.ManifestMeta;
+import io.flotilla.storage.MetadataStore;
+import io.flotilla.storage.RequestContext;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * A node's scanner: a queue of image manifests to scan, run on a bounded worker pool, one scan per
+ * digest at a time; the results kept in the {@link ScanStore} and handed to the repository's other
+ * owners; and the active database, under which every stored result is matched again (no layer read)
+ * when it changes. Scans run where the repository's primary owner is, where its layers are local.
+ * Answers search's questions ({@link ScanResults}) from memory.
+ *
+ * <p>Threads: queue operations are synchronized and may be called from any thread; scans run on
+ * {@code workers}; futures complete on the caller's context or a worker thread.
+ */
+public final class Scanner implements ScanResults {
+  private static final System.Logger LOG = System.getLogger(Scanner.class.getName());
+
+  /** Why a scan is queued; lower runs first. */
+  public enum Priority { ON_DEMAND, PUSH, SWEEP }
+
+  private record Job(Priority priority, long seq, String repository, String digest) {}
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final ScanStore store;
+  private final ImageScanner images;
+  private final MetadataStore metadata;
+  private final Membership membership;
+  private final int replicas;
+  private final EventSink events;
+  private final WorkerExecutor workers;
+  private final int concurrency;
+  private final Duration deadline;
+  private final String reservedRepository;
+  private final PriorityQueue<Job> queue = new PriorityQueue<>((a, b) -> a.priority() != b.priority()
+      ? a.priority().compareTo(b.priority()) : Long.compare(a.seq(), b.seq()));
+  private final Map<String, Promise<ImageScan>> inFlight = new HashMap<>();
+  private final Set<String> notImages = ConcurrentHashMap.newKeySet();
+  private final AtomicLong seq = new AtomicLong();
+  private final AtomicLong scans = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong rematches = new AtomicLong();
+  private int running;
+  private volatile BiConsumer<String, ImageScan> replicate = (repository, scan) -> {};
+  private volatile ImageScanner.Db active = ImageScanner.Db.NONE;
+  private volatile VulnDb activeDb;
+
+  /**
+   * @param reservedRepository the database artifact's repository: never scanned
+   * @param concurrency scans at once ({@code workers}' size)
+   */
+  public Scanner(Vertx vertx, String nodeId, ScanStore store, ImageScanner images, MetadataStore metadata,
+      Membership membership, int replicas, EventSink events, WorkerExecutor workers, int concurrency,
+      Duration deadline, String reservedRepository) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.store = store;
+    this.images = images;
+    this.metadata = metadata;
+    this.membership = membership;
+    this.replicas = replicas;
+    this.events = events;
+    this.workers = workers;
+    this.concurrency = concurrency;
+    this.deadline = deadline;
+    this.reservedRepository = reservedRepository;
+  }
+
+  /** Who receives each fresh result to hand it to the repository's other owners. */
+  public void onScanned(BiConsumer<String, ImageScan> replicator) {
+    this.replicate = replicator;
+  }
+
+  // --- ScanResults ---------------------------------------------------------------------------------
+
+  @Override
+  public boolean enabled() {
+    return activeDb != null;
+  }
+
+  @Override
+  public String activeDb() {
+    return active.digest();
+  }
+
+  @Override
+  public Optional<ImageScan> stored(String digest) {
+    String db = active.digest();
+    return store.get(digest).filter(s -> activeDb != null && s.dbDigest().equals(db));
+  }
+
+  @Override
+  public Future<ImageScan> scanNow(String repository, String digest) {
+    Optional<ImageScan> done = stored(digest);
+    if (done.isPresent()) {
+      return Future.succeededFuture(done.get());
+    }
+    if (activeDb == null) {
+      return Future.failedFuture(new IllegalStateException("cve search is disabled"));
+    }
+    Future<ImageScan> scan = submit(Priority.ON_DEMAND, repository, digest);
+    Promise<ImageScan> bounded = Promise.promise();
+    long timer = vertx.setTimer(deadline.toMillis(), t -> bounded.tryFail(new IllegalStateException(
+        "the scan of " + digest + " did not finish within " + deadline.toSeconds() + " s")));
+    scan.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        bounded.tryComplete(ar.result());
+      } else {
+        bounded.tryFail(ar.cause());
+      }
+    });
+    return bounded.future();
+  }
+
+  @Override
+  public Optional<Advisory> advisory(String id) {
+    VulnDb db = activeDb;
+    return db == null ? Optional.empty() : db.advisory(id);
+  }
+
+  @Override
+  public Set<String> manifestsWith(String id) {
+    if (activeDb == null) {
+      return Set.of();
+    }
+    String db = active.digest();
+    Set<String> out = new HashSet<>();
+    for (String d : store.manifestsWith(id)) {
+      if (store.get(d).map(s -> s.dbDigest().equals(db)).orElse(false)) {
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  // --- queue ---------------------------------------------------------------------------------------
+
+  /** Queues manifest {@code digest} of {@code repository}; the future completes with its scan (an index: with nothing). */
+  public synchronized Future<ImageScan> submit(Priority priority, String repository, String digest) {
+    Promise<ImageScan> existing = inFlight.get(digest);
+    if (existing != null) {
+      if (priority == Priority.ON_DEMAND) { // an earlier queued job of lower priority: move it up
+        queue.add(new Job(priority, seq.incrementAndGet(), repository, digest));
+      }
+      return existing.future();
+    }
+    Promise<ImageScan> p = Promise.promise();
+    inFlight.put(digest, p);
+    queue.add(new Job(priority, seq.incrementAndGet(), repository, digest));
+    drain();
+    return p.future();
+  }
+
+  /** Jobs waiting (not running). */
+  public synchronized int queued() {
+    return queue.size();
+  }
+
+  private synchronized void drain() {
+    while (running < concurrency && !queue.isEmpty()) {
+      Job job = queue.poll();
+      Promise<ImageScan> p = inFlight.get(job.digest());
+      if (p == null) {
+        continue; // a duplicate of a job that already ran
+      }
+      running++;
+      workers.executeBlocking(() -> run(job), false).onComplete(ar -> {
+        synchronized (this) {
+          running--;
+          inFlight.remove(job.digest(), p);
+        }
+        if (ar.succeeded()) {
+          p.tryComplete(ar.result());
+        } else {
+          failures.incrementAndGet();
+          p.tryFail(ar.cause());
+        }
+        drain();
+      });
+    }
+  }
+
+  /** One job, on a worker: the manifest's scan, matched with the active database, stored and handed on. */
+  private ImageScan run(Job job) throws IOException {
+    ImageScanner.Db db = active;
+    long now = System.currentTimeMillis();
+    Optional<ImageScan> stored = store.load(job.digest());
+    ImageScan result;
+    if (stored.isPresent() && stored.get().analyzerVersion() == LayerInventory.ANALYZER_VERSION) {
+      if (stored.get().dbDigest().equals(db.digest())) {
+        return stored.get();
+      }
+      result = ImageScanner.rematch(stored.get(), db, now);
+      rematches.incrementAndGet();
+    } else {
+      ImageScanner.Parsed parsed = images.manifest(job.digest());
+      if (parsed.index()) {
+        for (Descriptor child : parsed.manifest().manifests()) {
+          if (MediaTypes.isImageManifest(child.mediaType())) {
+            submit(job.priority(), job.repository(), child.digest().toString());
+          }
+        }
+        throw new IllegalArgumentException(job.digest() + " is an index: its manifests are scanned one by one");
+      }
+      if (!parsed.image()) {
+        notImages.add(job.digest());
+        throw new IllegalArgumentException(job.digest() + " is not a container image");
+      }
+      result = images.scan(job.digest(), parsed.manifest(), db, now);
+      scans.incrementAndGet();
+      if (result.failed()) {
+        failures.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, "scan of " + job.repository() + "@" + job.digest() + " failed: "
+            + result.error());
+      }
+    }
+    store.put(result);
+    replicate.accept(job.repository(), result);
+    report(job.repository(), result);
+    return result;
+  }
+
+  private void report(String repository, ImageScan scan) {
+    RequestContext ctx = new RequestContext("scan-" + scan.digest(), RequestContext.INTERNAL_IDENTITY, nodeId, "",
+        "SCAN", "flotilla-scanner");
+    VulnerabilitySummary s = VulnerabilitySummary.of(scan.findings());
+    List<String> refs = new ArrayList<>();
+    refs.add(scan.failed() ? "error:" + scan.error() : "maxSeverity:" + s.maxSeverity());
+    refs.add("count:" + s.count());
+    if (!scan.dbDigest().isEmpty()) {
+      refs.add("db:" + scan.dbDigest());
+    }
+    events.record(ctx, new EventSink.Operation("scan", repository, scan.digest(), SCAN_MEDIA_TYPE, -1, null, null,
+        refs)).onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "scan event not recorded: " + err));
+  }
+
+  /** The media type of {@code scan} events. */
+  public static final String SCAN_MEDIA_TYPE = "application/vnd.flotilla.scan.v1+json";
+
+  // --- results from the primary ----------------------------------------------------------------------
+
+  /** Stores a result another owner computed (blocking). Older results never replace newer ones. */
+  public void accept(ImageScan scan) throws IOException {
+    Optional<ImageScan> mine = store.get(scan.digest());
+    if (mine.isPresent() && mine.get().scannedMillis() > scan.scannedMillis()) {
+      return;
+    }
+    store.put(scan);
+  }
+
+  // --- database changes ------------------------------------------------------------------------------
+
+  /**
+   * Makes {@code db} the active database and matches every stored result with it again on the
+   * workers, reading no layer. Completes with the number of results matched again.
+   */
+  public Future<Integer> activate(VulnDb db) {
+    ImageScanner.Db next = new ImageScanner.Db(db.digest(), db::match);
+    this.active = next;
+    this.activeDb = db;
+    LOG.log(System.Logger.Level.INFO, "vulnerability database " + db.digest() + " is active; matching "
+        + store.size() + " stored scans again");
+    return workers.executeBlocking(() -> {
+      int n = 0;
+      long now = System.currentTimeMillis();
+      for (String digest : store.digests()) {
+        if (active != next) {
+          break; // a newer database took over; it matches again itself
+        }
+        Optional<ImageScan> s = store.load(digest);
+        if (s.isPresent() && !s.get().dbDigest().equals(next.digest())) {
+          store.put(ImageScanner.rematch(s.get(), next, now));
+          rematches.incrementAndGet();
+          n++;
+        }
+      }
+      return n;
+    }, false);
+  }
+
+  // --- sweep -----------------------------------------------------------------------------------------
+
+  /**
+   * Queues every image manifest of the repositories this node is the primary owner of that has no
+   * current result, and forgets results of manifests this node no longer holds. Blocking (reads the
+   * metadata); call on a worker. Returns how many were queued.
+   */
+  public int sweep() {
+    Set<String> held = new HashSet<>();
+    int queuedNow = 0;
+    for (RepositoryName name : metadata.repositories()) {
+      boolean primary = isPrimary(name.value());
+      for (Map.Entry<Digest, ManifestMeta> e : metadata.manifests(name).entrySet()) {
+        String digest = e.getKey().toString();
+        held.add(digest);
+        if (primary && MediaTypes.isImageManifest(e.getValue().mediaType()) && !notImages.contains(digest)
+            && stored(digest).isEmpty() && !name.value().equals(reservedRepository)) {
+          submit(Priority.SWEEP, name.value(), digest);
+          queuedNow++;
+        }
+      }
+    }
+    for (String digest : store.digests()) {
+      if (!held.contains(digest)) {
+        try {
+          store.remove(digest);
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, "could not forget the scan of " + digest + ": " + e);
+        }
+      }
+    }
+    return queuedNow;
+  }
+
+  /** Queues the unscanned image manifests of {@code repository} if this node is its primary (after a push). */
+  public void changed(String repository) {
+    if (repository.equals(reservedRepository) || !isPrimary(repository)) {
+      return;
+    }
+    RepositoryName name;
+    try {
+      name = RepositoryName.of(repository);
+    } catch (RuntimeException e) {
+      return;
+    }
+    for (Map.Entry<Digest, ManifestMeta> e : metadata.manifests(name).entrySet()) {
+      String digest = e.getKey().toString();
+      if (MediaTypes.isImageManifest(e.getValue().mediaType()) && !notImages.contains(digest)
+          && store.get(digest).isEmpty()) {
+        submit(Priority.PUSH, repository, digest);
+      }
+    }
+  }
+
+  /** Whether this node is {@code repository}'s primary owner in the current view (alone: always). */
+  public boolean isPrimary(String repository) {
+    if (membership.current().isEmpty()) {
+      return true;
+    }
+    return membership.placement().primary(repository).map(Member::nodeName).orElse(nodeId).equals(nodeId);
+  }
+
+  /** The repository's owners other than this node, in the current view. */
+  public List<String> otherOwners(String repository) {
+    List<String> out = new ArrayList<>();
+    for (Member m : membership.placement().owners(repository, replicas)) {
+      if (!m.nodeName().equals(nodeId)) {
+        out.add(m.nodeName());
+      }
+    }
+    return out;
+  }
+
+  /** Counters for metrics and the vulndb API. */
+  public record Stats(long scans, long failures, long rematches, long layerBytesRead, long layersRead,
+      long layersCached, int stored, int queued) {}
+
+  public Stats stats() {
+    return new Stats(scans.get(), failures.get(), rematches.get(), images.layerBytesRead(), images.layersRead(),
+        images.layersCached(), store.size(), queued());
+  }
+}
