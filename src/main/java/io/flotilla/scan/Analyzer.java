@@ -31,6 +31,14 @@ interface Analyzer {
    * True if a file that yields nothing still hides a lower layer's file at its path (every analyzer but the
    * Go one, which would otherwise record every executable of the layer).
    */
+  /**
+   * Whether a file this analyzer accepts must be read for the image's inventory to be trusted: an OS
+   * package database over its size limit fails the layer's scan instead of being skipped with a note.
+   */
+  default boolean essential() {
+    return false;
+  }
+
   default boolean recordsEmpty() {
     return true;
   }

@@ -13,6 +13,11 @@ final class ApkAnalyzer implements Analyzer {
   static final String USR_INSTALLED = "usr/lib/apk/db/installed";
 
   @Override
+  public boolean essential() {
+    return true;
+  }
+
+  @Override
   public boolean accepts(String path, String name, boolean executable) {
     return path.equals(INSTALLED) || path.equals(USR_INSTALLED);
   }

@@ -17,6 +17,11 @@ final class DpkgAnalyzer implements Analyzer {
   static final String STATUS_D = "var/lib/dpkg/status.d/";
 
   @Override
+  public boolean essential() {
+    return true;
+  }
+
+  @Override
   public boolean accepts(String path, String name, boolean executable) {
     if (path.equals(STATUS)) {
       return true;

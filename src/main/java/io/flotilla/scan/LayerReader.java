@@ -149,6 +149,10 @@ final class LayerReader {
       return;
     }
     long max = analyzer.maxBytes(path, limits);
+    if (analyzer.readsWhole() && size > max && analyzer.essential()) {
+      throw new Streams.LimitExceeded(ScanException.Reason.TOO_LARGE, path + " is " + size
+          + " bytes, more than the limit of " + max + " for a package database");
+    }
     if (analyzer.readsWhole() && size > max) {
       note(path, "skipped: " + size + " bytes, more than the limit of " + max);
       record(analyzer, path, null);

@@ -66,7 +66,8 @@ class LayerLimitsTest {
     ScanException e = fails(hugeDeclaredEntry(), ScanLimits.DEFAULTS.withMaxLayerBytes(1L << 30));
     assertEquals(ScanException.Reason.TOO_LARGE, e.reason());
     // within the layer limit, the missing bytes make it a truncated layer
-    assertEquals(ScanException.Reason.TRUNCATED, fails(hugeDeclaredEntry(), ScanLimits.DEFAULTS).reason());
+    assertEquals(ScanException.Reason.TRUNCATED, fails(hugeDeclaredEntry(), ScanLimits.DEFAULTS
+        .withMaxDatabaseFileBytes(8L << 30)).reason());
   }
 
   @Test
@@ -181,18 +182,16 @@ class LayerLimitsTest {
 
   /**
    * A 200 MiB dpkg status generated on the fly (never in memory): a plain tar of one entry whose content
-   * repeats a stanza. The file is over the 64 MiB database limit, so it is skipped with a note and still
-   * hides a lower layer's status; the layer is read to its end.
+   * repeats a stanza. The file is over the 64 MiB database limit: the layer's scan fails at its header
+   * (an inventory without the OS packages would claim a clean image), before its content is read.
    */
   @Test
-  void hugeDpkgStatusIsSkippedWithANote() throws Exception {
+  void hugeDpkgStatusFailsTheLayer() throws Exception {
     long size = 200 * MIB;
-    LayerInventory l = assertTimeoutPreemptively(Duration.ofSeconds(10),
-        () -> LayerInventory.read(new GeneratedStatusTar(size), ScanLimits.DEFAULTS));
-    assertEquals(List.of(), l.packages().get("var/lib/dpkg/status"));
-    assertEquals(1, l.notes().size());
-    assertTrue(l.notes().get(0).message().contains("more than the limit of " + 64 * MIB), l.notes().toString());
-    assertEquals(GeneratedStatusTar.length(size), l.bytesRead());
+    ScanException tooLarge = assertTimeoutPreemptively(Duration.ofSeconds(10),
+        () -> fails(new GeneratedStatusTar(size), ScanLimits.DEFAULTS));
+    assertEquals(ScanException.Reason.TOO_LARGE, tooLarge.reason());
+    assertTrue(tooLarge.getMessage().contains("more than the limit of " + 64 * MIB), tooLarge.getMessage());
     // with a limit above its size, the same generated file is parsed as it streams by (bounded memory)
     ScanException e = fails(new GeneratedStatusTar(size), ScanLimits.DEFAULTS.withMaxDatabaseFileBytes(256 * MIB)
         .withMaxPackages(100_000));
@@ -300,4 +299,17 @@ class LayerLimitsTest {
     assertEquals(tar.length, read(tar).uncompressedBytes());
   }
 
+
+  @Test
+  void aPackageDatabaseOverItsLimitFailsTheLayer() throws Exception {
+    byte[] l = layer().file("etc/os-release", "ID=debian\n").file("var/lib/dpkg/status", DPKG_STATUS).gzip();
+    ScanException e = fails(l, ScanLimits.DEFAULTS.withMaxDatabaseFileBytes(16));
+    assertEquals(ScanException.Reason.TOO_LARGE, e.reason());
+    assertTrue(e.getMessage().contains("var/lib/dpkg/status"), e.getMessage());
+    // a metadata file over its limit is only skipped, with a note
+    byte[] pkg = layer().file("app/node_modules/x/package.json", "{\"name\":\"x\",\"version\":\"1.0.0\"}").gzip();
+    LayerInventory ok = LayerInventory.read(new ByteArrayInputStream(pkg), ScanLimits.DEFAULTS.withMaxMetadataFileBytes(8));
+    assertEquals(List.of(), ok.allPackages());
+    assertEquals(1, ok.notes().size(), ok.notes().toString());
+  }
 }
