@@ -451,6 +451,15 @@ public final class Node {
             DistributionBytes servedBytes = new DistributionBytes(pullThrough.bytes(), served, contentIndex);
             RegistryMetrics metrics = new RegistryMetrics(prometheus);
             metrics.gauge("flotilla_storage_used_bytes", "de-duplicated bytes of stored blobs", blobs::storedBytes);
+            Scanner sc = scanner;
+            metrics.counter("flotilla_scan_layer_read_bytes", "layer bytes scans read from blobs since start (compressed)",
+                sc, x -> x.stats().layerBytesRead());
+            metrics.counter("flotilla_scan_scans", "images scanned from their layers since start", sc, x -> x.stats().scans());
+            metrics.counter("flotilla_scan_failures", "scans that failed since start", sc, x -> x.stats().failures());
+            metrics.counter("flotilla_scan_rematches", "stored scans matched again with a database since start", sc,
+                x -> x.stats().rematches());
+            metrics.gauge("flotilla_scan_queued", "images waiting to be scanned", sc::queued);
+            metrics.gauge("flotilla_scan_stored", "image scans stored on this node", () -> sc.stats().stored());
             metrics.gauge("flotilla_storage_blobs", "stored blobs", blobs::storedBlobs);
             metrics.gauge("flotilla_apikeys_live", "API keys that authenticate now", apiKeys::liveCount);
             metrics.counter("flotilla_tag_conflicts", "tag values lost to a concurrent write (a split cluster) since start",
