@@ -93,13 +93,13 @@ class ScanIT {
         .file("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n")
         .file("lib/apk/db/installed", "P:musl\nV:1.2.4-r2\nA:aarch64\no:musl\n\nP:busybox\nV:1.36.1-r15\no:busybox\n\n")
         .gzip()));
-    ScanFixtures.image(client, "app/multi", "1", "linux", "amd64", List.of(debianBase(),
+    ScanFixtures.Pushed multiAmd = ScanFixtures.image(client, "app/multi", "amd", "linux", "amd64", List.of(debianBase(),
         layer().whiteout("var/lib/dpkg/status.d/libfoo").gzip()));
-    ScanFixtures.image(client, "app/multi", "arm", "linux", "arm64", List.of(layer()
+    ScanFixtures.Pushed multiArm = ScanFixtures.image(client, "app/multi", "arm", "linux", "arm64", List.of(layer()
         .file("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n")
         .file("lib/apk/db/installed", "P:musl\nV:1.2.4-r2\nA:aarch64\no:musl\n\nP:busybox\nV:1.36.1-r15\no:busybox\n\n")
         .gzip()));
-    ScanFixtures.index(client, "app/multi", "1", List.of(debian, alpine), List.of("linux/amd64", "linux/arm64"));
+    ScanFixtures.index(client, "app/multi", "1", List.of(multiAmd, multiArm), List.of("linux/amd64", "linux/arm64"));
     clean = ScanFixtures.image(client, "app/clean", "1", "linux", "amd64", List.of(layer()
         .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n").file("var/lib/dpkg/status", "").gzip()));
   }
