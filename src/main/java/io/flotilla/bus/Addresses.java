@@ -1,6 +1,8 @@
 package io.flotilla.bus;
 
+import io.flotilla.bus.Messages.ScanResultGet;
 import io.flotilla.bus.Messages.ScanResultPut;
+import io.flotilla.bus.Messages.ScanResultSet;
 import io.flotilla.bus.Messages.ApiKeySet;
 import io.flotilla.bus.Messages.ApplyDelete;
 import io.flotilla.bus.Messages.CancelTask;
@@ -214,6 +216,10 @@ public final class Addresses {
   public static final Address<ScanResultPut, Done> SCAN_RESULT_PUT =
       new Address<>("flotilla.scan.result.put", ScanResultPut.class, Done.class, Duration.ofSeconds(10));
 
+  /** A node's stored scans of some manifests, asked for by a new primary before it scans them itself. */
+  public static final Address<ScanResultGet, ScanResultSet> SCAN_RESULT_GET =
+      new Address<>("flotilla.scan.result.get", ScanResultGet.class, ScanResultSet.class, Duration.ofSeconds(10));
+
   /**
    * Published (to every member) by the coordinator of database rollouts: the digest of the vulnerability
    * database every member is ready with, to match with from now on (scan.VulnDbRollout). A string, no reply.
@@ -225,7 +231,7 @@ public final class Addresses {
       USAGE_GET, GC_RUN, DATA_READ, DATA_WRITE, REPLICA_INVENTORY, REPLICA_REFS, REPLICA_SYNC, REPLICA_MANIFEST, REPLICA_BLOB, REPLICA_BLOB_BYTES,
       REPLICA_DELETE, REPLICA_FINGERPRINTS, REPLICA_CAUGHT_UP,
       AUTH_TOKEN_KEY, APIKEYS_PUSH, APIKEYS_GET, PREFS_PUSH, PREFS_GET, MEMBER_PROVE,
-      CONTENT_PUSH, CONTENT_GET, CONTENT_TASK_SUBMIT, CONTENT_TASK_CANCEL, SCAN_RESULT_PUT);
+      CONTENT_PUSH, CONTENT_GET, CONTENT_TASK_SUBMIT, CONTENT_TASK_CANCEL, SCAN_RESULT_PUT, SCAN_RESULT_GET);
 
   private Addresses() {}
 }

@@ -265,4 +265,18 @@ public final class Messages {
    * ({@code scan.ScanJson} of an {@code ImageScan}), with its package list, so a failover scans nothing.
    */
   public record ScanResultPut(String repository, byte[] scan) {}
+
+  /** Asks a node for its stored scans of these manifest digests (scan.Scanner, before scanning itself). */
+  public record ScanResultGet(List<String> digests) {
+    public ScanResultGet {
+      digests = digests == null ? List.of() : List.copyOf(digests);
+    }
+  }
+
+  /** The stored scans a node holds of the digests asked for, each in scanning's JSON form (may be fewer). */
+  public record ScanResultSet(List<byte[]> scans) {
+    public ScanResultSet {
+      scans = scans == null ? List.of() : List.copyOf(scans);
+    }
+  }
 }

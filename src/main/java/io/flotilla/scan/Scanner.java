@@ -68,6 +68,8 @@ public final class Scanner implements ScanResults {
   private final AtomicLong rematches = new AtomicLong();
   private int running;
   private volatile BiConsumer<String, ImageScan> replicate = (repository, scan) -> {};
+  private volatile java.util.function.Function<List<String>, Future<List<ImageScan>>> peers =
+      digests -> Future.succeededFuture(List.of());
   private volatile ImageScanner.Db active = ImageScanner.Db.NONE;
   private volatile VulnDb activeDb;
 
@@ -97,6 +99,11 @@ public final class Scanner implements ScanResults {
     this.replicate = replicator;
   }
 
+  /** Who asks the other members for results they hold, before this node scans an image itself. */
+  public void onPeers(java.util.function.Function<List<String>, Future<List<ImageScan>>> askPeers) {
+    this.peers = askPeers;
+  }
+
   // --- ScanResults ---------------------------------------------------------------------------------
 
   @Override
@@ -124,7 +131,11 @@ public final class Scanner implements ScanResults {
     if (activeDb == null) {
       return Future.failedFuture(new IllegalStateException("cve search is disabled"));
     }
-    Future<ImageScan> scan = submit(Priority.ON_DEMAND, repository, digest);
+    Future<ImageScan> scan = adopt(List.of(digest)).compose(found -> {
+      Optional<ImageScan> adopted = stored(digest);
+      return adopted.isPresent() ? Future.succeededFuture(adopted.get())
+          : submit(Priority.ON_DEMAND, repository, digest);
+    });
     Promise<ImageScan> bounded = Promise.promise();
     long timer = vertx.setTimer(deadline.toMillis(), t -> bounded.tryFail(new IllegalStateException(
         "the scan of " + digest + " did not finish within " + deadline.toSeconds() + " s")));
@@ -308,22 +319,20 @@ public final class Scanner implements ScanResults {
   // --- sweep -----------------------------------------------------------------------------------------
 
   /**
-   * Queues every image manifest of the repositories this node is the primary owner of that has no
-   * current result, and forgets results of manifests this node no longer holds. Blocking (reads the
-   * metadata); call on a worker. Returns how many were queued.
+   * The image manifests without a current result of the repositories this node is the primary owner
+   * of, by repository; and forgets results of manifests this node no longer holds. Blocking (reads the
+   * metadata); call on a worker. Hand the answer to {@link #adoptOrQueue}.
    */
-  public int sweep() {
+  public Map<String, List<String>> sweep() {
     Set<String> held = new HashSet<>();
-    int queuedNow = 0;
+    Map<String, List<String>> todo = new HashMap<>();
     for (RepositoryName name : metadata.repositories()) {
-      boolean primary = isPrimary(name.value());
+      boolean primary = isPrimary(name.value()) && !name.value().equals(reservedRepository);
       for (Map.Entry<Digest, ManifestMeta> e : metadata.manifests(name).entrySet()) {
         String digest = e.getKey().toString();
         held.add(digest);
-        if (primary && MediaTypes.isImageManifest(e.getValue().mediaType()) && !notImages.contains(digest)
-            && stored(digest).isEmpty() && !name.value().equals(reservedRepository)) {
-          submit(Priority.SWEEP, name.value(), digest);
-          queuedNow++;
+        if (primary && needsScan(digest, e.getValue())) {
+          todo.computeIfAbsent(name.value(), k -> new ArrayList<>()).add(digest);
         }
       }
     }
@@ -336,27 +345,91 @@ public final class Scanner implements ScanResults {
         }
       }
     }
-    return queuedNow;
+    return todo;
   }
 
-  /** Queues the unscanned image manifests of {@code repository} if this node is its primary (after a push). */
-  public void changed(String repository) {
-    if (repository.equals(reservedRepository) || !isPrimary(repository)) {
-      return;
-    }
-    RepositoryName name;
-    try {
-      name = RepositoryName.of(repository);
-    } catch (RuntimeException e) {
-      return;
-    }
-    for (Map.Entry<Digest, ManifestMeta> e : metadata.manifests(name).entrySet()) {
-      String digest = e.getKey().toString();
-      if (MediaTypes.isImageManifest(e.getValue().mediaType()) && !notImages.contains(digest)
-          && store.get(digest).isEmpty()) {
-        submit(Priority.PUSH, repository, digest);
+  /** The unscanned image manifests of {@code repositories} this node is the primary of (after pushes). Blocking. */
+  public Map<String, List<String>> unscanned(java.util.Collection<String> repositories) {
+    Map<String, List<String>> todo = new HashMap<>();
+    for (String repository : repositories) {
+      if (repository.equals(reservedRepository) || !isPrimary(repository)) {
+        continue;
+      }
+      RepositoryName name;
+      try {
+        name = RepositoryName.of(repository);
+      } catch (RuntimeException e) {
+        continue;
+      }
+      for (Map.Entry<Digest, ManifestMeta> e : metadata.manifests(name).entrySet()) {
+        if (needsScan(e.getKey().toString(), e.getValue())) {
+          todo.computeIfAbsent(repository, k -> new ArrayList<>()).add(e.getKey().toString());
+        }
       }
     }
+    return todo;
+  }
+
+  private boolean needsScan(String digest, ManifestMeta meta) {
+    return MediaTypes.isImageManifest(meta.mediaType()) && !notImages.contains(digest) && stored(digest).isEmpty()
+        && !inFlight(digest);
+  }
+
+  private synchronized boolean inFlight(String digest) {
+    return inFlight.containsKey(digest);
+  }
+
+  /**
+   * Takes what other members hold of these manifests' results (a new primary after a failover or a
+   * rebalance scans nothing another owner already scanned), then queues the rest. Call on the verticle's
+   * context.
+   */
+  public Future<Void> adoptOrQueue(Priority priority, Map<String, List<String>> byRepository) {
+    List<String> all = new ArrayList<>();
+    byRepository.values().forEach(all::addAll);
+    if (all.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return adopt(all).map(v -> {
+      byRepository.forEach((repository, digests) -> {
+        for (String d : digests) {
+          if (stored(d).isEmpty()) {
+            submit(priority, repository, d);
+          }
+        }
+      });
+      return null;
+    });
+  }
+
+  /** Stores the results of {@code digests} that other members hold and that are current (never fails). */
+  private Future<Void> adopt(List<String> digests) {
+    return peers.apply(digests).recover(err -> Future.succeededFuture(List.of())).compose(found -> {
+      String db = active.digest();
+      List<ImageScan> usable = found.stream().filter(s -> s.analyzerVersion() == LayerInventory.ANALYZER_VERSION)
+          .toList();
+      if (usable.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return workers.executeBlocking(() -> {
+        for (ImageScan s : usable) {
+          ImageScan current = s.dbDigest().equals(db) ? s : ImageScanner.rematch(s, active, System.currentTimeMillis());
+          accept(current);
+        }
+        return null;
+      }, false);
+    });
+  }
+
+  /** This node's stored results (with packages) of those of {@code digests} it holds. Blocking. */
+  public List<ImageScan> held(List<String> digests) throws IOException {
+    List<ImageScan> out = new ArrayList<>();
+    for (String d : digests) {
+      if (store.get(d).isPresent()) {
+        store.load(d).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   /** Whether this node is {@code repository}'s primary owner in the current view (alone: always). */
@@ -365,6 +438,11 @@ public final class Scanner implements ScanResults {
       return true;
     }
     return membership.placement().primary(repository).map(Member::nodeName).orElse(nodeId).equals(nodeId);
+  }
+
+  /** The members of the current view other than this node. */
+  public List<String> otherMembers() {
+    return membership.current().nodeNames().stream().filter(n -> !n.equals(nodeId)).toList();
   }
 
   /** The repository's owners other than this node, in the current view. */
