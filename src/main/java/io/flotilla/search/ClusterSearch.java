@@ -26,7 +26,7 @@ import java.util.function.Predicate;
  */
 public final class ClusterSearch {
   private final Vertx vertx;
-  private final Membership membership;
+  private final java.util.function.Supplier<ClusterView> view;
   private final Predicate<String> catchingUp;
   private final String localNode;
   private final int replicas;
@@ -35,8 +35,14 @@ public final class ClusterSearch {
   public record Result(Paging.Page page, List<String> unanswered) {}
 
   public ClusterSearch(Vertx vertx, Membership membership, Predicate<String> catchingUp, String localNode, int replicas) {
+    this(vertx, membership::current, catchingUp, localNode, replicas);
+  }
+
+  /** Over any source of the current view (a single node with no cluster: {@link ClusterView#empty}). */
+  public ClusterSearch(Vertx vertx, java.util.function.Supplier<ClusterView> view, Predicate<String> catchingUp,
+      String localNode, int replicas) {
     this.vertx = vertx;
-    this.membership = membership;
+    this.view = view;
     this.catchingUp = catchingUp;
     this.localNode = localNode;
     this.replicas = replicas;
@@ -45,8 +51,8 @@ public final class ClusterSearch {
   /** A request for {@code operation} in the current view (everything but the view comes from the caller). */
   public SearchRequest request(RequestContext ctx, String operation, String text, String repository,
       List<List<String>> baseLayers, List<String> baseDigests, Map<String, List<String>> filter, PageRequest page) {
-    ClusterView view = membership.current();
-    List<String> members = view.isEmpty() ? List.of(localNode) : view.nodeNames();
+    ClusterView current = view.get();
+    List<String> members = current.isEmpty() ? List.of(localNode) : current.nodeNames();
     List<String> behind = members.stream().filter(catchingUp).toList();
     return new SearchRequest(ctx, operation, text, repository, baseLayers, baseDigests, filter, page.limit(),
         page.offset(), page.sort().name(), members, behind, replicas, false, List.of());
