@@ -433,7 +433,7 @@ public final class Node {
             SearchIndex searchIndex = new SearchIndex(metadata, blobs);
             return vertx.deployVerticle(new SearchVerticle(nodeId, searchIndex,
                 new LocalSearch(nodeId, searchIndex, policy::mayRead, mayDelete(policy, storageConfig.deleteEnabled()),
-                    userPrefs, pullCounts)));
+                    userPrefs, pullCounts, scanResults)));
           })
           .compose(id -> {
             deployments.add(id);
@@ -497,7 +497,8 @@ public final class Node {
             Authenticator auth = authenticator(policy, prometheus);
             // zot's search API: queries fan out over the bus to every member's search verticle
             SearchGraphQl search = new SearchGraphQl(new SearchQueries(
-                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, pullCounts.counted()));
+                new ClusterSearch(vertx, membership, catchUp::isCatchingUp, nodeId, replicationFactor), policy::mayRead, pullCounts.counted(),
+                scanResults));
             // the same API for in-cluster consumers, on the bus
             Bus.serve(vertx, Addresses.SEARCH_GRAPHQL, nodeId,
                 call -> search.execute(call.ctx(), call.query(), call.operationName(), call.variables())

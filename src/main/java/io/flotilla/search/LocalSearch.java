@@ -8,13 +8,16 @@ import io.flotilla.search.RepoIndex.ImageEntry;
 import io.flotilla.search.RepoIndex.ManifestLayers;
 import io.flotilla.search.RepoIndex.Platform;
 import io.flotilla.search.RepoIndex.RepoEntry;
+import io.flotilla.scan.ScanResults;
 import io.flotilla.storage.RequestContext;
+import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiPredicate;
 
 /**
@@ -22,7 +25,8 @@ import java.util.function.BiPredicate;
  * and cut to the best {@code offset + limit}. A repository is answered by the first of its owners
  * in the query's view that is not catching up (the primary, unless it is), so each repository is
  * counted once cluster-wide; a single-repository operation is answered by whichever owner it is
- * sent to. Repositories the caller may not read are skipped. Blocking (the index may build).
+ * sent to. Repositories the caller may not read are skipped. Blocking (the index may build),
+ * except {@link #answerScanning}, which waits for scans without blocking.
  */
 public final class LocalSearch {
   private final String localNode;
@@ -31,6 +35,7 @@ public final class LocalSearch {
   private final BiPredicate<String, String> mayDelete;
   private final UserPrefs prefs;
   private final Downloads downloads;
+  private final CveSearch cves;
   /** Answering members of repositories under the last view asked about (views change rarely, queries often). */
   private volatile AnsweringCache answering = new AnsweringCache(List.of(), List.of(), 0);
 
@@ -56,24 +61,32 @@ public final class LocalSearch {
         r -> answeringMember(r, q.members(), q.catchingUp(), q.replicas()));
   }
 
-  /** Without stars, bookmarks or pull counts. */
+  /** Without stars, bookmarks, pull counts or scans. */
   public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
       BiPredicate<String, String> mayDelete) {
-    this(localNode, index, mayRead, mayDelete, UserPrefs.NONE, Downloads.NONE);
+    this(localNode, index, mayRead, mayDelete, UserPrefs.NONE, Downloads.NONE, ScanResults.DISABLED);
+  }
+
+  /** Without scans: every image is unscanned. */
+  public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
+      BiPredicate<String, String> mayDelete, UserPrefs prefs, Downloads downloads) {
+    this(localNode, index, mayRead, mayDelete, prefs, downloads, ScanResults.DISABLED);
   }
 
   /**
    * @param mayRead (identity, repository) -> may the caller see it
    * @param mayDelete (identity, repository) -> may the caller delete its images ({@code IsDeletable})
+   * @param scans this node's stored scans ({@code Vulnerabilities}, the CVE queries)
    */
   public LocalSearch(String localNode, SearchIndex index, BiPredicate<String, String> mayRead,
-      BiPredicate<String, String> mayDelete, UserPrefs prefs, Downloads downloads) {
+      BiPredicate<String, String> mayDelete, UserPrefs prefs, Downloads downloads, ScanResults scans) {
     this.localNode = localNode;
     this.index = index;
     this.mayRead = mayRead;
     this.mayDelete = mayDelete;
     this.prefs = prefs;
     this.downloads = downloads;
+    this.cves = new CveSearch(scans);
   }
 
   /** Operations a member answers; see {@link SearchRequest#operation()}. */
@@ -87,6 +100,21 @@ public final class LocalSearch {
   public static final String REPO_INFO = "repo";
   public static final String IMAGE = "image";
   public static final String REFERRERS = "referrers";
+  /** Images with CVE {@code text} among the manifests of their tag (zot's ImageListForCVE). */
+  public static final String IMAGES_FOR_CVE = "images.cve";
+  /** Tags of {@code repository} with CVE {@code text} fixed (zot's ImageListWithCVEFixed); scans: see {@link #answerScanning}. */
+  public static final String IMAGES_CVE_FIXED = "images.cvefixed";
+  /**
+   * The CVE list of image {@code text} (a tag or digest) of {@code repository}: one hit whose summary
+   * is a {@code CVEResultForImage} (filters {@code searchedCVE}, {@code excludedCVE}, {@code severity}
+   * in the request's filter), or holds {@code _error}; scans: see {@link #answerScanning}.
+   */
+  public static final String CVES_FOR_IMAGE = "cves.image";
+
+  /** Whether an operation may scan, so is answered by {@link #repository} then {@link #answerScanning}, not {@link #answer}. */
+  public static boolean scanning(String operation) {
+    return operation.equals(IMAGES_CVE_FIXED) || operation.equals(CVES_FOR_IMAGE);
+  }
 
   /** The member that answers for {@code repository} in a view: its first owner that is not catching up. */
   public static String answeringMember(String repository, List<String> members, List<String> catchingUp, int replicas) {
@@ -104,23 +132,101 @@ public final class LocalSearch {
     return owners.isEmpty() ? null : owners.get(0);
   }
 
+  /** This member's part of {@code q}, for every operation but the {@link #scanning} ones. Blocking. */
   public SearchReply answer(SearchRequest q) {
     String op = q.operation();
-    SortCriteria sort = SortCriteria.valueOf(q.sort());
-    PageRequest page = new PageRequest(q.limit(), q.offset(), sort);
     List<SearchHit> hits = new ArrayList<>();
-    SortCriteria.Kind kind = op.equals(REPOS) ? SortCriteria.Kind.REPOS : SortCriteria.Kind.IMAGES;
-    Comparator<SearchHit> order = sort.order(kind);
+    Set<String> affected = op.equals(IMAGES_FOR_CVE) ? cves.scans().manifestsWith(q.text()) : Set.of();
     for (RepoIndex r : repositories(q)) {
       switch (op) {
         case REPOS -> repos(q, r, hits);
         case IMAGES_IN_REPO, IMAGES_ALL, IMAGES_BY_TAG, IMAGES_BY_DIGEST, IMAGES_DERIVED, IMAGES_BASE -> images(q, r, hits);
+        case IMAGES_FOR_CVE -> {
+          for (ImageEntry i : r.images()) {
+            Set<String> hit = new java.util.LinkedHashSet<>(CveSearch.digests(i));
+            hit.retainAll(affected);
+            listed(q, i, hit, hits);
+          }
+        }
         case REPO_INFO -> hits.add(repoInfo(q, r));
         case IMAGE -> image(q, r, hits);
         case REFERRERS -> referrers(q, r, hits);
         default -> throw new SearchException("unknown search operation " + op);
       }
     }
+    return reply(q, hits);
+  }
+
+  /** The one repository of a {@link #scanning} operation, if it is held here and the caller may read it. Blocking. */
+  public RepoIndex repository(SearchRequest q) {
+    List<RepoIndex> rs = repositories(q);
+    return rs.isEmpty() ? null : rs.get(0);
+  }
+
+  /**
+   * This member's part of a {@link #scanning} operation on {@code r} (from {@link #repository}):
+   * manifests without a stored scan are scanned now. Non-blocking; an empty reply when {@code r}
+   * is null or does not have the image. Only the repository's answering member scans: another
+   * owner (asked when it fails) answers from its stored scans, an unscanned manifest failing.
+   */
+  public Future<SearchReply> answerScanning(SearchRequest q, RepoIndex r) {
+    if (r == null) {
+      return Future.succeededFuture(new SearchReply(List.of(), 0));
+    }
+    // only the answering member scans; another owner asked when it fails answers from stored scans
+    boolean scan = localNode.equals(answeringMember(r.name(), q));
+    if (q.operation().equals(CVES_FOR_IMAGE)) {
+      List<String> digests = CveSearch.manifestsOf(r, q.text());
+      if (digests.isEmpty()) {
+        return Future.succeededFuture(new SearchReply(List.of(), 0));
+      }
+      PageRequest page = new PageRequest(q.limit(), q.offset(), SortCriteria.valueOf(q.sort()));
+      return cves.cveResult(r.name(), q.text(), digests, scan, one(q, "searchedCVE"), one(q, "excludedCVE"),
+          one(q, "severity"), page).map(s -> new SearchReply(List.of(new SearchHit(r.name(), "", "", 0, 0, 0, 0, s)), 1));
+    }
+    if (!q.operation().equals(IMAGES_CVE_FIXED)) {
+      throw new SearchException("unknown search operation " + q.operation());
+    }
+    List<String> digests = new ArrayList<>();
+    r.images().forEach(i -> digests.addAll(CveSearch.digests(i)));
+    return cves.scansOf(r.name(), digests, scan).map(scanned -> {
+      List<SearchHit> hits = new ArrayList<>();
+      for (CveSearch.Listed l : CveSearch.fixedTags(r.images(), scanned, q.text())) {
+        listed(q, l.image(), l.manifests(), hits);
+      }
+      return reply(q, hits);
+    });
+  }
+
+  private static String one(SearchRequest q, String key) {
+    List<String> v = q.filter().get(key);
+    return v == null || v.isEmpty() ? "" : v.get(0);
+  }
+
+  /** An image listed with some of its manifests (none: not listed), if the filter keeps it. */
+  private void listed(SearchRequest q, ImageEntry i, Set<String> manifests, List<SearchHit> hits) {
+    if (manifests.isEmpty() || (flag(q.filter(), "HasToBeSigned") == Boolean.TRUE && !i.signed())) {
+      return;
+    }
+    Map<String, Object> summary = CveSearch.onlyManifests(i.summary(), manifests);
+    List<Platform> platforms = new ArrayList<>();
+    for (Object o : (List<?>) summary.get("Manifests")) {
+      Map<String, Object> p = castMap(castMap(o).get("Platform"));
+      if (!((String) p.get("Os")).isEmpty() || !((String) p.get("Arch")).isEmpty()) {
+        platforms.add(new Platform((String) p.get("Os"), (String) p.get("Arch")));
+      }
+    }
+    if (platformsMatch(q.filter(), platforms)) {
+      SearchHit h = imageHit(i);
+      hits.add(new SearchHit(h.repo(), h.tag(), h.digest(), 0, h.updated(), h.downloads(), 0, summary));
+    }
+  }
+
+  /** The best {@code offset + limit} of a member's hits, with their caller-dependent fields. */
+  private SearchReply reply(SearchRequest q, List<SearchHit> hits) {
+    SortCriteria sort = SortCriteria.valueOf(q.sort());
+    PageRequest page = new PageRequest(q.limit(), q.offset(), sort);
+    Comparator<SearchHit> order = sort.order(q.operation().equals(REPOS) ? SortCriteria.Kind.REPOS : SortCriteria.Kind.IMAGES);
     List<SearchHit> top = Paging.top(hits, order, page);
     List<SearchHit> out = new ArrayList<>(top.size());
     for (SearchHit h : top) { // only the hits that leave this node get their caller-dependent fields
@@ -146,6 +252,8 @@ public final class LocalSearch {
       }
       case IMAGES_IN_REPO, IMAGES_ALL, IMAGES_BY_TAG, IMAGES_BY_DIGEST, IMAGES_DERIVED, IMAGES_BASE, IMAGE ->
           s = enrichImage(q.ctx(), h.repo(), h.summary());
+      // zot does not compute Vulnerabilities for the CVE image lists
+      case IMAGES_FOR_CVE, IMAGES_CVE_FIXED -> s = enrichImage(q.ctx(), h.repo(), h.summary(), false);
       default -> {
         return h;
       }
@@ -280,14 +388,20 @@ public final class LocalSearch {
 
   /** An image summary with the fields that depend on the caller and on pulls: IsDeletable, DownloadCount, LastPullTimestamp. */
   private Map<String, Object> enrichImage(RequestContext ctx, String repo, Map<String, Object> summary) {
-    Map<String, Object> s = new LinkedHashMap<>(summary);
+    return enrichImage(ctx, repo, summary, true);
+  }
+
+  /** ... and {@code Vulnerabilities} from the stored scans when {@code vulnerabilities}. */
+  private Map<String, Object> enrichImage(RequestContext ctx, String repo, Map<String, Object> summary,
+      boolean vulnerabilities) {
+    Map<String, Object> s = new LinkedHashMap<>(vulnerabilities ? cves.withVulnerabilities(summary) : summary);
     s.put("IsDeletable", !ctx.isInternal() && mayDelete.test(ctx.identity(), repo));
     if (downloads.counted()) {
       String digest = (String) summary.get("Digest");
       s.put("DownloadCount", downloads.count(repo, digest));
       s.put("LastPullTimestamp", Times.format(Times.ofMillis(downloads.lastPullMillis(repo, digest))));
       List<Map<String, Object>> manifests = new ArrayList<>();
-      for (Object o : (List<?>) summary.get("Manifests")) {
+      for (Object o : (List<?>) s.get("Manifests")) {
         Map<String, Object> m = new LinkedHashMap<>(castMap(o));
         m.put("DownloadCount", downloads.count(repo, (String) m.get("Digest")));
         manifests.add(m);

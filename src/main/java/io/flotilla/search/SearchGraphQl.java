@@ -73,6 +73,10 @@ public final class SearchGraphQl implements SearchService {
     RuntimeWiring wiring = RuntimeWiring.newRuntimeWiring()
         .scalar(time)
         .type("Query", t -> t
+            .dataFetcher("CVEListForImage", fetch(queries.cve()::cveListForImage))
+            .dataFetcher("CVEDiffListForImages", fetch(queries.cve()::cveDiffListForImages))
+            .dataFetcher("ImageListForCVE", fetch(queries.cve()::imageListForCve))
+            .dataFetcher("ImageListWithCVEFixed", fetch(queries.cve()::imageListWithCveFixed))
             .dataFetcher("ImageListForDigest", fetch(queries::imageListForDigest))
             .dataFetcher("RepoListWithNewestImage", fetch(queries::repoListWithNewestImage))
             .dataFetcher("ImageList", fetch(queries::imageList))

@@ -3,6 +3,7 @@ package io.flotilla.search;
 import io.flotilla.bus.Messages.SearchHit;
 import io.flotilla.bus.Messages.SearchRequest;
 import io.flotilla.oci.Digest;
+import io.flotilla.scan.ScanResults;
 import io.flotilla.storage.RequestContext;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ public final class SearchQueries {
   private final ClusterSearch cluster;
   private final BiPredicate<String, String> mayRead;
   private final boolean downloadsCounted;
+  private final CveQueries cves;
 
   /** A query's value (GraphQL-shaped) and the members whose part is missing from it. */
   public record Answer(Object data, List<String> unanswered) {}
@@ -33,9 +35,23 @@ public final class SearchQueries {
    *     sorting is refused when it does not
    */
   public SearchQueries(ClusterSearch cluster, BiPredicate<String, String> mayRead, boolean downloadsCounted) {
+    this(cluster, mayRead, downloadsCounted, ScanResults.DISABLED);
+  }
+
+  /**
+   * @param scans this node's scan results: whether the CVE queries are served ({@link ScanResults#enabled})
+   */
+  public SearchQueries(ClusterSearch cluster, BiPredicate<String, String> mayRead, boolean downloadsCounted,
+      ScanResults scans) {
     this.cluster = cluster;
     this.mayRead = mayRead;
     this.downloadsCounted = downloadsCounted;
+    this.cves = new CveQueries(this, cluster, mayRead, scans);
+  }
+
+  /** The CVE queries. */
+  public CveQueries cve() {
+    return cves;
   }
 
   // ------------------------------------------------------------------ lists
@@ -220,12 +236,12 @@ public final class SearchQueries {
     });
   }
 
-  private Future<Boolean> exists(RequestContext ctx, String repo) {
+  Future<Boolean> exists(RequestContext ctx, String repo) {
     return cluster.one(cluster.request(ctx, LocalSearch.REPO_INFO, "", repo, null, null, null, allPages()))
         .map(r -> !r.page().items().isEmpty());
   }
 
-  private static SearchException missing(List<String> unanswered, String message) {
+  static SearchException missing(List<String> unanswered, String message) {
     return new SearchException(unanswered.isEmpty() ? message
         : message + " (no answer from " + String.join(", ", unanswered) + ")");
   }
@@ -236,12 +252,12 @@ public final class SearchQueries {
     return cluster.list(q, SortCriteria.Kind.REPOS).map(r -> paginated(r.page(), r.unanswered()));
   }
 
-  private Future<Answer> images(SearchRequest q) {
+  Future<Answer> images(SearchRequest q) {
     return cluster.list(q, SortCriteria.Kind.IMAGES).map(r -> paginated(r.page(), r.unanswered()));
   }
 
   /** One repository's images: its owner sorted and cut them; the page is sliced here like a merge of one list. */
-  private Future<Answer> oneRepoImages(SearchRequest q) {
+  Future<Answer> oneRepoImages(SearchRequest q) {
     var order = SortCriteria.valueOf(q.sort()).order(SortCriteria.Kind.IMAGES);
     PageRequest page = new PageRequest(q.limit(), q.offset(), SortCriteria.valueOf(q.sort()));
     if (!readable(q.ctx(), q.repository())) {
@@ -281,7 +297,7 @@ public final class SearchQueries {
   }
 
   @SuppressWarnings("unchecked")
-  private PageRequest page(Map<String, Object> args, SortCriteria defaultSort) {
+  PageRequest page(Map<String, Object> args, SortCriteria defaultSort) {
     PageRequest page = PageRequest.of((Map<String, Object>) args.get("requestedPage"), defaultSort);
     if (page.sort() == SortCriteria.DOWNLOADS && !downloadsCounted) {
       throw new SearchException("sorting by 'DOWNLOADS' is not supported: pulls are not counted (events are off)");

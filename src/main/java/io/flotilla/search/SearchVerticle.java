@@ -8,7 +8,8 @@ import io.vertx.core.VerticleBase;
 /**
  * The search verticle of a node: builds the node's {@link SearchIndex} at start, then answers its
  * part of every search query ({@link Addresses#SEARCH_QUERY}) with {@link LocalSearch} on a worker
- * thread, since the index may read manifests from disk.
+ * thread, since the index may read manifests from disk; the CVE operations that may scan then
+ * wait for the scans on the event loop.
  */
 public final class SearchVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(SearchVerticle.class.getName());
@@ -36,7 +37,9 @@ public final class SearchVerticle extends VerticleBase {
           listed, (System.nanoTime() - t0) / 1_000_000);
       return null;
     }).compose(v -> Bus.serve(vertx, Addresses.SEARCH_QUERY, nodeId,
-        q -> vertx.executeBlocking(() -> search.answer(q), false))).onSuccess(c -> {
+        q -> LocalSearch.scanning(q.operation())
+            ? vertx.executeBlocking(() -> search.repository(q), false).compose(r -> search.answerScanning(q, r))
+            : vertx.executeBlocking(() -> search.answer(q), false))).onSuccess(c -> {
           timer = vertx.setPeriodic(REFRESH_MILLIS, t -> refresh());
         });
   }

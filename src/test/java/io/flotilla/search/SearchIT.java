@@ -313,7 +313,16 @@ class SearchIT {
     assertEquals(List.of("image", "digest", "requestedPage"), args.get("DerivedImageList"));
     assertEquals(List.of("repo", "digest", "type"), args.get("Referrers"));
     assertEquals(List.of("query", "filter", "requestedPage"), args.get("GlobalSearch"));
-    assertFalse(args.containsKey("CVEListForImage"), "no CVE queries before scanning exists");
+    assertEquals(List.of("image", "requestedPage", "searchedCVE", "excludedCVE", "severity"), args.get("CVEListForImage"));
+    assertEquals(List.of("minuend", "subtrahend", "requestedPage", "searchedCVE", "excludedCVE"),
+        args.get("CVEDiffListForImages"));
+    assertEquals(List.of("id", "filter", "requestedPage"), args.get("ImageListForCVE"));
+    assertEquals(List.of("id", "image", "filter", "requestedPage"), args.get("ImageListWithCVEFixed"));
+    // this node has no vulnerability database: the CVE queries answer zot's error, data null
+    JsonNode body = post("{ CVEListForImage(image: \"" + repos.get(0) + ":v1\") { Tag CVEList { Id } } }");
+    assertTrue(body.get("data").isNull(), body.toString());
+    assertEquals("cve search is disabled", body.at("/errors/0/message").asText());
+    assertEquals("CVEListForImage", body.at("/errors/0/path/0").asText());
   }
 
   @Test
