@@ -172,7 +172,7 @@ class ScanIT {
     String v1 = ScanFixtures.database(client, "vulndb/osv", "latest", ScanFixtures.zip(databaseV1()));
     awaitActive(v1);
     JsonNode r = data("{ CVEListForImage(image: \"app/debian:1\") { " + CVE_FIELDS + " } }").get("CVEListForImage");
-    assertEquals("app/debian:1", r.path("Tag").asText());
+    assertEquals("1", r.path("Tag").asText(), "zot's Tag is the reference");
     // SEVERITY: most severe first, then by id; libfoo (whited out) and Debian 11's record are absent
     assertEquals(List.of("CVE-2099-0001 CRITICAL", "CVE-2099-0004 CRITICAL", "CVE-2099-0002 MEDIUM"), ids(r), r.toString());
     JsonNode openssl = r.at("/CVEList/0");
@@ -224,12 +224,14 @@ class ScanIT {
   @Order(4)
   void imageListForCveNamesEveryImageThatHasIt() throws Exception {
     awaitThat(Duration.ofSeconds(30), () -> data("{ ImageListForCVE(id: \"CVE-2099-0001\") { Page { TotalCount } } }")
-        .at("/ImageListForCVE/Page/TotalCount").asInt() == 3, () -> "strict/debian is scanned on push");
+        .at("/ImageListForCVE/Page/TotalCount").asInt() == 4, () -> "strict/debian is scanned on push: "
+        + data("{ ImageListForCVE(id: \"CVE-2099-0001\") { Page { TotalCount } Results { RepoName Tag } } }") + " "
+        + vulndb());
     JsonNode r = data("{ ImageListForCVE(id: \"CVE-2099-0001\", requestedPage: {sortBy: ALPHABETIC_ASC}) "
         + "{ Page { TotalCount ItemCount } Results { RepoName Tag } } }").get("ImageListForCVE");
     List<String> images = new ArrayList<>();
     r.path("Results").forEach(i -> images.add(i.path("RepoName").asText() + ":" + i.path("Tag").asText()));
-    assertEquals(List.of("app/debian:1", "app/multi:1", "strict/debian:1"), images, r.toString());
+    assertEquals(List.of("app/debian:1", "app/multi:1", "app/multi:amd", "strict/debian:1"), images, r.toString());
     JsonNode none = data("{ ImageListForCVE(id: \"CVE-2099-0006\") { Page { TotalCount } Results { RepoName } } }");
     assertEquals(0, none.at("/ImageListForCVE/Page/TotalCount").asInt(), none.toString());
   }
@@ -319,7 +321,8 @@ class ScanIT {
     TarArchiveEntry e = new TarArchiveEntry("var/lib/dpkg/status");
     e.setSize(20L << 30);
     byte[] header = new byte[512];
-    e.writeEntryHeader(header);
+    // star mode: a size past octal's 8 GiB is written as a binary number, as GNU tar does
+    e.writeEntryHeader(header, org.apache.commons.compress.archivers.zip.ZipEncodingHelper.getZipEncoding("UTF-8"), true);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
       gz.write(header);
