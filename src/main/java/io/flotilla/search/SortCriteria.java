@@ -45,7 +45,7 @@ public enum SortCriteria {
       }
       // the receiving node refuses DOWNLOADS where pulls are not counted (SearchQueries)
       case DOWNLOADS -> Comparator.comparingLong(SearchHit::downloads).reversed().thenComparing(NAME);
-      // severities arrive with vulnerability scanning
+      // repositories and images have no severity, as in zot (CVE lists sort by it: CveList.order)
       case SEVERITY -> throw unsupported();
     };
   }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.bus.RecordCodec;
 import io.flotilla.cluster.ClusterView;
+import io.flotilla.cluster.Member;
 import io.flotilla.oci.Digest;
 import io.flotilla.oci.MediaTypes;
 import io.flotilla.oci.RepositoryName;
@@ -53,6 +54,10 @@ class CveQueriesTest {
   static Vertx vertx;
   static MetadataStore metadata;
   static BlobStore blobs;
+  /** Two members ({@code m1}, {@code m2}) holding the same content, each answering for its share of it. */
+  static final List<MetadataStore> MEMBER_METADATA = new ArrayList<>();
+  static final List<BlobStore> MEMBER_BLOBS = new ArrayList<>();
+  static SearchGraphQl twoMembers;
   static final FakeScans SCANS = new FakeScans();
   static SearchGraphQl search;
   static SearchGraphQl disabled;
@@ -115,6 +120,12 @@ class CveQueriesTest {
     metadata = new MetadataStore(dir);
     metadata.load();
     blobs = new BlobStore(dir);
+    for (String m : List.of("m1", "m2")) {
+      MetadataStore store = new MetadataStore(dir.resolve(m));
+      store.load();
+      MEMBER_METADATA.add(store);
+      MEMBER_BLOBS.add(new BlobStore(dir.resolve(m)));
+    }
     base = image("app", "base", "amd64", "2029-12-01T00:00:00Z", "L0");
     m1 = image("app", "v1", "amd64", "2030-01-01T00:00:00Z", "L0", "L1");
     m2 = image("app", "v2", "amd64", "2030-01-02T00:00:00Z", "L0", "L2");
@@ -125,6 +136,12 @@ class CveQueriesTest {
     broken = image("app", "broken", "amd64", "2030-01-05T00:00:00Z", "L6");
     image("secret", "v1", "amd64", "2030-01-01T00:00:00Z", "L0", "L1");
     never = image("other", "never", "amd64", "2030-01-01T00:00:00Z", "L7");
+    for (int i = 0; i < 10; i++) { // CVE-2099-0100 in ten repositories, two tags each, some times equal
+      for (String tag : List.of("a", "b")) {
+        String d = image("r" + i, tag, i % 2 == 0 ? "amd64" : "arm64", "2031-01-0" + (1 + i % 4) + "T00:00:00Z", "R" + i + tag);
+        SCANS.stored.put(d, scan(d, new Finding("CVE-2099-0100", Severity.LOW, "zlib", "", "1.2", "")));
+      }
+    }
 
     SCANS.stored.put(m1, scan(m1,
         new Finding("CVE-2099-0001", Severity.HIGH, "openssl", "var/lib/dpkg/status", "1.0", "1.1"),
@@ -147,6 +164,15 @@ class CveQueriesTest {
         .get(10, TimeUnit.SECONDS);
     ClusterSearch cluster = new ClusterSearch(vertx, ClusterView::empty, n -> false, "n1", 1);
     search = new SearchGraphQl(new SearchQueries(cluster, mayRead, false, SCANS));
+    List<Member> members = List.of(new Member("m1", "v1", "127.0.0.1:1"), new Member("m2", "v2", "127.0.0.1:2"));
+    for (int i = 0; i < 2; i++) {
+      String name = members.get(i).nodeName();
+      SearchIndex own = new SearchIndex(MEMBER_METADATA.get(i), MEMBER_BLOBS.get(i));
+      vertx.deployVerticle(new SearchVerticle(name, own, new LocalSearch(name, own, mayRead, (id, r) -> false,
+          UserPrefs.NONE, Downloads.NONE, SCANS))).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    twoMembers = new SearchGraphQl(new SearchQueries(new ClusterSearch(vertx,
+        () -> ClusterView.of(1, members.toArray(Member[]::new)), n -> false, "m1", 1), mayRead, false, SCANS));
     disabled = new SearchGraphQl(new SearchQueries(cluster, mayRead, false, ScanResults.DISABLED));
   }
 
@@ -154,12 +180,14 @@ class CveQueriesTest {
   static void stop() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     metadata.close();
+    MEMBER_METADATA.forEach(MetadataStore::close);
   }
 
   private static Digest blob(String content) {
     byte[] b = content.getBytes(StandardCharsets.UTF_8);
     Digest d = Digest.sha256(b);
     blobs.put(d, b);
+    MEMBER_BLOBS.forEach(s -> s.put(d, b));
     return d;
   }
 
@@ -169,8 +197,9 @@ class CveQueriesTest {
 
   private static String manifest(String repo, String tag, String type, String json) {
     Digest d = blob(json);
-    metadata.putManifest(RepositoryName.of(repo), new ManifestMeta(d, type, json.length(), null, null, Map.of(), List.of(),
-        1_000), tag == null ? null : new Tag(tag), () -> { });
+    ManifestMeta meta = new ManifestMeta(d, type, json.length(), null, null, Map.of(), List.of(), 1_000);
+    metadata.putManifest(RepositoryName.of(repo), meta, tag == null ? null : new Tag(tag), () -> { });
+    MEMBER_METADATA.forEach(s -> s.putManifest(RepositoryName.of(repo), meta, tag == null ? null : new Tag(tag), () -> { }));
     return d.toString();
   }
 
@@ -376,6 +405,39 @@ class CveQueriesTest {
         data("alice", "{ ImageListWithCVEFixed(id: \"CVE-2099-0004\", image: \"secret\") " + IMAGES + " }"));
     assertEquals("repo metadata not found for given repo name",
         error("{ ImageListWithCVEFixed(id: \"CVE-2099-0001\", image: \"nope\") " + IMAGES + " }"));
+  }
+
+  @Test
+  void imageListForCvePagesAreTheSameFromTwoMembers() throws Exception {
+    Set<String> answering = new HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      answering.add(LocalSearch.answeringMember("r" + i, List.of("m1", "m2"), List.of(), 1));
+    }
+    assertEquals(Set.of("m1", "m2"), answering, "each member answers for some of the repositories");
+    for (String sort : List.of("UPDATE_TIME", "ALPHABETIC_ASC", "ALPHABETIC_DSC", "RELEVANCE")) {
+      String all = "{ ImageListForCVE(id: \"CVE-2099-0100\", requestedPage: {sortBy: " + sort + "}) " + IMAGES + " }";
+      JsonNode whole = data("alice", all);
+      assertEquals(whole, run(twoMembers, "alice", all).get("data"), sort);
+      assertEquals(20, whole.at("/ImageListForCVE/Page/TotalCount").asInt());
+      List<JsonNode> walked = new ArrayList<>();
+      for (int offset = 0; offset < 22; offset += 3) {
+        JsonNode page = run(twoMembers, "alice", "{ ImageListForCVE(id: \"CVE-2099-0100\", filter: {Os: [\"linux\"]}, "
+            + "requestedPage: {limit: 3, offset: " + offset + ", sortBy: " + sort + "}) " + IMAGES + " }").get("data");
+        assertEquals(20, page.at("/ImageListForCVE/Page/TotalCount").asInt());
+        page.at("/ImageListForCVE/Results").forEach(walked::add);
+      }
+      List<JsonNode> expected = new ArrayList<>();
+      whole.at("/ImageListForCVE/Results").forEach(expected::add);
+      assertEquals(expected, walked, sort);
+    }
+    JsonNode arm = run(twoMembers, "alice", "{ ImageListForCVE(id: \"CVE-2099-0100\", filter: {Arch: [\"arm64\"]}, "
+        + "requestedPage: {limit: 4, offset: 8, sortBy: ALPHABETIC_ASC}) " + IMAGES + " }").get("data");
+    assertEquals(json("{'ImageListForCVE':{'Page':{'TotalCount':10,'ItemCount':2},'Results':[" + results("r9:a",
+        digestOf("r9", "a"), "r9:b", digestOf("r9", "b")) + "]}}"), arm);
+  }
+
+  static String digestOf(String repo, String tag) {
+    return metadata.tag(RepositoryName.of(repo), new Tag(tag)).toString();
   }
 
   // ------------------------------------------------------------------ CVEDiffListForImages
