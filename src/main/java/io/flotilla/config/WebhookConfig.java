@@ -50,8 +50,8 @@ public record WebhookConfig(String name, String url, Map<String, String> headers
     }
     actions = actions == null ? List.of() : List.copyOf(actions);
     for (String a : actions) {
-      if (!List.of("push", "pull", "mount", "delete").contains(a)) {
-        throw new ConfigException(where + ".actions", "'" + a + "' is not push, pull, mount or delete");
+      if (!List.of("push", "pull", "mount", "delete", "scan").contains(a)) {
+        throw new ConfigException(where + ".actions", "'" + a + "' is not push, pull, mount, delete or scan");
       }
     }
     mediaTypes = mediaTypes == null ? List.of() : List.copyOf(mediaTypes);

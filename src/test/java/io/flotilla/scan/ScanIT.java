@@ -49,6 +49,7 @@ class ScanIT {
   static ScanFixtures.Pushed debian;
   static ScanFixtures.Pushed alpine;
   static ScanFixtures.Pushed clean;
+  static io.flotilla.testing.WebhookReceiver hooks;
 
   static byte[] debianBase() {
     return layer().file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n")
@@ -82,8 +83,11 @@ class ScanIT {
   }
 
   @BeforeAll
-  static void start() {
-    node = TestNode.start(dir, Map.of("scan.policies", "[{\"repositories\":\"strict/**\",\"severity\":\"HIGH\"}]"));
+  static void start() throws Exception {
+    hooks = new io.flotilla.testing.WebhookReceiver();
+    node = TestNode.start(dir, Map.of("scan.policies", "[{\"repositories\":\"strict/**\",\"severity\":\"HIGH\"}]",
+        "events.allowPrivateWebhookTargets", "true",
+        "events.webhooks", "[{\"name\":\"scans\",\"url\":\"" + hooks.url("/scans") + "\"}]"));
     client = new OciClient(node.url());
     debian = ScanFixtures.image(client, "app/debian", "1", "linux", "amd64", List.of(debianBase(),
         layer().whiteout("var/lib/dpkg/status.d/libfoo").gzip()));
@@ -108,6 +112,9 @@ class ScanIT {
   static void stop() {
     if (node != null) {
       node.close();
+    }
+    if (hooks != null) {
+      hooks.stop();
     }
   }
 
@@ -234,6 +241,15 @@ class ScanIT {
     assertEquals(List.of("app/debian:1", "app/multi:1", "app/multi:amd", "strict/debian:1"), images, r.toString());
     JsonNode none = data("{ ImageListForCVE(id: \"CVE-2099-0006\") { Page { TotalCount } Results { RepoName } } }");
     assertEquals(0, none.at("/ImageListForCVE/Page/TotalCount").asInt(), none.toString());
+  }
+
+  @Test
+  @Order(5)
+  void scansAreEventsThroughTheEventsPipeline() throws Exception {
+    awaitThat(Duration.ofSeconds(30), () -> hooks.events("/scans").stream().anyMatch(e ->
+        "scan".equals(e.path("action").asText()) && "app/debian".equals(e.at("/target/repository").asText())
+            && debian.digest().equals(e.at("/target/digest").asText())),
+        () -> "a scan event of app/debian: " + hooks.events("/scans"));
   }
 
   @Test
