@@ -44,11 +44,22 @@ public final class AffectedRanges {
 
   /** Evaluates {@code version} of a package of {@code ecosystem} against one OSV affected entry. */
   public static Verdict evaluate(Ecosystem ecosystem, OsvAffected affected, String version) {
+    return evaluate(ecosystem.comparator(), Ecosystem.semver(), affected, version);
+  }
+
+  /**
+   * {@link #evaluate(Ecosystem, OsvAffected, String)} with the orderings given: {@code ecosystem} for
+   * {@code ECOSYSTEM} ranges, {@code semver} for {@code SEMVER} ranges. They must order exactly as the
+   * ecosystem's comparator and {@link Ecosystem#semver()} do; {@link VulnDb} passes the same orderings
+   * with parsed versions memoised.
+   */
+  static Verdict evaluate(VersionComparator ecosystem, VersionComparator semver, OsvAffected affected,
+      String version) {
     int skipped = 0;
     boolean hit = version != null && affected.versions().contains(version);
     List<String> fixes = new ArrayList<>();
     for (OsvRange range : affected.ranges()) {
-      VersionComparator cmp = comparator(ecosystem, range.type());
+      VersionComparator cmp = comparator(ecosystem, semver, range.type());
       if (cmp == null || version == null || !evaluable(range, cmp, version)) {
         skipped++;
         continue;
@@ -63,9 +74,9 @@ public final class AffectedRanges {
     if (!hit) {
       return new Verdict(false, Optional.empty(), skipped);
     }
-    fixes.sort(ecosystem.comparator());
+    fixes.sort(ecosystem);
     for (String fix : fixes) {
-      if (!isAffected(ecosystem, affected, fix)) {
+      if (!isAffected(ecosystem, semver, affected, fix)) {
         return new Verdict(true, Optional.of(fix), skipped);
       }
     }
@@ -74,6 +85,11 @@ public final class AffectedRanges {
 
   /** Whether {@code version} is affected (the {@link Verdict#affected} of {@link #evaluate}). */
   public static boolean isAffected(Ecosystem ecosystem, OsvAffected affected, String version) {
+    return isAffected(ecosystem.comparator(), Ecosystem.semver(), affected, version);
+  }
+
+  private static boolean isAffected(VersionComparator ecosystem, VersionComparator semver, OsvAffected affected,
+      String version) {
     if (version == null) {
       return false;
     }
@@ -81,7 +97,7 @@ public final class AffectedRanges {
       return true;
     }
     for (OsvRange range : affected.ranges()) {
-      VersionComparator cmp = comparator(ecosystem, range.type());
+      VersionComparator cmp = comparator(ecosystem, semver, range.type());
       if (cmp != null && evaluable(range, cmp, version) && includes(range, cmp, version)) {
         return true;
       }
@@ -170,10 +186,11 @@ public final class AffectedRanges {
     return e.kind() == OsvRange.Kind.LIMIT && e.version().contains("*");
   }
 
-  private static VersionComparator comparator(Ecosystem ecosystem, OsvRange.Type type) {
+  private static VersionComparator comparator(VersionComparator ecosystem, VersionComparator semver,
+      OsvRange.Type type) {
     return switch (type) {
-      case ECOSYSTEM -> ecosystem.comparator();
-      case SEMVER -> Ecosystem.semver();
+      case ECOSYSTEM -> ecosystem;
+      case SEMVER -> semver;
       case GIT -> null;
     };
   }

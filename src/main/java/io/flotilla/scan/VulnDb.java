@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -72,14 +73,23 @@ public final class VulnDb {
   private static final Pattern PEP503 = Pattern.compile("[-_.]+");
   private static final Comparator<OsvRecord> PREFERRED =
       Comparator.comparing(OsvRecord::severity).reversed().thenComparing(OsvRecord::id);
-  private static final Comparator<Finding> FINDING_ORDER = Comparator.comparing(Finding::id)
-      .thenComparing(Finding::packageName).thenComparing(Finding::packagePath)
-      .thenComparing(Finding::installedVersion);
+  private static final Comparator<Finding> FINDING_ORDER = (a, b) -> {
+    int c = a.id().compareTo(b.id());
+    if (c == 0) {
+      c = a.packageName().compareTo(b.packageName());
+    }
+    if (c == 0) {
+      c = a.packagePath().compareTo(b.packagePath());
+    }
+    return c != 0 ? c : a.installedVersion().compareTo(b.installedVersion());
+  };
 
   private final String digest;
   private final Stats stats;
   private final Map<Key, Entry[]> index;
   private final Map<String, Advisory> advisories;
+  /** Parsed advisory versions per comparator instance (Debian and Ubuntu share one), read-only once built. */
+  private final Map<VersionComparator, Map<String, Object>> parsed;
 
   VulnDb(String digest, Collection<OsvRecord> records, Stats stats) {
     this.digest = digest == null ? "" : digest;
@@ -94,6 +104,20 @@ public final class VulnDb {
             .add(new Entry(a.versions(), r.id(), r.displayId(), s));
       }
     }
+    Map<VersionComparator, Map<String, Object>> keys = new IdentityHashMap<>();
+    for (Map.Entry<Key, List<Entry>> e : lists.entrySet()) {
+      for (Entry entry : e.getValue()) {
+        for (OsvRange range : entry.versions().ranges()) {
+          VersionComparator cmp = range.type() == OsvRange.Type.SEMVER ? Ecosystem.semver()
+              : e.getKey().ecosystem().comparator();
+          Map<String, Object> table = keys.computeIfAbsent(cmp, c -> new HashMap<>());
+          for (OsvRange.Event ev : range.events()) {
+            MemoComparator.parseInto(cmp, ev.version(), table);
+          }
+        }
+      }
+    }
+    this.parsed = keys;
     Map<Key, Entry[]> idx = new HashMap<>(lists.size() * 2);
     lists.forEach((k, v) -> idx.put(k, v.toArray(new Entry[0])));
     this.index = idx;
@@ -119,10 +143,46 @@ public final class VulnDb {
 
   /** The findings of an image, sorted by id, package name, package path, installed version. */
   public List<Finding> match(ImageInventory inventory) {
+    return match(inventory, null);
+  }
+
+  /**
+   * A matcher for re-matching many images against this database (a database activation), giving the
+   * same findings as {@link #match} but remembering each (package, installed version) verdict, which
+   * images sharing base layers repeat; it holds at most {@code maxVerdicts} remembered packages, then
+   * starts afresh. Not thread-safe: one per thread, dropped when the batch is done.
+   */
+  public BatchMatcher batchMatcher(int maxVerdicts) {
+    return new BatchMatcher(maxVerdicts);
+  }
+
+  /** See {@link #batchMatcher}. Confined to one thread. */
+  public final class BatchMatcher {
+    private final int max;
+    private final Map<Verdicts, AffectedRanges.Verdict[]> memo = new HashMap<>();
+
+    private BatchMatcher(int max) {
+      this.max = max;
+    }
+
+    /** The findings of an image, exactly as {@link VulnDb#match} gives them. */
+    public List<Finding> match(ImageInventory inventory) {
+      if (memo.size() >= max) {
+        memo.clear();
+      }
+      return VulnDb.this.match(inventory, memo);
+    }
+  }
+
+  /** A memo key: the index slot (by identity) and the installed version as matched. */
+  private record Verdicts(Entry[] entries, String version) {}
+
+  private List<Finding> match(ImageInventory inventory, Map<Verdicts, AffectedRanges.Verdict[]> memo) {
     OsRelease os = inventory.os();
     Ecosystem osEcosystem = osEcosystem(os);
     String osRelease = osEcosystem == null ? null : imageReleaseKey(osEcosystem, os.versionId());
     Map<FindingKey, Best> found = new HashMap<>();
+    Map<VersionComparator, VersionComparator> comparators = new IdentityHashMap<>();
     for (InstalledPackage p : inventory.packages()) {
       Ecosystem eco;
       String release;
@@ -159,8 +219,21 @@ public final class VulnDb {
       if (entries == null) {
         continue;
       }
-      for (Entry e : entries) {
-        AffectedRanges.Verdict v = AffectedRanges.evaluate(eco, e.versions(), version);
+      AffectedRanges.Verdict[] verdicts = memo == null ? null : memo.get(new Verdicts(entries, version));
+      if (verdicts == null) {
+        verdicts = new AffectedRanges.Verdict[entries.length];
+        VersionComparator cmp = comparators.computeIfAbsent(eco.comparator(), this::memo);
+        VersionComparator semver = comparators.computeIfAbsent(Ecosystem.semver(), this::memo);
+        for (int i = 0; i < entries.length; i++) {
+          verdicts[i] = AffectedRanges.evaluate(cmp, semver, entries[i].versions(), version);
+        }
+        if (memo != null) {
+          memo.put(new Verdicts(entries, version), verdicts);
+        }
+      }
+      for (int i = 0; i < entries.length; i++) {
+        Entry e = entries[i];
+        AffectedRanges.Verdict v = verdicts[i];
         if (!v.affected()) {
           continue;
         }
@@ -173,6 +246,10 @@ public final class VulnDb {
     found.values().forEach(b -> out.add(b.finding()));
     out.sort(FINDING_ORDER);
     return out;
+  }
+
+  private VersionComparator memo(VersionComparator cmp) {
+    return MemoComparator.over(cmp, parsed.getOrDefault(cmp, Map.of()));
   }
 
   private record FindingKey(String id, String name, String path, String version) {}

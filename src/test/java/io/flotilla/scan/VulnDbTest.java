@@ -212,6 +212,30 @@ class VulnDbTest {
     assertEquals(Severity.UNKNOWN, db.advisory("CVE-2099-0062").orElseThrow().severity());
   }
 
+  @Test
+  void batchMatcherGivesTheSameFindings() throws Exception {
+    VulnDb db = db(zip(debian("CVE-2099-0070", "12", "openssl", "3.0.13-1"),
+        record("CVE-2099-0071", affected("npm", "a", range("SEMVER", "introduced", "1.0.0", "fixed", "1.0.5"))),
+        record("CVE-2099-0072", affected("Debian:12", "openssl", range("ECOSYSTEM", "introduced", "3.0.12-1")))));
+    List<ImageInventory> images = List.of(
+        image(os("debian", "12"), deb("libssl3", "3.0.11-1+b1", "openssl", "3.0.11-1"),
+            InstalledPackage.of(PackageType.NPM, "a", "1.0.4", "p")),
+        image(os("debian", "12"), deb("libssl3", "3.0.13-2", "openssl", "3.0.13-2"),
+            InstalledPackage.of(PackageType.NPM, "a", "1.0.5", "p")),
+        image(os("debian", "12"), deb("libssl3", "3.0.11-1+b1", "openssl", "3.0.11-1"),
+            InstalledPackage.of(PackageType.NPM, "a", "1.0.4", "q")));
+    for (int max : new int[] {1, 1000}) {
+      VulnDb.BatchMatcher batch = db.batchMatcher(max);
+      for (int round = 0; round < 2; round++) {
+        for (ImageInventory inv : images) {
+          assertEquals(db.match(inv), batch.match(inv));
+        }
+      }
+    }
+    assertEquals(List.of("CVE-2099-0070", "CVE-2099-0071"), ids(db.match(images.get(0))));
+    assertEquals(List.of("CVE-2099-0072"), ids(db.match(images.get(1))));
+  }
+
   private static List<String> ids(List<Finding> findings) {
     return findings.stream().map(Finding::id).toList();
   }
