@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
 /**
  * A compiled vulnerability database: OSV advisories indexed by (ecosystem, release, package) for matching
  * image inventories, and their display text by id. Built once by {@link OsvImporter}, then immutable and
- * safe to share between threads; {@link #match} allocates only per call and holds no lock.
+ * safe to share between threads; {@link #match} allocates only per call and holds no lock. For re-matching
+ * many images at once (a database activation) a {@link #batchMatcher} per thread also remembers verdicts
+ * of (package, version) pairs that images share. Advisory versions are parsed once when the database is
+ * built.
  *
  * <p>Matching is keyed by ecosystem only (no CPE guessing):
  * <ul>
