@@ -97,7 +97,7 @@ public final class OsvImporter {
         }
         accept(data);
       }
-    } catch (ZipException | EOFException corrupt) {
+    } catch (ZipException | EOFException | IllegalArgumentException corrupt) { // IAE: an entry name not in UTF-8
       throw new VulnDbException("not a vulnerability database: corrupt zip: " + corrupt.getMessage(), corrupt);
     } catch (IOException io) {
       throw new VulnDbException("reading the vulnerability database failed: " + io.getMessage(), io);

@@ -112,6 +112,22 @@ class OsvImporterTest {
   }
 
   @Test
+  void entryNameNotInUtf8IsCorrupt() {
+    byte[] zip = zipEntries(List.of(Map.entry("CVE-2099-000\u00e9.json", bytes("{}"))));
+    int at = -1;
+    for (int i = 0; i + 1 < zip.length; i++) {
+      if ((zip[i] & 0xff) == 0xc3 && (zip[i + 1] & 0xff) == 0xa9) {
+        at = i;
+        break;
+      }
+    }
+    assertTrue(at > 0);
+    zip[at] = (byte) 0xff; // invalid UTF-8 in the local header's name; the UTF-8 flag stays set
+    VulnDbException e = fails(OsvImporter.Limits.DEFAULTS, zip);
+    assertTrue(e.getMessage().contains("corrupt zip"), e.getMessage());
+  }
+
+  @Test
   void oversizedEntry() {
     OsvImporter.Limits small = new OsvImporter.Limits(1024, 1L << 20, 100);
     byte[] big = new byte[2048];
