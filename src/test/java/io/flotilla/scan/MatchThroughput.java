@@ -23,7 +23,7 @@ import java.util.zip.ZipOutputStream;
  * zips) and generated inventories of 1,000 packages (600 dpkg, 200 npm, 100 Maven, 100 PyPI, every one
  * of them a package the database knows, so every lookup hits). Prints the median time to re-match one
  * image and to re-match 10,000 images, on one thread and on one thread per core. Run with the test class path:
- * {@code java -cp target/test-classes:target/classes:$(cat cp.txt) io.flotilla.scan.MatchThroughput}.
+ * {@code java -cp target/test-classes:target/classes:$(cat cp.txt) io.flotilla.scan.MatchThroughput [images [rounds]]}.
  */
 public final class MatchThroughput {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,6 +34,7 @@ public final class MatchThroughput {
 
   public static void main(String[] args) throws Exception {
     int images = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     Random rnd = new Random(42);
     long t0 = System.nanoTime();
     List<byte[]> zips = List.of(debianZip(rnd), languageZip(rnd));
@@ -88,7 +89,7 @@ public final class MatchThroughput {
         + "(101 runs; last image: %d findings)%n", median(one), pct(one, 0.9), median(oneCpu), findings);
     List<Double> all = new ArrayList<>();
     List<Double> allCpu = new ArrayList<>();
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < rounds; round++) {
       long c = cpu.getCurrentThreadCpuTime();
       long a = System.nanoTime();
       long total = 0;
@@ -100,11 +101,11 @@ public final class MatchThroughput {
       System.out.printf("  round %d: %.2f s wall, %.2f s CPU, %d findings%n", round, all.get(round),
           allCpu.get(round), total);
     }
-    System.out.printf("re-match %d images, one thread: median %.2f s wall, %.2f s thread CPU, of 3 rounds%n",
-        images, median(all), median(allCpu));
+    System.out.printf("re-match %d images, one thread: median %.2f s wall, %.2f s thread CPU, of %d rounds%n",
+        images, median(all), median(allCpu), rounds);
     List<Double> batch = new ArrayList<>();
     List<Double> batchCpu = new ArrayList<>();
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < rounds; round++) {
       long c = cpu.getCurrentThreadCpuTime();
       long a = System.nanoTime();
       VulnDb.BatchMatcher m = db.batchMatcher(1_000_000);
@@ -122,7 +123,7 @@ public final class MatchThroughput {
     int threads = Runtime.getRuntime().availableProcessors();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<Double> par = new ArrayList<>();
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < rounds; round++) {
       long a = System.nanoTime();
       List<Future<Long>> parts = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
@@ -144,7 +145,8 @@ public final class MatchThroughput {
       System.out.printf("  round %d: %.2f s, %d findings%n", round, par.get(round), total);
     }
     pool.shutdown();
-    System.out.printf("re-match %d images, %d threads: median %.2f s of 3 rounds%n", images, threads, median(par));
+    System.out.printf("re-match %d images, %d threads: median %.2f s of %d rounds%n", images, threads,
+        median(par), rounds);
   }
 
   private static String src(int i) {
