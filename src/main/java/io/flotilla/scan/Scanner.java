@@ -301,13 +301,16 @@ public final class Scanner implements ScanResults {
     return workers.executeBlocking(() -> {
       int n = 0;
       long now = System.currentTimeMillis();
+      // images share (package, version) pairs: one batch matcher remembers their verdicts across images
+      VulnDb.BatchMatcher batch = db.batchMatcher(200_000);
+      ImageScanner.Db batched = new ImageScanner.Db(next.digest(), batch::match);
       for (String digest : store.digests()) {
         if (active != next) {
           break; // a newer database took over; it matches again itself
         }
         Optional<ImageScan> s = store.load(digest);
         if (s.isPresent() && !s.get().dbDigest().equals(next.digest())) {
-          store.put(ImageScanner.rematch(s.get(), next, now));
+          store.put(ImageScanner.rematch(s.get(), batched, now));
           rematches.incrementAndGet();
           n++;
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.testing.CveData;
 import io.flotilla.testing.OciClient;
 import io.flotilla.testing.ProcessCluster;
 import io.flotilla.testing.SearchData;
@@ -66,10 +67,64 @@ class SearchModelIT {
       pushes.add(pushers.submit(() -> SearchData.push(new OciClient(single.node(0).url()), f, f + chunk)));
       pushes.add(pushers.submit(() -> SearchData.push(new OciClient(cluster.node((f / chunk) % 3).url()), f, f + chunk)));
     }
+    // the CVE data set: images of real layers, scanned once the database below is active
+    for (int from = 0; from < CVE_SETS; from += 8) {
+      int f = from;
+      pushes.add(pushers.submit(() -> CveData.push(new OciClient(single.node(0).url()), f, f + 8)));
+      pushes.add(pushers.submit(() -> CveData.push(new OciClient(cluster.node((f / 8) % 3).url()), f, f + 8)));
+    }
     for (Future<?> p : pushes) {
       p.get();
     }
     pushers.shutdown();
+    CveData.pushDatabase(new OciClient(single.node(0).url()), CveData.database(1));
+    CveData.pushDatabase(new OciClient(cluster.node(1).url()), CveData.database(1));
+    for (String url : List.of(single.node(0).url(), cluster.node(0).url())) {
+      io.flotilla.testing.Await.until("the CVE data set scanned", Duration.ofMinutes(3), () -> {
+        for (int i = 0; i < CVE_SETS; i++) {
+          String r = answer(url, "{ Image(image: \"" + CveData.repository(i) + ":2\") { Vulnerabilities { MaxSeverity } } }");
+          if (r.contains("\"MaxSeverity\":\"\"") || r.contains("errors")) {
+            return false;
+          }
+        }
+        return true;
+      });
+    }
+  }
+
+  static final int CVE_SETS = 24;
+
+  /** zot's CVE queries over the CVE data set, with their sorts and pages. */
+  static List<String> cveQueries() {
+    List<String> out = new ArrayList<>();
+    String cve = "Tag Page { TotalCount ItemCount } CVEList { Id Title Description Severity Reference PackageList { "
+        + "Name InstalledVersion FixedVersion PackagePath } } Summary { MaxSeverity Count UnknownCount LowCount MediumCount "
+        + "HighCount CriticalCount }";
+    for (int i : new int[] {0, 3, 4, 9, 17, 23}) {
+      String repo = CveData.repository(i);
+      for (String page : List.of("null", "{limit: 2, offset: 1, sortBy: SEVERITY}", "{limit: 3, offset: 0, sortBy: ALPHABETIC_DSC}")) {
+        out.add("{ CVEListForImage(image: \"" + repo + ":1\", requestedPage: " + page + ") { " + cve + " } }");
+      }
+      out.add("{ CVEListForImage(image: \"" + repo + ":multi\") { " + cve + " } }");
+      out.add("{ CVEListForImage(image: \"" + repo + ":2\", searchedCVE: \"10\", severity: \"HIGH\") { " + cve + " } }");
+    }
+    for (String id : List.of("CVE-2099-1000", "CVE-2099-1002", "CVE-2099-1003", "CVE-2099-1101", "CVE-2099-9999")) {
+      for (String sort : SORTS) {
+        for (int[] p : new int[][] {{0, 0}, {5, 0}, {5, 5}, {7, 30}, {10, 1000}}) {
+          out.add("{ ImageListForCVE(id: \"" + id + "\", requestedPage: {limit: " + p[0] + ", offset: " + p[1] + ", sortBy: "
+              + sort + "}) { Page { TotalCount ItemCount } Results { " + IMAGE_FIELDS + " } } }");
+        }
+      }
+      out.add("{ ImageListForCVE(id: \"" + id + "\", filter: {Arch: [\"arm64\"]}) { Page { TotalCount ItemCount } "
+          + "Results { RepoName Tag Digest } } }");
+      out.add("{ ImageListWithCVEFixed(id: \"" + id + "\", image: \"" + CveData.repository(4) + "\") { Page { TotalCount "
+          + "ItemCount } Results { RepoName Tag Digest } } }");
+    }
+    out.add("{ CVEDiffListForImages(minuend: {Repo: \"" + CveData.repository(1) + "\", Tag: \"1\"}, subtrahend: {Repo: \""
+        + CveData.repository(2) + "\", Tag: \"2\"}) { Minuend { Repo Tag Digest } Subtrahend { Repo Tag Digest } "
+        + "CVEList { Id Severity PackageList { Name InstalledVersion } } Summary { Count MaxSeverity } } }");
+    out.add("{ ExpandedRepoInfo(repo: \"" + CveData.repository(8) + "\") { Images { " + IMAGE_FIELDS + " } } }");
+    return out;
   }
 
   @AfterAll
@@ -163,6 +218,17 @@ class SearchModelIT {
   }
 
   @Test
+  @Order(2)
+  void everyCveQueryAnswersTheSameFromOneNodeAndFromEveryNodeOfThree() throws Exception {
+    List<String> queries = cveQueries();
+    String some = answer(single.node(0).url(), queries.get(0));
+    assertTrue(some.contains("CVE-2099-10"), some);
+    assertTrue(answer(single.node(0).url(), "{ ImageListForCVE(id: \"CVE-2099-1000\") { Page { TotalCount } } }")
+        .matches(".*\"TotalCount\":[1-9][0-9]*.*"), "the data set has vulnerable images");
+    assertEquals(queries.size() * 3, compare(queries, 3));
+  }
+
+  @Test
   @Order(3)
   void andWhileTheClusterRebalancesOntoAFourthNode() throws Exception {
     cluster.add();
@@ -178,6 +244,15 @@ class SearchModelIT {
     }
     awaitSettled();
     compare(sample, 4);
+    // the new primaries took over the results the old owners held (or scanned what they lacked)
+    io.flotilla.testing.Await.until("CVE answers alike on four nodes", Duration.ofMinutes(2), () -> {
+      try {
+        compare(cveQueries(), 4);
+        return true;
+      } catch (AssertionError e) {
+        return false;
+      }
+    });
   }
 
   @Test
