@@ -61,6 +61,7 @@ public final class Scanner implements ScanResults {
   private final PriorityQueue<Job> queue = new PriorityQueue<>((a, b) -> a.priority() != b.priority()
       ? a.priority().compareTo(b.priority()) : Long.compare(a.seq(), b.seq()));
   private final Map<String, Promise<ImageScan>> inFlight = new HashMap<>();
+  private final Set<String> runningDigests = new HashSet<>();
   private final Set<String> notImages = ConcurrentHashMap.newKeySet();
   private final AtomicLong seq = new AtomicLong();
   private final AtomicLong scans = new AtomicLong();
@@ -198,13 +199,14 @@ public final class Scanner implements ScanResults {
     while (running < concurrency && !queue.isEmpty()) {
       Job job = queue.poll();
       Promise<ImageScan> p = inFlight.get(job.digest());
-      if (p == null) {
-        continue; // a duplicate of a job that already ran
+      if (p == null || !runningDigests.add(job.digest())) {
+        continue; // a duplicate of a job that ran or runs: its promise completes with that run
       }
       running++;
       workers.executeBlocking(() -> run(job), false).onComplete(ar -> {
         synchronized (this) {
           running--;
+          runningDigests.remove(job.digest());
           inFlight.remove(job.digest(), p);
         }
         if (ar.succeeded()) {
