@@ -31,6 +31,14 @@ public interface ScanResults {
   /** What the active database says about vulnerability {@code id}. */
   Optional<Advisory> advisory(String id);
 
+  /**
+   * Whether {@code repository} holds the vulnerability database artifact: search lists leave it out (it
+   * holds no image, and its tag time would differ between any two registries that received it).
+   */
+  default boolean reserved(String repository) {
+    return false;
+  }
+
   /** The manifest digests on this node whose stored scan has a finding with id {@code id}. */
   Set<String> manifestsWith(String id);
 

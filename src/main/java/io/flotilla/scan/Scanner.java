@@ -152,6 +152,11 @@ public final class Scanner implements ScanResults {
   }
 
   @Override
+  public boolean reserved(String repository) {
+    return reservedRepository.equals(repository);
+  }
+
+  @Override
   public Optional<Advisory> advisory(String id) {
     VulnDb db = activeDb;
     return db == null ? Optional.empty() : db.advisory(id);

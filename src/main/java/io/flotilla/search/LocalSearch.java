@@ -35,6 +35,7 @@ public final class LocalSearch {
   private final BiPredicate<String, String> mayDelete;
   private final UserPrefs prefs;
   private final Downloads downloads;
+  private final ScanResults scans;
   private final CveSearch cves;
   /** Answering members of repositories under the last view asked about (views change rarely, queries often). */
   private volatile AnsweringCache answering = new AnsweringCache(List.of(), List.of(), 0);
@@ -87,6 +88,7 @@ public final class LocalSearch {
     this.prefs = prefs;
     this.downloads = downloads;
     this.cves = new CveSearch(scans);
+    this.scans = scans;
   }
 
   /** Operations a member answers; see {@link SearchRequest#operation()}. */
@@ -272,7 +274,8 @@ public final class LocalSearch {
     }
     boolean listed = !q.only().isEmpty(); // the second round of a deep page: the repositories this node listed
     for (String name : listed ? q.only() : index.names()) {
-      if ((!listed && !localNode.equals(answeringMember(name, q))) || !readable(q.ctx(), name)) {
+      if ((!listed && !localNode.equals(answeringMember(name, q))) || !readable(q.ctx(), name)
+          || scans.reserved(name)) {
         continue;
       }
       RepoIndex r = index.get(name);
