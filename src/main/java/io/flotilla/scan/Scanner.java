@@ -22,15 +22,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
- * A node's scanner: a queue of image manifests to scan, run on a bounded worker pool, one scan per
- * digest at a time; the results kept in the {@link ScanStore} and handed to the repository's other
+ * A node's scanner: a queue of image manifests to scan ({@link ScanQueue}), run on a bounded worker
+ * pool, one scan per digest at a time; the results kept in the {@link ScanStore} and handed to the repository's other
  * owners; and the active database, under which every stored result is matched again (no layer read)
  * when it changes. Scans run where the repository's primary owner is, where its layers are local.
  * Answers search's questions ({@link ScanResults}) from memory.
@@ -44,7 +43,6 @@ public final class Scanner implements ScanResults {
   /** Why a scan is queued; lower runs first. */
   public enum Priority { ON_DEMAND, PUSH, SWEEP }
 
-  private record Job(Priority priority, long seq, String repository, String digest) {}
 
   private final Vertx vertx;
   private final String nodeId;
@@ -55,19 +53,13 @@ public final class Scanner implements ScanResults {
   private final int replicas;
   private final EventSink events;
   private final WorkerExecutor workers;
-  private final int concurrency;
   private final Duration deadline;
   private final String reservedRepository;
-  private final PriorityQueue<Job> queue = new PriorityQueue<>((a, b) -> a.priority() != b.priority()
-      ? a.priority().compareTo(b.priority()) : Long.compare(a.seq(), b.seq()));
-  private final Map<String, Promise<ImageScan>> inFlight = new HashMap<>();
-  private final Set<String> runningDigests = new HashSet<>();
+  private final ScanQueue queue;
   private final Set<String> notImages = ConcurrentHashMap.newKeySet();
-  private final AtomicLong seq = new AtomicLong();
   private final AtomicLong scans = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong rematches = new AtomicLong();
-  private int running;
   private volatile BiConsumer<String, ImageScan> replicate = (repository, scan) -> {};
   private volatile java.util.function.Function<List<String>, Future<List<ImageScan>>> peers =
       digests -> Future.succeededFuture(List.of());
@@ -90,9 +82,9 @@ public final class Scanner implements ScanResults {
     this.replicas = replicas;
     this.events = events;
     this.workers = workers;
-    this.concurrency = concurrency;
     this.deadline = deadline;
     this.reservedRepository = reservedRepository;
+    this.queue = new ScanQueue(workers, concurrency, this::run);
   }
 
   /** Who receives each fresh result to hand it to the repository's other owners. */
@@ -179,54 +171,18 @@ public final class Scanner implements ScanResults {
 
   // --- queue ---------------------------------------------------------------------------------------
 
-  /** Queues manifest {@code digest} of {@code repository}; the future completes with its scan (an index: with nothing). */
-  public synchronized Future<ImageScan> submit(Priority priority, String repository, String digest) {
-    Promise<ImageScan> existing = inFlight.get(digest);
-    if (existing != null) {
-      if (priority == Priority.ON_DEMAND) { // an earlier queued job of lower priority: move it up
-        queue.add(new Job(priority, seq.incrementAndGet(), repository, digest));
-      }
-      return existing.future();
-    }
-    Promise<ImageScan> p = Promise.promise();
-    inFlight.put(digest, p);
-    queue.add(new Job(priority, seq.incrementAndGet(), repository, digest));
-    drain();
-    return p.future();
+  /** Queues manifest {@code digest} of {@code repository}; the future completes with its scan. */
+  public Future<ImageScan> submit(Priority priority, String repository, String digest) {
+    return queue.submit(priority, repository, digest);
   }
 
   /** Jobs waiting (not running). */
-  public synchronized int queued() {
-    return queue.size();
-  }
-
-  private synchronized void drain() {
-    while (running < concurrency && !queue.isEmpty()) {
-      Job job = queue.poll();
-      Promise<ImageScan> p = inFlight.get(job.digest());
-      if (p == null || !runningDigests.add(job.digest())) {
-        continue; // a duplicate of a job that ran or runs: its promise completes with that run
-      }
-      running++;
-      workers.executeBlocking(() -> run(job), false).onComplete(ar -> {
-        synchronized (this) {
-          running--;
-          runningDigests.remove(job.digest());
-          inFlight.remove(job.digest(), p);
-        }
-        if (ar.succeeded()) {
-          p.tryComplete(ar.result());
-        } else {
-          failures.incrementAndGet();
-          p.tryFail(ar.cause());
-        }
-        drain();
-      });
-    }
+  public int queued() {
+    return queue.queued();
   }
 
   /** One job, on a worker: the manifest's scan, matched with the active database, stored and handed on. */
-  private ImageScan run(Job job) throws IOException {
+  private ImageScan run(ScanQueue.Job job) throws IOException {
     ImageScanner.Db db = active;
     long now = System.currentTimeMillis();
     Optional<ImageScan> stored = store.load(job.digest());
@@ -382,11 +338,7 @@ public final class Scanner implements ScanResults {
 
   private boolean needsScan(String digest, ManifestMeta meta) {
     return MediaTypes.isImageManifest(meta.mediaType()) && !notImages.contains(digest) && stored(digest).isEmpty()
-        && !inFlight(digest);
-  }
-
-  private synchronized boolean inFlight(String digest) {
-    return inFlight.containsKey(digest);
+        && !queue.contains(digest);
   }
 
   /**
