@@ -271,9 +271,17 @@ public final class RepoIndexBuilder {
       }
     }
     while (next < layers.size()) { // layers the history does not describe
+      // zot answers an empty description (every field null) for a config without history, never a null one:
+      // zot's UI reads HistoryDescription.CreatedBy of every entry and fails on null.
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("Created", null);
+      d.put("CreatedBy", null);
+      d.put("Author", null);
+      d.put("Comment", null);
+      d.put("EmptyLayer", null);
       Map<String, Object> e = new LinkedHashMap<>();
       e.put("Layer", layers.get(next++));
-      e.put("HistoryDescription", null);
+      e.put("HistoryDescription", d);
       out.add(e);
     }
     return out;

@@ -127,4 +127,16 @@ class RepoIndexBuilderTest {
     assertEquals(1, ((List<?>) r.images().get(1).summary().get("Referrers")).size());
     assertFalse((Boolean) ((Map<?, ?>) ((List<?>) r.images().get(0).summary().get("Manifests")).get(0)).get("IsSigned") == null);
   }
+
+  @Test
+  void layersWithoutHistoryHaveAnEmptyDescriptionNotNull() throws Exception {
+    Digest a = image("{\"os\":\"linux\",\"architecture\":\"amd64\"}", "one", "two");
+    tags.put("v1", Map.entry(a, 1L));
+    List<?> history = (List<?>) ((Map<?, ?>) ((List<?>) build().images().get(0).summary().get("Manifests")).get(0)).get("History");
+    assertEquals(2, history.size());
+    for (Object h : history) {
+      Map<?, ?> d = (Map<?, ?>) ((Map<?, ?>) h).get("HistoryDescription");
+      assertTrue(d != null && d.containsKey("CreatedBy") && d.get("CreatedBy") == null, "as zot: {} with null fields");
+    }
+  }
 }
