@@ -35,6 +35,11 @@ public final class ScanStore {
   public static ScanStore open(Path dataDir) throws IOException {
     ScanStore store = new ScanStore(dataDir.resolve("_scan").resolve("images"));
     Fs.createDirectoriesDurably(store.dir);
+    try (DirectoryStream<Path> temps = Files.newDirectoryStream(store.dir, "._tmp-*")) {
+      for (Path t : temps) {
+        Files.deleteIfExists(t); // a write a crash interrupted
+      }
+    }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(store.dir, "*.json")) {
       for (Path f : files) {
         try {
@@ -56,6 +61,21 @@ public final class ScanStore {
   public void put(ImageScan scan) throws IOException {
     Fs.writeAtomic(file(scan.digest()), ScanJson.write(scan));
     remember(scan);
+  }
+
+  /**
+   * Stores a result that can be computed again from what is stored (a re-match under a new database):
+   * atomic, not fsync'd; call {@link #sync} after a batch. A power loss may bring back the older result,
+   * which is then matched again, reading no layer.
+   */
+  public void putDerived(ImageScan scan) {
+    Fs.writeAtomicNoSync(file(scan.digest()), ScanJson.write(scan));
+    remember(scan);
+  }
+
+  /** Makes the renames of earlier {@link #putDerived} calls durable (one directory fsync). */
+  public void sync() throws IOException {
+    Fs.fsyncDir(dir);
   }
 
   private synchronized void remember(ImageScan scan) {

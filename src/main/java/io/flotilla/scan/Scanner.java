@@ -273,11 +273,12 @@ public final class Scanner implements ScanResults {
         }
         Optional<ImageScan> s = store.load(digest);
         if (s.isPresent() && !s.get().dbDigest().equals(next.digest())) {
-          store.put(ImageScanner.rematch(s.get(), batched, now));
+          store.putDerived(ImageScanner.rematch(s.get(), batched, now));
           rematches.incrementAndGet();
           n++;
         }
       }
+      store.sync();
       return n;
     }, false);
   }
