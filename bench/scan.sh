@@ -26,9 +26,11 @@
 #   read      first-scan rate of one worker: a gzip'd tar layer made by GNU tar + gzip -6 from this
 #             machine's LAYER_DIRS (plus its /etc/os-release and dpkg status); READ_RUNS interleaved
 #             runs of ScanBench.java read (LayerInventory.read as ImageScanner calls it, and a bare JDK
-#             GZIPInputStream drain, 3 rounds each after 2 warm-up rounds, in one JVM), of
+#             GZIPInputStream drain, 3 rounds each after 1 warm-up round, in one JVM), of
 #             gzip -dc | tar -t >/dev/null (GNU tar) and of gzip -dc >/dev/null; medians, MB/s of the
-#             gzip data and of the tar. [>= 200 MB/s of gzip data per worker]
+#             gzip data and of the tar, per wall second and per CPU second (the thread's CPU time; the
+#             peers' user + sys), since on a loaded machine the wall time is mostly waiting for a core.
+#             [>= 200 MB/s of gzip data per worker]
 #   match     READ_RUNS interleaved runs of ScanBench.java match (ImageScanner.rematch of one image of
 #             MATCH_PACKAGES Debian packages, and of 35, with database version 1); medians.
 #             [1,000 packages <= 20 ms]
@@ -268,7 +270,9 @@ if has cluster; then
   [[ "$BEFORE_BYTES" == "$AFTER_BYTES" ]] || die "layers were read during the re-match: layerBytesRead $BEFORE_BYTES -> $AFTER_BYTES"
   LOGLINES="$(grep -h "matched [0-9]* stored scans again with $DB2" "$WORK"/c-node-*.log | sed -E 's/^.*(matched [0-9]+ stored scans again).*$/\1/' | paste -sd ';' || true)"
   NOTES+=("re-match: database 2 (every 10th fix moved, 200 records added) pushed through node-2 ($(fsub "$T_PUSH_DONE" "$T0") s of the time is the push); per node re-matched: $REMATCHED; node logs: ${LOGLINES:-none}; layerBytesRead before: $BEFORE_BYTES, after: $AFTER_BYTES; layersRead before: $BEFORE_LAYERS, after: $AFTER_LAYERS (the node's status is published every 2 s, so the time is up to ~2 s late)")
-  ROWS+=("| 3. Re-match of $SCAN_IMAGES images after a database update (s, push to every node active and re-matched) | $(fmt1 "$REMATCH_S") | <= 60 s (10,000 images) | $(verdict "$REMATCH_S" '<=' 60) | $NO_SCAN |")
+  if (( SCAN_IMAGES >= 10000 )); then V3="$(verdict "$REMATCH_S" '<=' 60)"
+  else V3="not the target's size (x 10,000 / $SCAN_IMAGES: $(awk -v s="$REMATCH_S" -v n="$SCAN_IMAGES" 'BEGIN { printf "%.0f", s * 10000 / n }') s)"; fi
+  ROWS+=("| 3. Re-match of $SCAN_IMAGES images after a database update (s, push to every node active and re-matched) | $(fmt1 "$REMATCH_S") | <= 60 s (10,000 images) | $V3 | $NO_SCAN |")
   ROWS+=("| 3. ... layer bytes read during the re-match (sum of layerBytesRead deltas) | 0 | 0 | meets | |")
   A="$(search 0 "{ $(printf "$CVE_Q" "$FIRST") }")"
   NOTES+=("after database 2, CVEListForImage($FIRST) lists $(jq -r '.data.CVEListForImage.Page.TotalCount' <<<"$A") CVEs (was $FIRST_N)")
@@ -291,7 +295,7 @@ if has cluster; then
     ROWS+=("| 4. CVEListForImage, $(wc -l <"$WORK/query-images.txt") images in turn, through ${NODE_NAMES[$i]}: p50 / p99 ms (req/s) | ${P50[cvelist-$i]} / ${P99[cvelist-$i]} (${RPS[cvelist-$i]}) | p99 <= 50 ms | $(verdict "${P99[cvelist-$i]}" '<=' 50) | $NO_SCAN |")
   done
   for i in 0 2; do
-    ROWS+=("| 5. ImageListForCVE, page of 10, 5 ids in turn, through ${NODE_NAMES[$i]}: p50 / p99 ms (req/s) | ${P50[imagelist-$i]} / ${P99[imagelist-$i]} (${RPS[imagelist-$i]}) | p99 <= 200 ms (3 nodes x 10k images) | $(verdict "${P99[imagelist-$i]}" '<=' 200) | $NO_SCAN |")
+    ROWS+=("| 5. ImageListForCVE, page of 10, 5 ids in turn, through ${NODE_NAMES[$i]}: p50 / p99 ms (req/s) | ${P50[imagelist-$i]} / ${P99[imagelist-$i]} (${RPS[imagelist-$i]}) | p99 <= 200 ms (3 nodes x 10k images) | $(verdict "${P99[imagelist-$i]}" '<=' 200)$( (( SCAN_IMAGES >= 10000 )) || echo " (with $SCAN_IMAGES images)") | $NO_SCAN |")
   done
   NOTES+=("queries: wrk -t1 -c$CONNECTIONS --latency, $WARMUP_S s warm-up + $DURATION_S s per query and node, every answer checked; load average after: $LOAD_AFTER")
   for i in 0 1 2; do
@@ -314,7 +318,11 @@ if has read; then
   TAR_BYTES="$(gzip -dc "$LAYER" | wc -c)"
   log "  layer: $GZ_BYTES bytes gzip, $TAR_BYTES bytes tar ($(gzip -dc "$LAYER" | tar -t | wc -l) entries)"
 fi
-timed() { local t0; t0="$(now)"; "$@"; fsub "$(now)" "$t0"; }
+timed() { # timed CMD: "wall user+sys" seconds of CMD and its children (bash's time keyword)
+  local TIMEFORMAT='%R %U %S' t
+  t="$( { time "$@" 2>/dev/null; } 2>&1 )"
+  awk '{ printf "%s %.3f\n", $1, $2 + $3 }' <<<"$t"
+}
 gunzip_tar() { gzip -dc "$LAYER" | tar -t >/dev/null; }
 gunzip_only() { gzip -dc "$LAYER" >/dev/null; }
 for run in $(seq 1 "$READ_RUNS"); do
@@ -322,7 +330,7 @@ for run in $(seq 1 "$READ_RUNS"); do
     tool read "$LAYER" 3 >"$WORK/read-$run.json" 2>"$WORK/read-$run.txt" || { cat "$WORK/read-$run.txt" >&2; die "ScanBench.java read failed"; }
     echo "$(timed gunzip_tar)" >>"$WORK/gzip-tar.txt"
     echo "$(timed gunzip_only)" >>"$WORK/gzip.txt"
-    log "read run $run: $(jq -c '{scan_s, scan_cpu_s, bare_gzip_s, packages}' "$WORK/read-$run.json"), gzip -dc | tar -t $(tail -n 1 "$WORK/gzip-tar.txt") s, gzip -dc $(tail -n 1 "$WORK/gzip.txt") s"
+    log "read run $run: $(jq -c '{scan_s, scan_cpu_s, bare_gzip_s, bare_gzip_cpu_s, packages}' "$WORK/read-$run.json"), gzip -dc | tar -t (wall cpu) $(tail -n 1 "$WORK/gzip-tar.txt") s, gzip -dc $(tail -n 1 "$WORK/gzip.txt") s"
   fi
   if has match; then
     for p in "$MATCH_PACKAGES" 35; do
@@ -336,10 +344,14 @@ if has read; then
   SCAN_S="$(cat "$WORK"/read-*.json | jq -r .scan_s | median)"
   SCAN_CPU_S="$(cat "$WORK"/read-*.json | jq -r .scan_cpu_s | median)"
   BARE_S="$(cat "$WORK"/read-*.json | jq -r .bare_gzip_s | median)"
-  GT_S="$(median <"$WORK/gzip-tar.txt")"; G_S="$(median <"$WORK/gzip.txt")"
+  BARE_CPU_S="$(cat "$WORK"/read-*.json | jq -r .bare_gzip_cpu_s | median)"
+  GT_S="$(cut -d' ' -f1 "$WORK/gzip-tar.txt" | median)"; G_S="$(cut -d' ' -f1 "$WORK/gzip.txt" | median)"
+  GT_CPU_S="$(cut -d' ' -f2 "$WORK/gzip-tar.txt" | median)"; G_CPU_S="$(cut -d' ' -f2 "$WORK/gzip.txt" | median)"
   ROWS+=("| 1. First scan of one layer, one worker (LayerInventory.read): MB/s of gzip data / of tar (s) | $(mbs "$GZ_BYTES" "$SCAN_S") / $(mbs "$TAR_BYTES" "$SCAN_S") ($(fmt2 "$SCAN_S") s) | >= 200 MB/s of gzip data | $(verdict "$(mbs "$GZ_BYTES" "$SCAN_S")" '>=' 200) | $NO_SCAN; gzip -dc \\| tar -t (GNU tar): $(mbs "$GZ_BYTES" "$GT_S") / $(mbs "$TAR_BYTES" "$GT_S") ($(fmt2 "$GT_S") s) |")
-  ROWS+=("| 1. ... bare JDK GZIPInputStream drain of the same file (no tar, no analyzers) | $(mbs "$GZ_BYTES" "$BARE_S") / $(mbs "$TAR_BYTES" "$BARE_S") ($(fmt2 "$BARE_S") s) | | | gzip -dc >/dev/null: $(mbs "$GZ_BYTES" "$G_S") / $(mbs "$TAR_BYTES" "$G_S") ($(fmt2 "$G_S") s) |")
-  NOTES+=("read layer: $LAYER_DIRS, /etc/os-release and the dpkg status of this machine, GNU tar + gzip -6: $GZ_BYTES bytes gzip, $TAR_BYTES bytes tar, $(jq -r .entries "$WORK/read-1.json") entries, $(jq -r .packages "$WORK/read-1.json") packages found; LayerInventory.read CPU time (median) $(fmt2 "$SCAN_CPU_S") s; runs (s): LayerInventory.read $(cat "$WORK"/read-*.json | jq -r .scan_s | tr '\n' ' '), bare GZIPInputStream $(cat "$WORK"/read-*.json | jq -r .bare_gzip_s | tr '\n' ' '), gzip -dc | tar -t $(tr '\n' ' ' <"$WORK/gzip-tar.txt"), gzip -dc $(tr '\n' ' ' <"$WORK/gzip.txt")")
+  ROWS+=("| 1. ... the same per CPU second (thread CPU time; peers: user + sys of gzip and tar) | $(mbs "$GZ_BYTES" "$SCAN_CPU_S") / $(mbs "$TAR_BYTES" "$SCAN_CPU_S") ($(fmt2 "$SCAN_CPU_S") s) | | $(verdict "$(mbs "$GZ_BYTES" "$SCAN_CPU_S")" '>=' 200) | gzip -dc \\| tar -t: $(mbs "$GZ_BYTES" "$GT_CPU_S") / $(mbs "$TAR_BYTES" "$GT_CPU_S") ($(fmt2 "$GT_CPU_S") s) |")
+  ROWS+=("| 1. ... bare JDK GZIPInputStream drain of the same file (no tar, no analyzers), wall | $(mbs "$GZ_BYTES" "$BARE_S") / $(mbs "$TAR_BYTES" "$BARE_S") ($(fmt2 "$BARE_S") s) | | | gzip -dc >/dev/null: $(mbs "$GZ_BYTES" "$G_S") / $(mbs "$TAR_BYTES" "$G_S") ($(fmt2 "$G_S") s) |")
+  ROWS+=("| 1. ... bare JDK GZIPInputStream drain, per CPU second | $(mbs "$GZ_BYTES" "$BARE_CPU_S") / $(mbs "$TAR_BYTES" "$BARE_CPU_S") ($(fmt2 "$BARE_CPU_S") s) | | | gzip -dc >/dev/null: $(mbs "$GZ_BYTES" "$G_CPU_S") / $(mbs "$TAR_BYTES" "$G_CPU_S") ($(fmt2 "$G_CPU_S") s) |")
+  NOTES+=("read layer: $LAYER_DIRS, /etc/os-release and the dpkg status of this machine, GNU tar + gzip -6: $GZ_BYTES bytes gzip, $TAR_BYTES bytes tar, $(jq -r .entries "$WORK/read-1.json") entries, $(jq -r .packages "$WORK/read-1.json") packages found; LayerInventory.read CPU time (median) $(fmt2 "$SCAN_CPU_S") s; runs (wall s; each JVM's own median of 3 rounds): LayerInventory.read $(cat "$WORK"/read-*.json | jq -r .scan_s | paste -sd ' '), bare GZIPInputStream $(cat "$WORK"/read-*.json | jq -r .bare_gzip_s | paste -sd ' '); peers (wall cpu s): gzip -dc | tar -t $(paste -sd ';' "$WORK/gzip-tar.txt"), gzip -dc $(paste -sd ';' "$WORK/gzip.txt")")
 fi
 if has match; then
   for p in "$MATCH_PACKAGES" 35; do
