@@ -26,6 +26,8 @@ public final class ScanStore {
   private final Path dir;
   private final Map<String, ImageScan> scans = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> byId = new ConcurrentHashMap<>();
+  /** One copy of each string the findings in memory hold (ids, package names, paths, versions). */
+  private final Map<String, String> pool = new ConcurrentHashMap<>();
 
   private ScanStore(Path dir) {
     this.dir = dir;
@@ -79,8 +81,13 @@ public final class ScanStore {
   }
 
   private synchronized void remember(ImageScan scan) {
-    ImageScan lean = new ImageScan(scan.digest(), scan.dbDigest(), scan.analyzerVersion(), scan.error(), scan.os(),
-        List.of(), scan.findings(), scan.scannedMillis());
+    List<Finding> findings = new ArrayList<>(scan.findings().size());
+    for (Finding f : scan.findings()) { // images share ids, packages and versions: keep each string once
+      findings.add(new Finding(pooled(f.id()), f.severity(), pooled(f.packageName()), pooled(f.packagePath()),
+          pooled(f.installedVersion()), pooled(f.fixedVersion())));
+    }
+    ImageScan lean = new ImageScan(scan.digest(), pooled(scan.dbDigest()), scan.analyzerVersion(), scan.error(),
+        scan.os(), List.of(), findings, scan.scannedMillis());
     ImageScan old = scans.put(scan.digest(), lean);
     if (old != null) {
       old.findings().forEach(f -> unindex(f.id(), scan.digest()));
@@ -96,6 +103,11 @@ public final class ScanStore {
         byId.remove(id, s);
       }
     }
+  }
+
+  private String pooled(String s) {
+    String p = pool.putIfAbsent(s, s);
+    return p == null ? s : p;
   }
 
   /** The stored scan of manifest {@code digest} without its package list (from memory). */
