@@ -221,7 +221,11 @@ public final class Scanner implements ScanResults {
     return result;
   }
 
+  /** Records a {@code scan} event; scans without a database (inventory only) are not reported. */
   private void report(String repository, ImageScan scan) {
+    if (scan.dbDigest().isEmpty()) {
+      return;
+    }
     RequestContext ctx = new RequestContext("scan-" + scan.digest(), RequestContext.INTERNAL_IDENTITY, nodeId, "",
         "SCAN", "flotilla-scanner");
     VulnerabilitySummary s = VulnerabilitySummary.of(scan.findings());
@@ -267,20 +271,46 @@ public final class Scanner implements ScanResults {
       // images share (package, version) pairs: one batch matcher remembers their verdicts across images
       VulnDb.BatchMatcher batch = db.batchMatcher(200_000);
       ImageScanner.Db batched = new ImageScanner.Db(next.digest(), batch::match);
+      Map<String, String> primaryRepository = primaryRepositories();
       for (String digest : store.digests()) {
         if (active != next) {
           break; // a newer database took over; it matches again itself
         }
         Optional<ImageScan> s = store.load(digest);
         if (s.isPresent() && !s.get().dbDigest().equals(next.digest())) {
-          store.putDerived(ImageScanner.rematch(s.get(), batched, now));
+          ImageScan rematched = ImageScanner.rematch(s.get(), batched, now);
+          store.putDerived(rematched);
           rematches.incrementAndGet();
           n++;
+          String repository = primaryRepository.get(digest);
+          if (repository != null && !ids(rematched).equals(ids(s.get()))) {
+            report(repository, rematched); // the new database changed what this image has: once, by its primary
+          }
         }
       }
       store.sync();
       return n;
     }, false);
+  }
+
+  private static Set<String> ids(ImageScan scan) {
+    Set<String> out = new HashSet<>();
+    scan.findings().forEach(f -> out.add(f.id()));
+    return out;
+  }
+
+  /** For each image manifest held here, a repository this node is the primary of that holds it. Blocking. */
+  private Map<String, String> primaryRepositories() {
+    Map<String, String> out = new HashMap<>();
+    for (RepositoryName name : metadata.repositories()) {
+      if (!isPrimary(name.value())) {
+        continue;
+      }
+      for (Digest d : metadata.manifests(name).keySet()) {
+        out.putIfAbsent(d.toString(), name.value());
+      }
+    }
+    return out;
   }
 
   // --- sweep -----------------------------------------------------------------------------------------
