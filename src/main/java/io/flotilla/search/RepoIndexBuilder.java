@@ -392,15 +392,7 @@ public final class RepoIndexBuilder {
   }
 
   static Map<String, Object> notScanned() {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("MaxSeverity", "");
-    v.put("Count", 0);
-    v.put("UnknownCount", 0);
-    v.put("LowCount", 0);
-    v.put("MediumCount", 0);
-    v.put("HighCount", 0);
-    v.put("CriticalCount", 0);
-    return v;
+    return io.flotilla.scan.VulnerabilitySummary.NOT_SCANNED.toGraphQl();
   }
 
   private static Map<String, Object> layer(String digest, long size) {
