@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -231,9 +230,7 @@ public final class VulnDbRollout {
         return Optional.of(target);
       }
       if (blobs.size(layer) >= 0) {
-        Path part = into.resolve(layer.hex() + ".part");
-        Files.copy(blobs.path(layer), part, StandardCopyOption.REPLACE_EXISTING);
-        return Optional.of(verify(part, layer, target));
+        return Optional.of(blobs.path(layer)); // held here: verified when it was stored, read in place
       }
       return Optional.<Path>empty();
     }, false).compose(local -> local.map(Future::succeededFuture).orElseGet(() -> remote(ctx, layer, into, target)));
